@@ -26,6 +26,8 @@ export interface BinaryOptions {
   /** Called with human-readable progress lines while building. */
   readonly onProgress?: (line: string) => void;
   readonly env?: NodeJS.ProcessEnv;
+  /** Where to look for `go` besides PATH. */
+  readonly goFallbackDirs?: readonly string[];
 }
 
 export function cachedBinaryPath(cacheDir: string): string {
@@ -33,9 +35,11 @@ export function cachedBinaryPath(cacheDir: string): string {
 }
 
 /** Finds a `go` executable: on PATH, else the standard /usr/local/go install. */
-export function findGo(env: NodeJS.ProcessEnv = process.env): string | undefined {
-  const dirs = (env.PATH ?? '').split(path.delimiter).filter(Boolean);
-  dirs.push('/usr/local/go/bin');
+export function findGo(
+  env: NodeJS.ProcessEnv = process.env,
+  fallbackDirs: readonly string[] = ['/usr/local/go/bin'],
+): string | undefined {
+  const dirs = [...(env.PATH ?? '').split(path.delimiter).filter(Boolean), ...fallbackDirs];
   for (const dir of dirs) {
     const candidate = path.join(dir, 'go');
     if (existsSync(candidate)) return candidate;
@@ -46,7 +50,7 @@ export function findGo(env: NodeJS.ProcessEnv = process.env): string | undefined
 export async function ensureFerretdbBinary(options: BinaryOptions): Promise<string> {
   const binary = cachedBinaryPath(options.cacheDir);
   if (existsSync(binary)) return binary;
-  const go = findGo(options.env);
+  const go = findGo(options.env ?? process.env, options.goFallbackDirs);
   if (!go) {
     throw new EngineUnavailableError(
       'No database configured: MONGODB_URI is unset, no cached FerretDB binary exists at ' +
