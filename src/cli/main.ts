@@ -6,8 +6,9 @@
 import { Command, CommanderError, InvalidArgumentError } from 'commander';
 import { VERSION } from '../version';
 import { CliError } from './cliError';
-import { engineCacheDir } from '../config';
+import { ConfigError, engineCacheDir } from '../config';
 import { EngineUnavailableError, ensureFerretdbBinary } from '../engine/ferretdbBinary';
+import { runBootstrapAdmin } from './bootstrapAdmin';
 import { runLocalDb } from './localDb';
 import { runServe } from './serve';
 
@@ -42,6 +43,14 @@ export async function main(argv: readonly string[]): Promise<number> {
     });
 
   program
+    .command('bootstrap-admin')
+    .description('create the first ADMIN API key (only while none exists); prints its token as the last line')
+    .requiredOption('--name <name>', 'a name for the key, e.g. the person holding it')
+    .action(async (opts: { name: string }) => {
+      exitCode = await runBootstrapAdmin(opts);
+    });
+
+  program
     .command('install-engine')
     .description('provision the embedded FerretDB engine binary (from the cache, else built with Go) and print its path')
     .action(async () => {
@@ -60,7 +69,7 @@ export async function main(argv: readonly string[]): Promise<number> {
       process.stderr.write(`audit-ledger: ${err.message}\n`);
       return err.exitCode;
     }
-    if (err instanceof EngineUnavailableError) {
+    if (err instanceof EngineUnavailableError || err instanceof ConfigError) {
       process.stderr.write(`audit-ledger: ${err.message}\n`);
       return 1;
     }

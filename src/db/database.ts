@@ -5,7 +5,7 @@
  */
 import { type Db, MongoClient } from 'mongodb';
 import type { Config } from '../config';
-import { type EmbeddedEngine, startEmbeddedEngine } from '../engine/embeddedEngine';
+import { type EmbeddedEngine, runningEngineUri, startEmbeddedEngine } from '../engine/embeddedEngine';
 
 export interface Database {
   readonly client: MongoClient;
@@ -27,11 +27,14 @@ export function connectClient(uri: string): MongoClient {
 export async function openDatabase(
   config: Pick<Config, 'mongodbUri' | 'dbName' | 'dataDir' | 'engineCacheDir'>,
   onProgress?: (line: string) => void,
+  options: { shareRunningEngine?: boolean } = {},
 ): Promise<Database> {
-  const engine = config.mongodbUri
-    ? undefined
-    : await startEmbeddedEngine({ dataDir: config.dataDir, cacheDir: config.engineCacheDir, onProgress });
-  const uri = config.mongodbUri ?? engine!.uri;
+  const shared = !config.mongodbUri && options.shareRunningEngine ? await runningEngineUri(config.dataDir) : undefined;
+  const engine =
+    config.mongodbUri || shared
+      ? undefined
+      : await startEmbeddedEngine({ dataDir: config.dataDir, cacheDir: config.engineCacheDir, onProgress });
+  const uri = config.mongodbUri ?? shared ?? engine!.uri;
   const client = connectClient(uri);
   try {
     await client.connect();

@@ -5,7 +5,7 @@
  */
 import { type ChildProcess, spawn } from 'node:child_process';
 import { createWriteStream } from 'node:fs';
-import { mkdir } from 'node:fs/promises';
+import { mkdir, readFile, rm, writeFile } from 'node:fs/promises';
 import net from 'node:net';
 import path from 'node:path';
 import { MongoClient } from 'mongodb';
@@ -57,12 +57,19 @@ export async function startEmbeddedEngine(options: EmbeddedEngineOptions): Promi
     child.kill('SIGKILL');
     throw err;
   }
+  // Lets other commands (bootstrap-admin, verify-db) share this engine instead of starting a
+  // second one on the same files.
+  const marker = path.join(path.resolve(options.dataDir), ENGINE_MARKER);
+  await writeFile(marker, JSON.stringify({ uri, pid: child.pid }));
   let stopping: Promise<void> | undefined;
   return {
     uri,
     port,
     pid: child.pid ?? -1,
-    stop: () => (stopping ??= stopChild(child, exited).finally(() => logFile.end())),
+    stop: () => (stopping ??= stopChild(child, exited).finally(() => {
+      logFile.end();
+      return rm(marker, { force: true });
+    })),
   };
 }
 
@@ -100,6 +107,33 @@ async function stopChild(child: ChildProcess, exited: Promise<number | null>): P
   const timer = setTimeout(() => child.kill('SIGKILL'), 10_000);
   await exited;
   clearTimeout(timer);
+}
+
+const ENGINE_MARKER = 'engine.json';
+
+/** The URI of an embedded engine already serving `dataDir`, if one answers. */
+export async function runningEngineUri(dataDir: string): Promise<string | undefined> {
+  let marker: { uri?: string; pid?: number };
+  try {
+    marker = JSON.parse(await readFile(path.join(path.resolve(dataDir), ENGINE_MARKER), 'utf8')) as typeof marker;
+  } catch {
+    return undefined;
+  }
+  if (!marker.uri || !marker.pid) return undefined;
+  try {
+    process.kill(marker.pid, 0);
+  } catch {
+    return undefined;
+  }
+  const client = new MongoClient(marker.uri, { serverSelectionTimeoutMS: 1000 });
+  try {
+    await client.db('admin').command({ ping: 1 });
+    return marker.uri;
+  } catch {
+    return undefined;
+  } finally {
+    await client.close().catch(() => undefined);
+  }
 }
 
 export function freeLoopbackPort(): Promise<number> {

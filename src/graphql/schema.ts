@@ -1,12 +1,15 @@
 import 'reflect-metadata';
 import type { GraphQLSchema } from 'graphql';
 import { buildSchema } from 'type-graphql';
+import { ApiKeyResolver } from './resolvers/apiKeyResolver';
+import { EventResolver } from './resolvers/eventResolver';
+import { LogResolver } from './resolvers/logResolver';
 import { ServerInfoResolver } from './serverInfoResolver';
 
-/** Builds the executable schema; `scripts/emit-schema.ts` prints it to schema/schema.graphql. */
+/** Builds the executable schema; `npm run schema` prints it to schema/schema.graphql. */
 export async function buildLedgerSchema(): Promise<GraphQLSchema> {
   return buildSchema({
-    resolvers: [ServerInfoResolver],
+    resolvers: [ServerInfoResolver, LogResolver, EventResolver, ApiKeyResolver],
     validate: false,
   });
 }

@@ -5,7 +5,10 @@
  */
 import type { Config } from '../config';
 import { type Database, openDatabase } from '../db/database';
+import { GraphQLError } from 'graphql';
+import { bearerToken, type LedgerContext } from '../graphql/context';
 import { buildLedgerSchema } from '../graphql/schema';
+import { Ledger } from '../ledger/ledger';
 import type { Logger } from '../logger';
 import { type RunningHttpServer, startHttpServer } from './httpServer';
 
@@ -18,6 +21,7 @@ export interface LedgerServer {
 
 export async function startLedgerServer(config: Config, logger: Logger): Promise<LedgerServer> {
   let database: Database | undefined;
+  let ledger: Ledger | undefined;
   let http: RunningHttpServer | undefined;
   const schema = await buildLedgerSchema();
   http = await startHttpServer({
@@ -26,17 +30,38 @@ export async function startLedgerServer(config: Config, logger: Logger): Promise
     schema,
     logger,
     isReady: async () => {
-      if (!database) return false;
+      if (!database || !ledger) return false;
       await database.db.command({ ping: 1 });
       return true;
     },
-    context: async () => ({}),
+    routes: (app) => {
+      // C2SP tlog-tiles convention: the latest signed checkpoint as plain text, for monitors and witnesses.
+      app.get('/checkpoint', async (_req, res) => {
+        if (!ledger) {
+          res.status(503).type('text/plain').send('starting\n');
+          return;
+        }
+        const latest = await ledger.latestCheckpoint();
+        res.status(200).set('Cache-Control', 'no-cache').type('text/plain; charset=utf-8').send(latest.note);
+      });
+    },
+    context: async (req): Promise<LedgerContext> => {
+      if (!ledger) {
+        throw new GraphQLError('the ledger is starting', { extensions: { code: 'SERVICE_UNAVAILABLE', http: { status: 503 } } });
+      }
+      const token = bearerToken(req.headers.authorization);
+      const principal = token ? await ledger.apiKeys.authenticate(token) : undefined;
+      return { ledger, policy: { publicLog: config.publicProofs }, principal, badCredential: token !== undefined && !principal };
+    },
   });
   logger.info({ url: http.url }, 'listening');
 
-  const ready = openDatabase(config, (line) => logger.info(line)).then((db) => {
+  const ready = openDatabase(config, (line) => logger.info(line)).then(async (db) => {
     database = db;
     logger.info({ embedded: db.engine !== undefined, db: config.dbName }, 'database ready');
+    ledger = await Ledger.open({ db: db.db, logger, signingKeyFile: config.signingKeyFile, origin: config.origin });
+    const latest = await ledger.latestCheckpoint();
+    logger.info({ origin: ledger.origin, treeSize: latest._id, verifierKey: ledger.verifierKey }, 'ledger ready');
   });
   // A failed start is reported through `ready`; keep an unobserved rejection from crashing first.
   ready.catch(() => undefined);
@@ -46,6 +71,8 @@ export async function startLedgerServer(config: Config, logger: Logger): Promise
     await http?.close();
     http = undefined;
     await ready.catch(() => undefined);
+    await ledger?.close();
+    ledger = undefined;
     await database?.close();
     database = undefined;
   };

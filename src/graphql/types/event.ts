@@ -1,0 +1,226 @@
+import { GraphQLDateTimeISO, GraphQLJSONObject, GraphQLSafeInt } from 'graphql-scalars';
+import { Field, ID, InputType, Int, ObjectType, registerEnumType } from 'type-graphql';
+
+export enum ActorTypeEnum {
+  USER = 'USER',
+  SERVICE = 'SERVICE',
+  SYSTEM = 'SYSTEM',
+}
+registerEnumType(ActorTypeEnum, { name: 'ActorType' });
+
+export enum OutcomeEnum {
+  SUCCESS = 'SUCCESS',
+  FAILURE = 'FAILURE',
+  DENIED = 'DENIED',
+}
+registerEnumType(OutcomeEnum, { name: 'Outcome' });
+
+export enum EventOrder {
+  OLDEST_FIRST = 'OLDEST_FIRST',
+  NEWEST_FIRST = 'NEWEST_FIRST',
+}
+registerEnumType(EventOrder, { name: 'EventOrder' });
+
+@InputType()
+export class ActorInput {
+  @Field(() => String)
+  id!: string;
+
+  @Field(() => ActorTypeEnum)
+  type!: ActorTypeEnum;
+
+  @Field(() => String, { nullable: true })
+  name?: string;
+}
+
+@InputType()
+export class TargetInput {
+  @Field(() => String)
+  type!: string;
+
+  @Field(() => String)
+  id!: string;
+
+  @Field(() => String, { nullable: true })
+  name?: string;
+}
+
+@InputType()
+export class SourceInput {
+  @Field(() => String, { nullable: true })
+  ip?: string;
+
+  @Field(() => String, { nullable: true })
+  userAgent?: string;
+
+  @Field(() => String, { nullable: true })
+  requestId?: string;
+}
+
+@InputType({ description: 'An audit event to record.' })
+export class EventInput {
+  @Field(() => String, { description: 'Dotted verb, e.g. user.role.grant.' })
+  action!: string;
+
+  @Field(() => ActorInput)
+  actor!: ActorInput;
+
+  @Field(() => TargetInput, { nullable: true })
+  target?: TargetInput;
+
+  @Field(() => OutcomeEnum, { nullable: true, defaultValue: OutcomeEnum.SUCCESS })
+  outcome?: OutcomeEnum;
+
+  @Field(() => String, { nullable: true })
+  reason?: string;
+
+  @Field(() => GraphQLDateTimeISO, { nullable: true, description: 'Client time of the event.' })
+  occurredAt?: Date;
+
+  @Field(() => SourceInput, { nullable: true })
+  source?: SourceInput;
+
+  @Field(() => GraphQLJSONObject, { nullable: true, description: 'A JSON object, at most 16 KiB as canonical JSON.' })
+  metadata?: Record<string, unknown>;
+
+  @Field(() => String, { nullable: true, description: 'A retry with the same key returns the original receipt.' })
+  idempotencyKey?: string;
+}
+
+@ObjectType()
+export class Actor {
+  @Field(() => String)
+  id!: string;
+
+  @Field(() => ActorTypeEnum)
+  type!: ActorTypeEnum;
+
+  @Field(() => String, { nullable: true })
+  name?: string;
+}
+
+@ObjectType()
+export class Target {
+  @Field(() => String)
+  type!: string;
+
+  @Field(() => String)
+  id!: string;
+
+  @Field(() => String, { nullable: true })
+  name?: string;
+}
+
+@ObjectType()
+export class Source {
+  @Field(() => String, { nullable: true })
+  ip?: string;
+
+  @Field(() => String, { nullable: true })
+  userAgent?: string;
+
+  @Field(() => String, { nullable: true })
+  requestId?: string;
+}
+
+@ObjectType({ description: 'A recorded audit event and its place in the log.' })
+export class Event {
+  @Field(() => ID)
+  id!: string;
+
+  @Field(() => GraphQLSafeInt)
+  leafIndex!: number;
+
+  @Field(() => String, { description: 'RFC 6962 leaf hash of `leaf`, lowercase hex.' })
+  leafHash!: string;
+
+  @Field(() => String, { description: 'The exact RFC 8785 canonical JSON that was hashed.' })
+  leaf!: string;
+
+  @Field(() => String)
+  action!: string;
+
+  @Field(() => Actor)
+  actor!: Actor;
+
+  @Field(() => Target, { nullable: true })
+  target?: Target;
+
+  @Field(() => OutcomeEnum)
+  outcome!: OutcomeEnum;
+
+  @Field(() => String, { nullable: true })
+  reason?: string;
+
+  @Field(() => GraphQLDateTimeISO, { nullable: true })
+  occurredAt?: Date;
+
+  @Field(() => GraphQLDateTimeISO)
+  recordedAt!: Date;
+
+  @Field(() => Source, { nullable: true })
+  source?: Source;
+
+  @Field(() => GraphQLJSONObject, { nullable: true })
+  metadata?: Record<string, unknown>;
+
+  @Field(() => [String], { description: "The actor's group ids when the event was recorded." })
+  groups!: string[];
+
+  @Field(() => String, { description: '128 random bits, lowercase hex.' })
+  salt!: string;
+}
+
+@InputType()
+export class EventFilter {
+  @Field(() => String, { nullable: true })
+  actorId?: string;
+
+  @Field(() => String, { nullable: true })
+  action?: string;
+
+  @Field(() => String, { nullable: true })
+  targetType?: string;
+
+  @Field(() => String, { nullable: true })
+  targetId?: string;
+
+  @Field(() => OutcomeEnum, { nullable: true })
+  outcome?: OutcomeEnum;
+
+  @Field(() => GraphQLDateTimeISO, { nullable: true, description: 'recordedAt >= from' })
+  from?: Date;
+
+  @Field(() => GraphQLDateTimeISO, { nullable: true, description: 'recordedAt < to' })
+  to?: Date;
+}
+
+@ObjectType()
+export class EventEdge {
+  @Field(() => Event)
+  node!: Event;
+
+  @Field(() => String)
+  cursor!: string;
+}
+
+@ObjectType()
+export class PageInfo {
+  @Field(() => Boolean)
+  hasNextPage!: boolean;
+
+  @Field(() => String, { nullable: true })
+  endCursor!: string | null;
+}
+
+@ObjectType()
+export class EventConnection {
+  @Field(() => [EventEdge])
+  edges!: EventEdge[];
+
+  @Field(() => PageInfo)
+  pageInfo!: PageInfo;
+}
+
+export const MAX_PAGE = 500;
+export { Int };

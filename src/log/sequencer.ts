@@ -1,0 +1,263 @@
+/**
+ * The sequencer turns append requests into leaves, tiles and a signed checkpoint.
+ *
+ * Concurrent callers share batches (group commit): while one batch is being written the
+ * next one queues. Each batch is written in an order that makes every crash recoverable
+ * without transactions:
+ *   1. the events, in leaf order (`_id` = leaf index, unique): the durable truth;
+ *   2. the hash tiles they complete (idempotent, width-guarded);
+ *   3. the signed checkpoint for the new size (deterministic, insert-once);
+ * and only then are callers answered. On start, or whenever the lease changed hands, the
+ * tree state is rebuilt from the latest checkpoint's tiles and any events stored after it
+ * are replayed (re-hashed from their leaf text), tiled and signed. Every checkpoint is
+ * therefore the root of a prefix of one append-only sequence of stored leaves: two signed
+ * checkpoints can never disagree.
+ */
+import { randomBytes, randomUUID } from 'node:crypto';
+import { Binary } from 'mongodb';
+import type { NoteSigner } from '../checkpoint/signer';
+import { signCheckpoint } from '../checkpoint/signer';
+import { eventLeaf, type EventContent } from '../event/eventRecord';
+import { CompactRange } from '../merkle/compactRange';
+import type { NodeId } from '../merkle/nodeId';
+import { inclusionProof, rootNodes } from '../merkle/proof';
+import { bytesEqual } from '../verify/bytes';
+import type { Rfc6962Hasher } from '../verify/rfc6962';
+import type { Logger } from '../logger';
+import type { CheckpointDoc, CheckpointStore } from './checkpointStore';
+import type { EventDoc, EventStore } from './eventStore';
+import type { Lease } from './lease';
+import type { TileStore } from './tileStore';
+
+export interface AppendRequest {
+  readonly content: EventContent;
+  /** Client idempotency key, already scoped to the caller; absent for none. */
+  readonly idempotencyKey?: string;
+}
+
+export interface AppendResult {
+  readonly event: EventDoc;
+  readonly checkpoint: CheckpointDoc;
+  readonly proof: Uint8Array[];
+  /** True when an earlier request with the same idempotency key already recorded it. */
+  readonly replayed: boolean;
+}
+
+export class LogCorruptionError extends Error {
+  override readonly name = 'LogCorruptionError';
+}
+
+export interface SequencerDeps {
+  readonly events: EventStore;
+  readonly tiles: TileStore;
+  readonly checkpoints: CheckpointStore;
+  readonly lease: Lease;
+  readonly signer: NoteSigner;
+  readonly origin: string;
+  readonly hasher: Rfc6962Hasher;
+  readonly logger: Logger;
+  readonly maxBatch?: number;
+}
+
+interface Pending {
+  readonly request: AppendRequest;
+  resolve(result: AppendResult): void;
+  reject(err: unknown): void;
+  attempts: number;
+}
+
+interface TreeState {
+  readonly token: number;
+  readonly range: CompactRange;
+  lastRecordedAt: number;
+  checkpoint: CheckpointDoc;
+}
+
+const utf8 = new TextEncoder();
+const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
+
+export class Sequencer {
+  private readonly queue: Pending[] = [];
+  private draining = false;
+  private state: TreeState | undefined;
+  private stopped = false;
+  private readonly maxBatch: number;
+
+  constructor(private readonly deps: SequencerDeps) {
+    this.maxBatch = deps.maxBatch ?? 5000;
+  }
+
+  append(requests: readonly AppendRequest[]): Promise<AppendResult[]> {
+    if (this.stopped) return Promise.reject(new Error('the sequencer is stopped'));
+    const results = requests.map(
+      (request) =>
+        new Promise<AppendResult>((resolve, reject) => this.queue.push({ request, resolve, reject, attempts: 0 })),
+    );
+    void this.drain();
+    return Promise.all(results);
+  }
+
+  /** Waits for queued work, then stops taking more. */
+  async stop(): Promise<void> {
+    this.stopped = true;
+    while (this.draining) await sleep(10);
+  }
+
+  /** Brings the stored log up to date (replays events stored after the last checkpoint). */
+  async recover(): Promise<CheckpointDoc | undefined> {
+    const held = await this.deps.lease.acquire();
+    if (!held) return undefined;
+    try {
+      this.state = await this.rebuild(held.token);
+      return this.state.checkpoint;
+    } finally {
+      await this.deps.lease.release();
+    }
+  }
+
+  private async drain(): Promise<void> {
+    if (this.draining) return;
+    this.draining = true;
+    try {
+      while (this.queue.length > 0) {
+        const held = await this.deps.lease.acquire();
+        if (!held) {
+          await sleep(20);
+          continue;
+        }
+        const batch = this.queue.splice(0, this.maxBatch);
+        try {
+          if (!this.state || this.state.token !== held.token) {
+            this.deps.tiles.forgetPartialTiles();
+            this.state = await this.rebuild(held.token);
+          }
+          await this.commit(batch, this.state);
+        } catch (err) {
+          this.state = undefined;
+          this.deps.logger.error({ err, batch: batch.length }, 'append batch failed');
+          const retry = batch.filter((p) => ++p.attempts < 3);
+          for (const p of batch) if (p.attempts >= 3) p.reject(err);
+          this.queue.unshift(...retry);
+          await sleep(50);
+        }
+        if (held.wantedBy) await this.deps.lease.release(held.wantedBy);
+      }
+      await this.deps.lease.release().catch(() => undefined);
+    } finally {
+      this.draining = false;
+    }
+  }
+
+  private async commit(batch: Pending[], state: TreeState): Promise<void> {
+    const { events, tiles, hasher } = this.deps;
+    const keys = [...new Set(batch.flatMap((p) => (p.request.idempotencyKey ? [p.request.idempotencyKey] : [])))];
+    const existing = new Map((await events.byIdem(keys)).map((d) => [d.idem, d]));
+    const fresh: EventDoc[] = [];
+    const docFor: EventDoc[] = [];
+    const replayed: boolean[] = [];
+    let now = Math.max(Date.now(), state.lastRecordedAt);
+    for (const p of batch) {
+      const key = p.request.idempotencyKey;
+      const earlier = key ? existing.get(key) : undefined;
+      if (earlier) {
+        docFor.push(earlier);
+        replayed.push(true);
+        continue;
+      }
+      const id = randomUUID();
+      const recordedAt = new Date(now);
+      const salt = randomBytes(16).toString('hex');
+      const content = p.request.content;
+      const leaf = eventLeaf({ ...content, id, recordedAt: recordedAt.toISOString(), salt });
+      const doc: EventDoc = {
+        _id: state.range.size + fresh.length,
+        id,
+        action: content.action,
+        actor: { ...content.actor },
+        ...(content.target && { target: content.target }),
+        outcome: content.outcome,
+        ...(content.reason !== undefined && { reason: content.reason }),
+        ...(content.occurredAt !== undefined && { occurredAt: new Date(content.occurredAt) }),
+        ...(content.source && { source: content.source }),
+        ...(content.metadata !== undefined && { metadata: JSON.stringify(content.metadata) }),
+        groups: [...content.groups],
+        recordedAt,
+        salt,
+        leaf,
+        leafHash: new Binary(hasher.leafHash(utf8.encode(leaf))),
+        idem: key ?? `id:${id}`,
+      };
+      fresh.push(doc);
+      docFor.push(doc);
+      replayed.push(false);
+      if (key) existing.set(key, doc);
+      now = Math.max(now, recordedAt.getTime());
+    }
+    if (fresh.length > 0) {
+      await events.insertBatch(fresh);
+      state.lastRecordedAt = now;
+      await this.extend(state, fresh.map((d) => d.leafHash.buffer));
+    }
+    const checkpoint = state.checkpoint;
+    const proofs = await Promise.all(
+      docFor.map((doc) => inclusionProof(tiles, doc._id, checkpoint._id, hasher)),
+    );
+    batch.forEach((p, i) => p.resolve({ event: docFor[i]!, checkpoint, proof: proofs[i]!, replayed: replayed[i]! }));
+  }
+
+  /** Appends leaf hashes to the tree, persists the tiles, signs and stores the checkpoint. */
+  private async extend(state: TreeState, leafHashes: readonly Uint8Array[]): Promise<void> {
+    const completed: { id: NodeId; hash: Uint8Array }[] = [];
+    state.range.append(leafHashes, this.deps.hasher, (id, hash) => completed.push({ id, hash }));
+    await this.deps.tiles.write(completed);
+    state.checkpoint = await this.sign(state.range.size, state.range.root(this.deps.hasher));
+  }
+
+  async sign(size: number, root: Uint8Array): Promise<CheckpointDoc> {
+    const note = signCheckpoint({ origin: this.deps.origin, treeSize: size, rootHash: root }, this.deps.signer);
+    const doc: CheckpointDoc = { _id: size, rootHash: Buffer.from(root).toString('hex'), note, createdAt: new Date() };
+    await this.deps.checkpoints.save(doc);
+    return doc;
+  }
+
+  private async rebuild(token: number): Promise<TreeState> {
+    const { events, tiles, checkpoints, hasher, logger } = this.deps;
+    const latest = await checkpoints.latest();
+    const size = latest?._id ?? 0;
+    const hashes = size > 0 ? await tiles.readNodes(rootNodes(size)) : [];
+    const range = CompactRange.fromNodes(size, hashes);
+    const root = range.root(hasher);
+    if (latest && Buffer.from(root).toString('hex') !== latest.rootHash) {
+      throw new LogCorruptionError(
+        `stored subtree hashes give root ${Buffer.from(root).toString('hex')} at size ${size}, ` +
+          `but the signed checkpoint says ${latest.rootHash}; run \`audit-ledger verify-db\``,
+      );
+    }
+    const state: TreeState = {
+      token,
+      range,
+      lastRecordedAt: (await events.lastRecordedAt())?.getTime() ?? 0,
+      checkpoint: latest ?? (await this.sign(0, root)),
+    };
+    const stored = await events.storedSize();
+    if (stored > size) {
+      logger.info({ from: size, to: stored }, 'replaying events stored after the last checkpoint');
+      let chunk: Uint8Array[] = [];
+      let expected = size;
+      for await (const doc of events.range(size, stored)) {
+        if (doc._id !== expected) throw new LogCorruptionError(`leaf ${expected} is missing from the events collection`);
+        const hash = hasher.leafHash(utf8.encode(doc.leaf));
+        if (!bytesEqual(hash, doc.leafHash.buffer)) throw new LogCorruptionError(`leaf ${doc._id}: stored leaf hash does not match its leaf text`);
+        chunk.push(hash);
+        expected += 1;
+        if (chunk.length === 4096) {
+          await this.extend(state, chunk);
+          chunk = [];
+        }
+      }
+      if (expected !== stored) throw new LogCorruptionError(`leaf ${expected} is missing from the events collection`);
+      if (chunk.length > 0) await this.extend(state, chunk);
+    }
+    return state;
+  }
+}

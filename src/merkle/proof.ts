@@ -1,0 +1,157 @@
+/**
+ * Which stored nodes make up a proof, after transparency-dev/merkle proof/nodes.go.
+ *
+ * An RFC 6962 audit path may contain one "ephemeral" node: the sibling on the right
+ * border of a tree whose size is not a power of two. It covers an incomplete range, so
+ * it is never stored; the IDs here list the perfect subtrees covering that range
+ * instead, and rehash() folds them into the ephemeral hash. Every ID is therefore a
+ * complete subtree, and a proof costs O(log n) node reads.
+ */
+import type { Rfc6962Hasher } from '../verify/rfc6962';
+import { bitLength, shiftRight, trailingZeros, xor } from '../verify/bits';
+import { assertTreePosition, NodeCountError, ProofRangeError } from './errors';
+import { nodeBegin, nodeEnd, nodeId, parent, rangeNodes, sibling, type NodeId } from './nodeId';
+
+export interface ProofNodes {
+  /** Stored nodes to read, in the order rehash() expects their hashes. */
+  readonly ids: readonly NodeId[];
+  /** Turns the hashes of `ids` into the proof, rebuilding the ephemeral node if any. */
+  rehash(hashes: readonly Uint8Array[], hasher: Rfc6962Hasher): Uint8Array[];
+}
+
+/** Reads stored complete-subtree hashes, e.g. from the database. */
+export interface SubtreeReader {
+  /** Must return one hash per ID, in the same order. */
+  readNodes(ids: readonly NodeId[]): Promise<Uint8Array[]>;
+}
+
+class ProofNodeList implements ProofNodes {
+  /**
+   * @param ids nodes to fetch
+   * @param begin,end ids[begin, end) are the ephemeral node's cover, lowest level first;
+   *   begin === end means the proof has no ephemeral node.
+   */
+  constructor(
+    readonly ids: readonly NodeId[],
+    private readonly begin: number,
+    private readonly end: number,
+  ) {}
+
+  rehash(hashes: readonly Uint8Array[], hasher: Rfc6962Hasher): Uint8Array[] {
+    if (hashes.length !== this.ids.length) {
+      throw new NodeCountError(`got ${hashes.length} hashes for ${this.ids.length} proof nodes`);
+    }
+    const proof: Uint8Array[] = [];
+    for (let i = 0; i < hashes.length; i++) {
+      let hash = hashes[i] as Uint8Array;
+      if (i === this.begin && this.begin < this.end) {
+        // The cover is ordered right to left, so each next node is a left child.
+        for (i++; i < this.end; i++) hash = hasher.nodeHash(hashes[i] as Uint8Array, hash);
+        i--;
+      }
+      proof.push(hash);
+    }
+    return proof;
+  }
+
+  /** Drops ids[0], the node being proven, which the verifier already has. */
+  skipFirst(): ProofNodeList {
+    const shift = this.begin < this.end ? 1 : 0;
+    return new ProofNodeList(this.ids.slice(1), this.begin - shift, this.end - shift);
+  }
+}
+
+/** Nodes of the inclusion proof for leaf `index` in the tree of `size` leaves. */
+export function inclusionNodes(index: number, size: number): ProofNodes {
+  assertTreePosition('index', index);
+  assertTreePosition('size', size);
+  if (index >= size) throw new ProofRangeError(`index ${index} is out of bounds for tree size ${size}`);
+  return pathNodes(index, 0, size).skipFirst();
+}
+
+/** Nodes of the consistency proof from the tree of fromSize leaves to that of toSize. */
+export function consistencyNodes(fromSize: number, toSize: number): ProofNodes {
+  assertTreePosition('fromSize', fromSize);
+  assertTreePosition('toSize', toSize);
+  if (fromSize > toSize) throw new ProofRangeError(`fromSize ${fromSize} is larger than toSize ${toSize}`);
+  if (fromSize === toSize || fromSize === 0) return new ProofNodeList([], 0, 0);
+
+  // The proof is the path from the old tree's last perfect subtree to the new root. That
+  // subtree opens the proof unless it is the whole old tree, which the verifier has.
+  const level = trailingZeros(fromSize);
+  const index = shiftRight(fromSize - 1, level);
+  const nodes = pathNodes(index, level, toSize);
+  return index === 0 ? nodes.skipFirst() : nodes;
+}
+
+/** The perfect subtrees that make up the tree of `size` leaves, left to right. */
+export function rootNodes(size: number): NodeId[] {
+  assertTreePosition('size', size);
+  return rangeNodes(0, size);
+}
+
+/** Folds the hashes of rootNodes(size) right to left into the tree's root hash. */
+export function rootFromNodes(hashes: readonly Uint8Array[], hasher: Rfc6962Hasher): Uint8Array {
+  if (hashes.length === 0) return hasher.emptyRoot();
+  let root = hashes[hashes.length - 1] as Uint8Array;
+  for (let i = hashes.length - 2; i >= 0; i--) root = hasher.nodeHash(hashes[i] as Uint8Array, root);
+  return root;
+}
+
+export async function rootHash(reader: SubtreeReader, size: number, hasher: Rfc6962Hasher): Promise<Uint8Array> {
+  const ids = rootNodes(size);
+  return rootFromNodes(await readExactly(reader, ids), hasher);
+}
+
+export async function inclusionProof(
+  reader: SubtreeReader,
+  index: number,
+  size: number,
+  hasher: Rfc6962Hasher,
+): Promise<Uint8Array[]> {
+  const nodes = inclusionNodes(index, size);
+  return nodes.rehash(await readExactly(reader, nodes.ids), hasher);
+}
+
+export async function consistencyProof(
+  reader: SubtreeReader,
+  fromSize: number,
+  toSize: number,
+  hasher: Rfc6962Hasher,
+): Promise<Uint8Array[]> {
+  const nodes = consistencyNodes(fromSize, toSize);
+  return nodes.rehash(await readExactly(reader, nodes.ids), hasher);
+}
+
+async function readExactly(reader: SubtreeReader, ids: readonly NodeId[]): Promise<Uint8Array[]> {
+  if (ids.length === 0) return [];
+  const hashes = await reader.readNodes(ids);
+  if (hashes.length !== ids.length) {
+    throw new NodeCountError(`reader returned ${hashes.length} hashes for ${ids.length} nodes`);
+  }
+  return hashes;
+}
+
+/**
+ * The node (level, index) followed by its audit path up to the root of the tree of
+ * `size` leaves. The path climbs siblings up to the "fork", the highest ancestor that
+ * is still a perfect subtree; above it the sibling is the ephemeral node (listed as its
+ * cover), and the perfect subtrees left of the fork complete the path.
+ */
+function pathNodes(index: number, level: number, size: number): ProofNodeList {
+  const inner = bitLength(xor(index, shiftRight(size, level))) - 1;
+  const fork = nodeId(level + inner, shiftRight(index, inner));
+  const forkBegin = nodeBegin(fork);
+  const forkEnd = nodeEnd(fork);
+
+  const ids: NodeId[] = [nodeId(level, index)];
+  for (let node = nodeId(level, index); node.level < fork.level; node = parent(node)) {
+    ids.push(sibling(node));
+  }
+  const begin = ids.length;
+  // Both covers are reversed so that hashes go from low to high levels, i.e. nearest first.
+  ids.push(...rangeNodes(forkEnd, size).reverse());
+  const end = ids.length;
+  ids.push(...rangeNodes(0, forkBegin).reverse());
+  return begin < end ? new ProofNodeList(ids, begin, end) : new ProofNodeList(ids, 0, 0);
+}
