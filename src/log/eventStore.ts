@@ -6,7 +6,7 @@
 import { Binary, type Collection, type Filter, type Sort } from 'mongodb';
 import type { CollectionDefinition } from '../db/collections';
 import { assertMatchesSchema } from '../db/jsonSchema';
-import type { Actor, ActorType, Outcome, Source, Target } from '../event/eventRecord';
+import { type Actor, type ActorType, eventLeaf, type JsonObject, type LoggedEvent, type Outcome, type Source, type Target } from '../event/eventRecord';
 
 export interface EventDoc {
   _id: number;
@@ -64,6 +64,32 @@ export const EVENTS_COLLECTION: CollectionDefinition = {
     { key: { recordedAt: 1 }, options: { name: 'recorded_at' } },
   ],
 };
+
+/** The logged event a stored document describes (the inverse of how the sequencer stores it). */
+export function eventOfDoc(doc: Omit<EventDoc, 'leaf' | 'leafHash' | 'idem' | '_id'>): LoggedEvent {
+  return {
+    id: doc.id,
+    action: doc.action,
+    actor: doc.actor,
+    ...(doc.target && { target: doc.target }),
+    outcome: doc.outcome,
+    ...(doc.reason !== undefined && { reason: doc.reason }),
+    ...(doc.occurredAt && { occurredAt: doc.occurredAt.toISOString() }),
+    ...(doc.source && { source: doc.source }),
+    ...(doc.metadata !== undefined && { metadata: JSON.parse(doc.metadata) as JsonObject }),
+    groups: doc.groups,
+    recordedAt: doc.recordedAt.toISOString(),
+    salt: doc.salt,
+  };
+}
+
+/**
+ * The canonical leaf of a stored document, recomputed from its fields: `verify-db` compares it
+ * with the stored `leaf` and `leafHash`, so an edit to any field is caught.
+ */
+export function leafOfDoc(doc: Omit<EventDoc, 'leaf' | 'leafHash' | 'idem' | '_id'>): string {
+  return eventLeaf(eventOfDoc(doc));
+}
 
 export interface EventQuery {
   readonly actorId?: string;

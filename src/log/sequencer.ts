@@ -17,7 +17,7 @@ import { randomBytes, randomUUID } from 'node:crypto';
 import { Binary } from 'mongodb';
 import type { NoteSigner } from '../checkpoint/signer';
 import { signCheckpoint } from '../checkpoint/signer';
-import { eventLeaf, type EventContent } from '../event/eventRecord';
+import type { EventContent } from '../event/eventRecord';
 import { CompactRange } from '../merkle/compactRange';
 import type { NodeId } from '../merkle/nodeId';
 import { inclusionProof, rootNodes } from '../merkle/proof';
@@ -25,7 +25,7 @@ import { bytesEqual } from '../verify/bytes';
 import type { Rfc6962Hasher } from '../verify/rfc6962';
 import type { Logger } from '../logger';
 import type { CheckpointDoc, CheckpointStore } from './checkpointStore';
-import type { EventDoc, EventStore } from './eventStore';
+import { type EventDoc, type EventStore, leafOfDoc } from './eventStore';
 import type { Lease } from './lease';
 import type { TileStore } from './tileStore';
 
@@ -168,9 +168,7 @@ export class Sequencer {
       const recordedAt = new Date(now);
       const salt = randomBytes(16).toString('hex');
       const content = p.request.content;
-      const leaf = eventLeaf({ ...content, id, recordedAt: recordedAt.toISOString(), salt });
-      const doc: EventDoc = {
-        _id: state.range.size + fresh.length,
+      const fields = {
         id,
         action: content.action,
         actor: { ...content.actor },
@@ -183,6 +181,12 @@ export class Sequencer {
         groups: [...content.groups],
         recordedAt,
         salt,
+      };
+      // The leaf is derived from the stored fields, so verify-db can re-derive it the same way.
+      const leaf = leafOfDoc(fields);
+      const doc: EventDoc = {
+        _id: state.range.size + fresh.length,
+        ...fields,
         leaf,
         leafHash: new Binary(hasher.leafHash(utf8.encode(leaf))),
         idem: key ?? `id:${id}`,

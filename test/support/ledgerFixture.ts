@@ -1,0 +1,77 @@
+/**
+ * A real ledger server process on the run's engine, in its own database and data folder,
+ * with an ADMIN key (from the bootstrap-admin CLI) and APPENDER and AUDITOR keys.
+ */
+import { execFile } from 'node:child_process';
+import { mkdtemp, rm } from 'node:fs/promises';
+import os from 'node:os';
+import path from 'node:path';
+import { promisify } from 'node:util';
+import { randomBytes } from 'node:crypto';
+import { gqlOk } from './graphqlClient';
+import { type ServerProcess, startServerProcess, waitHealthy } from './serverProcess';
+import { engineUri } from './testDatabase';
+
+const BIN = path.resolve(__dirname, '..', '..', 'bin', 'audit-ledger.js');
+const run = promisify(execFile);
+
+export interface LedgerEnv {
+  readonly env: NodeJS.ProcessEnv;
+  readonly dataDir: string;
+  dispose(): Promise<void>;
+}
+
+export async function ledgerEnv(prefix: string): Promise<LedgerEnv> {
+  const dataDir = await mkdtemp(path.join(os.tmpdir(), `audit-ledger-${prefix}-`));
+  const env = {
+    MONGODB_URI: engineUri(),
+    LEDGER_DB_NAME: `${prefix}_${randomBytes(4).toString('hex')}`,
+    LEDGER_DATA_DIR: dataDir,
+    LOG_LEVEL: 'info',
+  };
+  return { env, dataDir, dispose: () => rm(dataDir, { recursive: true, force: true }) };
+}
+
+export async function runCli(args: string[], env: NodeJS.ProcessEnv): Promise<{ stdout: string; stderr: string; code: number }> {
+  try {
+    const { stdout, stderr } = await run(process.execPath, [BIN, ...args], { env: { ...process.env, ...env } });
+    return { stdout, stderr, code: 0 };
+  } catch (err) {
+    const e = err as { stdout?: string; stderr?: string; code?: number };
+    return { stdout: e.stdout ?? '', stderr: e.stderr ?? '', code: e.code ?? 1 };
+  }
+}
+
+export async function startLedger(env: NodeJS.ProcessEnv): Promise<ServerProcess> {
+  const server = await startServerProcess(env);
+  await waitHealthy(server.url);
+  return server;
+}
+
+export interface Keys {
+  readonly admin: string;
+  readonly appender: string;
+  readonly auditor: string;
+  readonly reader: string;
+}
+
+export async function bootstrapKeys(url: string, env: NodeJS.ProcessEnv): Promise<Keys> {
+  const boot = await runCli(['bootstrap-admin', '--name', 'root'], env);
+  if (boot.code !== 0) throw new Error(`bootstrap-admin failed: ${boot.stderr}`);
+  const admin = boot.stdout.trim().split('\n').at(-1)!;
+  const create = async (name: string, roles: string[]): Promise<string> =>
+    (
+      await gqlOk<{ createApiKey: { token: string } }>(
+        url,
+        'mutation($i: ApiKeyInput!) { createApiKey(input: $i) { token } }',
+        { i: { name, roles } },
+        admin,
+      )
+    ).createApiKey.token;
+  return {
+    admin,
+    appender: await create('svc', ['APPENDER']),
+    auditor: await create('auditor', ['AUDITOR']),
+    reader: await create('reader', ['READER']),
+  };
+}
