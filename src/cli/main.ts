@@ -1,7 +1,7 @@
 /**
  * The `audit-ledger` command line. Each subcommand lives in its own module; this file only
- * parses arguments and maps failures to exit codes (0 ok, 1 error, 2 usage or, for `audit`,
- * evidence of a rewritten log).
+ * parses arguments and maps failures to exit codes (0 ok, 1 error, 2 usage or, for `audit` and
+ * `monitor`, evidence of a rewritten log: their usage errors exit 1; see README).
  */
 import { Command, CommanderError, InvalidArgumentError } from 'commander';
 import { VERSION } from '../version';
@@ -11,6 +11,10 @@ import { EngineUnavailableError, ensureFerretdbBinary } from '../engine/ferretdb
 import { runBootstrapAdmin } from './bootstrapAdmin';
 import { runLocalDb } from './localDb';
 import { runServe } from './serve';
+import { runAuditCommand } from './audit';
+import { durationOption, leafIndicesOption, positiveIntOption, urlOption, usageErrorsExitOne } from './cliOptions';
+import { runMonitorCommand } from './monitor';
+import { runVerifyDb } from './verifyDb';
 
 export function parsePortOption(value: string): number {
   if (!/^\d+$/.test(value) || Number(value) > 65535) throw new InvalidArgumentError('expected a port number 0-65535');
@@ -60,6 +64,48 @@ export async function main(argv: readonly string[]): Promise<number> {
       });
       process.stdout.write(`${binary}\n`);
     });
+
+  program
+    .command('verify-db')
+    .description('operator check: recompute every leaf, subtree hash and checkpoint root from the database; exit 1 naming every affected leaf')
+    .option('--vkey <key>', "the log's verifier key (default: derived from LEDGER_SIGNING_KEY_FILE)")
+    .option('--progress', 'show a progress bar even when stderr is not a terminal')
+    .option('--batch-size <n>', 'events per database round trip', positiveIntOption)
+    .action(async (opts: { vkey?: string; progress?: boolean; batchSize?: number }) => {
+      exitCode = await runVerifyDb(opts);
+    });
+
+  usageErrorsExitOne(
+    program
+      .command('audit')
+      .description('external auditor: verify the latest checkpoint and its consistency with the one saved in --state (exit 2 on evidence of a rewritten log)')
+      .requiredOption('--url <url>', 'the ledger server, e.g. http://127.0.0.1:4000', urlOption)
+      .requiredOption('--vkey <key>', "the log's pinned verifier key (name+hex8+base64)")
+      .requiredOption('--state <file>', 'where the last verified checkpoint is kept')
+      .option('--leaf <indices...>', 'also prove the inclusion of these leaf indices', leafIndicesOption)
+      .option('--all-events', 'also verify every event the API key may read (needs --token or AUDIT_LEDGER_TOKEN)')
+      .option('--token <token>', 'API key (default: AUDIT_LEDGER_TOKEN)'),
+  ).action(async (opts: { url: string; vkey: string; state: string; leaf?: number[]; allEvents?: boolean; token?: string }) => {
+    exitCode = await runAuditCommand(opts);
+  });
+
+  usageErrorsExitOne(
+    program
+      .command('monitor')
+      .description('audit in a loop; exit 2 on inconsistency or a bad signature, 3 when stale (see README)')
+      .requiredOption('--url <url>', 'the ledger server, e.g. http://127.0.0.1:4000', urlOption)
+      .requiredOption('--vkey <key>', "the log's pinned verifier key (name+hex8+base64)")
+      .requiredOption('--state <file>', 'where the last verified checkpoint is kept')
+      .option('--interval <duration>', 'time between polls: 500ms, 30s, 10m, 1h', durationOption, 30_000)
+      .option('--stale-after <duration>', 'alert when the checkpoint has not advanced for this long (default: off)', durationOption)
+      .option('--webhook <url>', 'POST a JSON alert here', urlOption)
+      .option('--max-polls <n>', 'stop after n polls', positiveIntOption)
+      .option('--token <token>', 'API key (default: AUDIT_LEDGER_TOKEN)'),
+  ).action(
+    async (opts: { url: string; vkey: string; state: string; interval: number; staleAfter?: number; webhook?: string; maxPolls?: number; token?: string }) => {
+      exitCode = await runMonitorCommand(opts);
+    },
+  );
 
   try {
     await program.parseAsync([...argv]);

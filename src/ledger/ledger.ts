@@ -76,7 +76,9 @@ export class Ledger {
     const key = await loadOrCreateSigningKey(options.signingKeyFile, options.origin);
     if (key.created) options.logger.info({ file: options.signingKeyFile, origin: key.origin }, 'created the log signing key');
     const ledger = new Ledger(options.db, key.origin, key.signer, options.logger, options.leaseTtlMs ?? 3000);
-    await ledger.sequencer.recover();
+    // A new log starts with a signed empty tree (deterministic, so any process may sign it).
+    if (!(await ledger.checkpoints.latest())) await ledger.sequencer.sign(0, ledger.hasher.emptyRoot());
+    ledger.sequencer.recover();
     return ledger;
   }
 

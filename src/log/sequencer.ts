@@ -81,6 +81,7 @@ export class Sequencer {
   private draining = false;
   private state: TreeState | undefined;
   private stopped = false;
+  private syncWanted = false;
   private readonly maxBatch: number;
 
   constructor(private readonly deps: SequencerDeps) {
@@ -103,49 +104,62 @@ export class Sequencer {
     while (this.draining) await sleep(10);
   }
 
-  /** Brings the stored log up to date (replays events stored after the last checkpoint). */
-  async recover(): Promise<CheckpointDoc | undefined> {
-    const held = await this.deps.lease.acquire();
-    if (!held) return undefined;
-    try {
-      this.state = await this.rebuild(held.token);
-      return this.state.checkpoint;
-    } finally {
-      await this.deps.lease.release();
-    }
+  /**
+   * Brings the stored log up to date (replays events stored after the last checkpoint). It runs
+   * in the background through the same loop as appends, so it also waits out the lease of a
+   * process that died a moment ago, and events stored just before a crash get checkpointed
+   * without waiting for the next append.
+   */
+  recover(): void {
+    this.syncWanted = true;
+    void this.drain();
   }
 
   private async drain(): Promise<void> {
     if (this.draining) return;
     this.draining = true;
     try {
-      while (this.queue.length > 0) {
-        const held = await this.deps.lease.acquire();
-        if (!held) {
-          await sleep(20);
-          continue;
-        }
-        const batch = this.queue.splice(0, this.maxBatch);
+      while (this.queue.length > 0 || (this.syncWanted && !this.stopped)) {
         try {
-          if (!this.state || this.state.token !== held.token) {
-            this.deps.tiles.forgetPartialTiles();
-            this.state = await this.rebuild(held.token);
-          }
-          await this.commit(batch, this.state);
+          await this.step();
         } catch (err) {
-          this.state = undefined;
-          this.deps.logger.error({ err, batch: batch.length }, 'append batch failed');
-          const retry = batch.filter((p) => ++p.attempts < 3);
-          for (const p of batch) if (p.attempts >= 3) p.reject(err);
-          this.queue.unshift(...retry);
-          await sleep(50);
+          // A lease round trip failed (engine busy or unreachable): nothing was written; retry.
+          this.deps.logger.warn({ err }, 'sequencer lease operation failed; retrying');
+          await sleep(100);
         }
-        if (held.wantedBy) await this.deps.lease.release(held.wantedBy);
       }
       await this.deps.lease.release().catch(() => undefined);
     } finally {
       this.draining = false;
+      // An append that arrived while the loop was winding down must not be stranded.
+      if (this.queue.length > 0) void this.drain();
     }
+  }
+
+  /** One turn of the loop: hold the lease, be in sync, commit one batch. */
+  private async step(): Promise<void> {
+    const held = await this.deps.lease.acquire();
+    if (!held) {
+      await sleep(20);
+      return;
+    }
+    const batch = this.queue.splice(0, this.maxBatch);
+    try {
+      if (!this.state || this.state.token !== held.token) {
+        this.deps.tiles.forgetPartialTiles();
+        this.state = await this.rebuild(held.token);
+      }
+      this.syncWanted = false;
+      if (batch.length > 0) await this.commit(batch, this.state);
+    } catch (err) {
+      this.state = undefined;
+      this.deps.logger.error({ err, batch: batch.length }, 'append batch failed');
+      const retry = batch.filter((p) => ++p.attempts < 3);
+      for (const p of batch) if (p.attempts >= 3) p.reject(err);
+      this.queue.unshift(...retry);
+      await sleep(50);
+    }
+    if (held.wantedBy) await this.deps.lease.release(held.wantedBy);
   }
 
   private async commit(batch: Pending[], state: TreeState): Promise<void> {

@@ -39,6 +39,9 @@ export async function startHttpServer(options: HttpServerOptions): Promise<Runni
     schema: options.schema,
     plugins: [ApolloServerPluginDrainHttpServer({ httpServer }), ApolloServerPluginLandingPageDisabled()],
     includeStacktraceInErrorResponses: false,
+    // Our CLI owns signals and shutdown order (HTTP, then ledger, database, engine); Apollo's own
+    // handler would re-raise the signal mid-shutdown and orphan the embedded engine.
+    stopOnTerminationSignals: false,
     formatError: (formatted, error) => {
       const code = formatted.extensions?.code;
       if (code === 'INTERNAL_SERVER_ERROR') {

@@ -58,7 +58,7 @@ export async function startLedgerServer(config: Config, logger: Logger): Promise
 
   const ready = openDatabase(config, (line) => logger.info(line)).then(async (db) => {
     database = db;
-    logger.info({ embedded: db.engine !== undefined, db: config.dbName }, 'database ready');
+    logger.info({ embedded: db.engine !== undefined, enginePid: db.engine?.pid, db: config.dbName }, 'database ready');
     ledger = await Ledger.open({ db: db.db, logger, signingKeyFile: config.signingKeyFile, origin: config.origin });
     const latest = await ledger.latestCheckpoint();
     logger.info({ origin: ledger.origin, treeSize: latest._id, verifierKey: ledger.verifierKey }, 'ledger ready');

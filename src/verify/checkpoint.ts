@@ -34,7 +34,7 @@ export interface CheckpointBody {
   /** RFC 6962 root of the tree of treeSize leaves. */
   readonly rootHash: Uint8Array;
   /** Opaque extension lines, without their newlines. */
-  readonly extensions: readonly string[];
+  readonly extensions: string[];
 }
 
 export interface CheckpointBodyInput {
@@ -46,7 +46,7 @@ export interface CheckpointBodyInput {
 
 /** A parsed, unverified checkpoint note. */
 export interface Checkpoint extends CheckpointBody {
-  readonly signatures: readonly NoteSignature[];
+  readonly signatures: NoteSignature[];
 }
 
 /** A checkpoint whose signature by the trusted key has been verified. */

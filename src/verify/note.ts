@@ -34,7 +34,6 @@ const KEY_ID_SIZE = 4;
 // unicode.IsSpace in Go: the Latin-1 spaces plus categories Zs, Zl and Zp. Not JavaScript's
 // \s, which also matches U+FEFF.
 const UNICODE_SPACE = /[\t\n\v\f\r \u0085\u00a0\u1680\u2000-\u200a\u2028\u2029\u202f\u205f\u3000]/u;
-const LONE_SURROGATE = /[\ud800-\udbff](?![\udc00-\udfff])|(?<![\ud800-\udbff])[\udc00-\udfff]/;
 const KEY_ID_HEX = /^[0-9a-fA-F]{8}$/;
 // Two trusted keys with the same name and ID are only an error if a signature needs one
 // of them, as with Go's VerifierList.
@@ -57,15 +56,15 @@ export interface Note {
   /** The signed text, including its final newline. */
   readonly text: string;
   /** Every signature line, in order. */
-  readonly signatures: readonly NoteSignature[];
+  readonly signatures: NoteSignature[];
 }
 
 export interface VerifiedNote {
   readonly text: string;
   /** Signatures by trusted keys, all verified; never empty. */
-  readonly verifiedSignatures: readonly NoteSignature[];
+  readonly verifiedSignatures: NoteSignature[];
   /** Signatures by keys the caller did not supply (e.g. witness cosignatures), not checked. */
-  readonly unverifiedSignatures: readonly NoteSignature[];
+  readonly unverifiedSignatures: NoteSignature[];
 }
 
 /** A trusted key, as named by a verifier key string `name+hex8+base64(0x01 || pubkey)`. */
@@ -78,7 +77,7 @@ export interface NoteVerifier {
 }
 
 export function isValidKeyName(name: string): boolean {
-  return name !== '' && !LONE_SURROGATE.test(name) && !UNICODE_SPACE.test(name) && !name.includes('+');
+  return name !== '' && !hasLoneSurrogate(name) && !UNICODE_SPACE.test(name) && !name.includes('+');
 }
 
 /** key ID = SHA-256(name || 0x0A || type || public key)[:4] as a big-endian uint32. */
@@ -150,12 +149,25 @@ export function parseVerifierKey(verifierKey: string): NoteVerifier {
  * that it has a UTF-8 encoding, and no control characters other than newline.
  */
 export function assertNoteCharacters(text: string): void {
-  if (LONE_SURROGATE.test(text)) {
+  if (hasLoneSurrogate(text)) {
     throw new VerificationError('MALFORMED_NOTE', 'note is not valid UTF-8 (lone surrogate)');
   }
   if (hasControlOtherThanNewline(text)) {
     throw new VerificationError('MALFORMED_NOTE', 'note contains a control character other than newline');
   }
+}
+
+/** A string with an unpaired UTF-16 surrogate has no UTF-8 encoding. */
+function hasLoneSurrogate(text: string): boolean {
+  for (let i = 0; i < text.length; i++) {
+    const c = text.charCodeAt(i);
+    if (c < 0xd800 || c > 0xdfff) continue;
+    if (c > 0xdbff) return true;
+    const next = text.charCodeAt(i + 1);
+    if (!(next >= 0xdc00 && next <= 0xdfff)) return true;
+    i++;
+  }
+  return false;
 }
 
 function hasControlOtherThanNewline(text: string): boolean {

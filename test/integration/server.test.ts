@@ -28,15 +28,20 @@ describe('the server process', () => {
     expect(server.output()).toContain('stopped');
   });
 
-  it('starts the embedded engine itself when MONGODB_URI is unset, and stops it on SIGINT', async () => {
+  it.each(['SIGINT', 'SIGTERM'] as const)('starts the embedded engine itself when MONGODB_URI is unset, and stops it on %s', async (signal) => {
     const env = { MONGODB_URI: '', LEDGER_DATA_DIR: dataDir };
     const server = await startServerProcess(env);
     try {
       await waitHealthy(server.url);
     } finally {
-      expect(await server.stop('SIGINT')).toBe(0);
+      expect(await server.stop(signal)).toBe(0);
     }
     expect(server.output()).toContain('"embedded":true');
+    expect(server.output()).toContain('"msg":"stopped"');
+    // The engine the server started is gone with it.
+    const enginePid = Number(/"enginePid":(\d+)/.exec(server.output())?.[1]);
+    expect(enginePid).toBeGreaterThan(0);
+    expect(() => process.kill(enginePid, 0)).toThrow();
   });
 
   it('refuses invalid configuration with a clear message and exit code 2', async () => {

@@ -23,7 +23,8 @@ const BIN = path.resolve(__dirname, '..', '..', 'bin', 'audit-ledger.js');
 export async function startServerProcess(env: NodeJS.ProcessEnv, args: string[] = ['serve']): Promise<ServerProcess> {
   const port = await freeLoopbackPort();
   const child = spawn(process.execPath, [BIN, ...args], {
-    env: { ...process.env, LOG_LEVEL: 'info', ...env, PORT: String(port), HOST: '127.0.0.1' },
+    // NODE_ENV as operators run it: Jest's NODE_ENV=test changes library defaults (Apollo's signal handling).
+    env: { ...process.env, NODE_ENV: 'production', LOG_LEVEL: 'info', ...env, PORT: String(port), HOST: '127.0.0.1' },
     stdio: ['ignore', 'pipe', 'pipe'],
   });
   let out = '';

@@ -51,6 +51,13 @@ describe('checkpoint round trip', () => {
     }
   });
 
+  it('signs the UTF-8 bytes of non-ASCII origins', () => {
+    const unicode = generateSignerKey('ünïcode.example/日志');
+    const note = signCheckpoint({ origin: 'ünïcode.example/日志', treeSize: 3, rootHash }, unicode.signerKey);
+    expect(verifyCheckpoint(note, unicode.verifierKey, { origin: 'ünïcode.example/日志' }).treeSize).toBe(3);
+    expect(verifyCheckpoint(new TextEncoder().encode(note), unicode.verifierKey).treeSize).toBe(3);
+  });
+
   it('parses without verifying, returning every signature', () => {
     const note = signCheckpoint({ origin, treeSize: 5, rootHash }, signer);
     const cosigned = signNote(note.slice(0, note.indexOf('\n\n') + 1), witness.signerKey).split('\n\n')[1] as string;

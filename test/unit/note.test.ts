@@ -68,7 +68,8 @@ describe('verifier keys', () => {
 
   it('applies Go unicode.IsSpace to names', () => {
     for (const bad of ['', 'a b', 'a+b', 'a\u00a0b', 'a\u2028b', 'a\u3000b', 'a\u0085b', 'a\tb']) expect(isValidKeyName(bad)).toBe(false);
-    for (const good of ['example.com/log', 'a\u200bb', 'a\ufeffb', 'ünïcode']) expect(isValidKeyName(good)).toBe(true);
+    for (const good of ['example.com/log', 'a\u200bb', 'a\ufeffb', 'ünïcode', 'emoji\ud83d\ude00']) expect(isValidKeyName(good)).toBe(true);
+    for (const bad of ['a\ud800', '\udc00a', 'a\ud83d']) expect(isValidKeyName(bad)).toBe(false);
   });
 });
 

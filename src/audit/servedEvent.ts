@@ -1,0 +1,47 @@
+/**
+ * Whether an event the API serves is the one the log committed to, pure. The leaf text must
+ * hash to the leaf hash (which the inclusion proof then ties to the signed root), and the
+ * fields shown beside it must be exactly the ones in the leaf: otherwise a database edit to
+ * a field would be served to readers while the untouched leaf still verified.
+ */
+import { eventLeaf, type JsonObject, type LoggedEvent } from '../event/eventRecord';
+import { bytesToHex, leafHash } from '../verify';
+import type { ServedEvent } from './logClient';
+
+const utf8 = new TextEncoder();
+
+/** Why the served event disagrees with itself, or undefined if it does not. */
+export function servedEventProblem(event: ServedEvent): string | undefined {
+  if (bytesToHex(leafHash(utf8.encode(event.leaf))) !== event.leafHash) {
+    return `leaf ${event.leafIndex}: its leaf text does not hash to its leaf hash ${event.leafHash}`;
+  }
+  let derived: string;
+  try {
+    derived = eventLeaf(loggedEvent(event));
+  } catch (err) {
+    return `leaf ${event.leafIndex}: its fields do not form an event (${(err as Error).message})`;
+  }
+  if (derived !== event.leaf) return `leaf ${event.leafIndex}: the fields served differ from its leaf text`;
+  return undefined;
+}
+
+function loggedEvent(e: ServedEvent): LoggedEvent {
+  return {
+    id: e.id,
+    action: e.action,
+    actor: { id: e.actor.id, type: e.actor.type, ...(e.actor.name !== null && { name: e.actor.name }) },
+    ...(e.target && { target: { type: e.target.type, id: e.target.id, ...(e.target.name !== null && { name: e.target.name }) } }),
+    outcome: e.outcome,
+    ...(e.reason !== null && { reason: e.reason }),
+    ...(e.occurredAt !== null && { occurredAt: e.occurredAt }),
+    ...(e.source && { source: withoutNulls(e.source) }),
+    ...(e.metadata !== null && { metadata: e.metadata as JsonObject }),
+    groups: e.groups,
+    recordedAt: e.recordedAt,
+    salt: e.salt,
+  };
+}
+
+function withoutNulls<T extends object>(obj: T): { [K in keyof T]?: Exclude<T[K], null> } {
+  return Object.fromEntries(Object.entries(obj).filter(([, v]) => v !== null)) as { [K in keyof T]?: Exclude<T[K], null> };
+}

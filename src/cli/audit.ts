@@ -1,0 +1,84 @@
+/**
+ * `audit`: an external auditor's check of a ledger over its public API (GET /checkpoint and
+ * GraphQL only). Exit 0 when the log is consistent with what this auditor saw before (the
+ * new checkpoint is then saved), 2 when the log contradicts it (both signed checkpoints are
+ * printed as evidence and the state file is left alone), 1 when the audit could not be done.
+ */
+import { AuditInputError, type AuditOutcome, CheckpointRejectedError, runAudit } from '../audit/auditRun';
+import { AuditStateError } from '../audit/auditState';
+import { LogAccessError, LogClient } from '../audit/logClient';
+import { parseVerifierKey, VerificationError, type NoteVerifier } from '../verify';
+import { CliError } from './cliError';
+
+export const EXIT_INCONSISTENT = 2;
+
+export interface AuditCommandOptions {
+  readonly url: string;
+  readonly vkey: string;
+  readonly state: string;
+  readonly leaf?: number[];
+  readonly allEvents?: boolean;
+  readonly token?: string;
+}
+
+export async function runAuditCommand(opts: AuditCommandOptions): Promise<number> {
+  const verifier = pinnedVerifier(opts.vkey);
+  const token = opts.token ?? (process.env.AUDIT_LEDGER_TOKEN || undefined);
+  if (opts.allEvents && !token) throw new CliError('--all-events needs an API key that may read events: --token or AUDIT_LEDGER_TOKEN', 1);
+  const client = new LogClient({ url: opts.url, ...(token && { token }) });
+  const outcome = await auditOrCliError(() =>
+    runAudit({ client, verifier, stateFile: opts.state, ...(opts.leaf && { leaves: opts.leaf }), allEvents: opts.allEvents === true }),
+  );
+  if (outcome.kind === 'inconsistent') {
+    process.stdout.write(formatEvidence(outcome, opts.state));
+    return EXIT_INCONSISTENT;
+  }
+  process.stdout.write(`${formatConsistent(outcome, opts.state)}\n`);
+  return 0;
+}
+
+export function pinnedVerifier(vkey: string): NoteVerifier {
+  try {
+    return parseVerifierKey(vkey.trim());
+  } catch (err) {
+    if (err instanceof VerificationError) throw new CliError(`--vkey is not a note verifier key (name+hex8+base64): ${err.message}`, 1);
+    throw err;
+  }
+}
+
+/** Runs an audit, turning every failure that is not evidence into a one-line CLI error. */
+export async function auditOrCliError<T>(work: () => Promise<T>): Promise<T> {
+  try {
+    return await work();
+  } catch (err) {
+    if (err instanceof LogAccessError || err instanceof AuditStateError || err instanceof AuditInputError || err instanceof CheckpointRejectedError) {
+      throw new CliError(err.message, 1);
+    }
+    throw err;
+  }
+}
+
+export function formatEvidence(outcome: Extract<AuditOutcome, { kind: 'inconsistent' }>, stateFile: string): string {
+  const parts = [
+    `INCONSISTENT: ${outcome.message}`,
+    `The state file ${stateFile} was left unchanged. Evidence:`,
+    ...outcome.evidence.map((e) => `--- ${e.label} ---\n${e.note.endsWith('\n') ? e.note : `${e.note}\n`}`),
+  ];
+  return `${parts.join('\n')}`;
+}
+
+function formatConsistent(outcome: Extract<AuditOutcome, { kind: 'consistent' }>, stateFile: string): string {
+  const { verdict, previous, current } = outcome;
+  const root = `root ${Buffer.from(current.rootHash).toString('hex').slice(0, 16)}…`;
+  let head: string;
+  if (verdict.kind === 'first') head = `first audit: trusting checkpoint ${current.treeSize} (${root}); saved to ${stateFile}`;
+  else if (verdict.kind === 'unchanged') head = `consistent: size ${current.treeSize} unchanged (${root})`;
+  else head = `consistent: ${previous?.treeSize ?? 0} → ${current.treeSize} (+${verdict.growth}), ${root}; saved to ${stateFile}`;
+  const extras: string[] = [];
+  if (outcome.leavesProven > 0) extras.push(`${outcome.leavesProven} leaf inclusion proofs verified`);
+  if (outcome.eventsChecked > 0 || outcome.eventsBeyond > 0) {
+    extras.push(`${outcome.eventsChecked} events verified against their leaves and the tree`);
+    if (outcome.eventsBeyond > 0) extras.push(`${outcome.eventsBeyond} newer events left for the next audit`);
+  }
+  return [`audit: ${head}`, ...extras.map((e) => `  ${e}`)].join('\n');
+}

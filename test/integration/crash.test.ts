@@ -1,0 +1,44 @@
+import { gqlOk, RECEIPT_FIELDS } from '../support/graphqlClient';
+import { bootstrapKeys, type Keys, ledgerEnv, type LedgerEnv, startLedger } from '../support/ledgerFixture';
+import { appendLoad, auditWholeLog, type SeenReceipt } from '../support/logAudit';
+import type { ServerProcess } from '../support/serverProcess';
+
+const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
+
+describe('kill -9 in the middle of appends', () => {
+  let le: LedgerEnv;
+  let server: ServerProcess | undefined;
+  afterAll(async () => {
+    await server?.stop('SIGKILL');
+    await le?.dispose();
+  });
+
+  it('loses no acknowledged event and never signs inconsistent checkpoints', async () => {
+    le = await ledgerEnv('crash');
+    server = await startLedger(le.env);
+    const keys: Keys = await bootstrapKeys(server.url, le.env);
+    const vkey = (await gqlOk<{ logInfo: { verifierKey: string } }>(server.url, '{ logInfo { verifierKey } }')).logInfo.verifierKey;
+    const acknowledged: SeenReceipt[] = [];
+    for (const delay of [250, 500, 800]) {
+      // The first append after a crash waits for the dead process's lease to expire.
+      const warm = await gqlOk<{ recordEvent: SeenReceipt }>(
+        server.url,
+        `mutation { recordEvent(input: { action: "warm.up", actor: { id: "t", type: SYSTEM } }) { ${RECEIPT_FIELDS} } }`,
+        {},
+        keys.appender,
+      );
+      acknowledged.push(warm.recordEvent);
+      const load = appendLoad([server.url], keys.appender, 16, RECEIPT_FIELDS);
+      await sleep(delay);
+      expect(await server.stop('SIGKILL')).toBeNull();
+      await load.stop();
+      // The kill landed while appends were being acknowledged, and some failed mid-flight.
+      expect(load.receipts.length).toBeGreaterThan(0);
+      expect(load.failures()).toBeGreaterThan(0);
+      acknowledged.push(...load.receipts);
+      server = await startLedger(le.env);
+      const { size } = await auditWholeLog(server.url, keys.auditor, vkey, acknowledged);
+      expect(size).toBeGreaterThanOrEqual(acknowledged.length);
+    }
+  });
+});

@@ -1,0 +1,54 @@
+import { verifyCheckpoint } from '../../src/verify';
+import { gqlOk, RECEIPT_FIELDS } from '../support/graphqlClient';
+import { bootstrapKeys, ledgerEnv, type LedgerEnv, startLedger } from '../support/ledgerFixture';
+import { appendLoad, auditWholeLog } from '../support/logAudit';
+
+const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
+
+describe('two server processes on one database', () => {
+  let le: LedgerEnv;
+  afterAll(async () => le?.dispose());
+
+  it('never fork or duplicate an index, and the survivor carries on when one is killed', async () => {
+    le = await ledgerEnv('twoproc');
+    const a = await startLedger(le.env);
+    const b = await startLedger(le.env);
+    const keys = await bootstrapKeys(a.url, le.env);
+    const vkey = (await gqlOk<{ logInfo: { verifierKey: string } }>(a.url, '{ logInfo { verifierKey } }')).logInfo.verifierKey;
+    expect((await gqlOk<{ logInfo: { verifierKey: string } }>(b.url, '{ logInfo { verifierKey } }')).logInfo.verifierKey).toBe(vkey);
+
+    const load = appendLoad([a.url, b.url], keys.appender, 12, RECEIPT_FIELDS);
+    await sleep(2500);
+    await load.stop();
+    expect(load.failures()).toBe(0);
+    const receipts = [...load.receipts];
+    const indices = receipts.map((r) => r.leafIndex);
+    expect(new Set(indices).size).toBe(indices.length);
+    // Any two checkpoints of one size, from either process, are the same signed note.
+    const bySize = new Map<number, string>();
+    for (const r of receipts) {
+      const note = r.inclusionProof.checkpoint.note;
+      const size = verifyCheckpoint(note, vkey).treeSize;
+      expect(bySize.get(size) ?? note).toBe(note);
+      bySize.set(size, note);
+    }
+    await auditWholeLog(a.url, keys.auditor, vkey, receipts);
+    await auditWholeLog(b.url, keys.auditor, vkey, receipts);
+
+    // Kill A in the middle of more load on both; B must take over the sequencer.
+    const load2 = appendLoad([a.url, b.url], keys.appender, 8, RECEIPT_FIELDS);
+    await sleep(300);
+    await a.stop('SIGKILL');
+    await sleep(300);
+    await load2.stop();
+    const after = await gqlOk<{ recordEvent: { leafIndex: number } }>(
+      b.url,
+      `mutation { recordEvent(input: { action: "after.kill", actor: { id: "x", type: SYSTEM } }) { ${RECEIPT_FIELDS} } }`,
+      {},
+      keys.appender,
+    );
+    receipts.push(...load2.receipts, after.recordEvent as never);
+    await auditWholeLog(b.url, keys.auditor, vkey, receipts);
+    await b.stop();
+  });
+});
