@@ -1,0 +1,66 @@
+/**
+ * `audit-ledger/verify` as a consumer sees it: installed by name in another project, loaded
+ * with both `require` and `import`, and bundled for a browser with no Node built-ins.
+ */
+import { execFile } from 'node:child_process';
+import { readFileSync } from 'node:fs';
+import { mkdir, mkdtemp, rm, symlink, writeFile } from 'node:fs/promises';
+import os from 'node:os';
+import path from 'node:path';
+import { promisify } from 'node:util';
+
+const run = promisify(execFile);
+const ROOT = path.resolve(__dirname, '..', '..');
+const example = JSON.parse(readFileSync(path.join(ROOT, 'test', 'fixtures', 'c2sp-signed-note-example.json'), 'utf8')) as {
+  note: string;
+  verifierKey: string;
+};
+
+describe('the audit-ledger/verify package entry', () => {
+  let consumer: string;
+  beforeAll(async () => {
+    consumer = await mkdtemp(path.join(os.tmpdir(), 'verify-consumer-'));
+    await mkdir(path.join(consumer, 'node_modules'), { recursive: true });
+    await symlink(ROOT, path.join(consumer, 'node_modules', 'audit-ledger'), 'dir');
+    await writeFile(path.join(consumer, 'package.json'), '{"name":"consumer","private":true}');
+  });
+  afterAll(async () => rm(consumer, { recursive: true, force: true }));
+
+  const program = (loader: string): string => `${loader}
+const note = ${JSON.stringify(example.note)};
+try { v.verifyNote(note, v.parseVerifierKey(${JSON.stringify(example.verifierKey)})); } catch (e) { console.error(e); process.exit(1); }
+const empty = v.emptyRoot();
+v.verifyConsistency({ fromSize: 0, toSize: 0, fromRoot: empty, toRoot: empty, proof: [] });
+let refused = false;
+try { v.verifyInclusion({ leafHash: v.leafHash(new Uint8Array()), leafIndex: 1, treeSize: 1, proof: [], rootHash: empty }); } catch (e) { refused = e instanceof v.VerificationError; }
+console.log(refused ? 'ok' : 'not refused');`;
+
+  it('loads with require() by name', async () => {
+    const file = path.join(consumer, 'check.cjs');
+    await writeFile(file, program("const v = require('audit-ledger/verify');"));
+    const { stdout } = await run(process.execPath, [file], { cwd: consumer });
+    expect(stdout.trim()).toBe('ok');
+  });
+
+  it('loads with import by name', async () => {
+    const file = path.join(consumer, 'check.mjs');
+    await writeFile(file, program("import * as v from 'audit-ledger/verify';"));
+    const { stdout } = await run(process.execPath, [file], { cwd: consumer });
+    expect(stdout.trim()).toBe('ok');
+  });
+
+  it('bundles for the browser without Node built-ins', async () => {
+    const esbuild = await import('esbuild');
+    const result = await esbuild.build({
+      entryPoints: [path.join(ROOT, 'src', 'verify', 'index.ts')],
+      bundle: true,
+      platform: 'browser',
+      format: 'esm',
+      write: false,
+      logLevel: 'silent',
+    });
+    expect(result.errors).toEqual([]);
+    const text = result.outputFiles[0]!.text;
+    expect(text).not.toMatch(/require\(["']node:|from ["']node:|\bBuffer\.|process\.env/);
+  });
+});
