@@ -27,6 +27,8 @@ export interface Config {
   readonly origin: string | undefined;
   /** Whether logInfo, checkpoints and proofs may be read without an API key. */
   readonly publicProofs: boolean;
+  /** Whether event reads by READER and AUDITOR keys are recorded as `ledger.events.read`. */
+  readonly recordReads: boolean;
   readonly logLevel: LogLevel;
 }
 
@@ -52,6 +54,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
   const logLevel = (env.LOG_LEVEL || 'info') as LogLevel;
   if (!LOG_LEVELS.includes(logLevel)) problems.push(`LOG_LEVEL must be one of ${LOG_LEVELS.join(', ')}`);
   const publicProofs = parseBoolean(env.LEDGER_PUBLIC_PROOFS, true, 'LEDGER_PUBLIC_PROOFS', problems);
+  const recordReads = parseBoolean(env.LEDGER_RECORD_READS, true, 'LEDGER_RECORD_READS', problems);
   if (problems.length > 0) throw new ConfigError(problems);
   return {
     port,
@@ -63,6 +66,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     signingKeyFile: path.resolve(env.LEDGER_SIGNING_KEY_FILE || path.join(dataDir, 'signing.key')),
     origin,
     publicProofs,
+    recordReads,
     logLevel,
   };
 }

@@ -6,12 +6,16 @@ import { createHash, randomBytes, randomUUID } from 'node:crypto';
 import type { Collection } from 'mongodb';
 import type { CollectionDefinition } from '../db/collections';
 import { assertMatchesSchema } from '../db/jsonSchema';
-import { type Principal, ROLES, type Role } from './role';
+import { ROLES, type Role } from './role';
 
 export interface ApiKeyDoc {
   _id: string;
   name: string;
   roles: Role[];
+  /** The directory user the key acts as. */
+  userId: string;
+  /** Groups scoping READER reads and APPENDER explicit groups. */
+  groupIds: string[];
   tokenHash: string;
   createdAt: Date;
   createdBy: string | null;
@@ -22,18 +26,20 @@ export const API_KEYS_COLLECTION: CollectionDefinition = {
   name: 'apiKeys',
   schema: {
     bsonType: 'object',
-    required: ['_id', 'name', 'roles', 'tokenHash', 'createdAt'],
+    required: ['_id', 'name', 'roles', 'userId', 'groupIds', 'tokenHash', 'createdAt'],
     properties: {
       _id: { bsonType: 'string' },
       name: { bsonType: 'string', minLength: 1, maxLength: 128 },
       roles: { bsonType: 'array', minItems: 1, items: { enum: [...ROLES] } },
+      userId: { bsonType: 'string' },
+      groupIds: { bsonType: 'array', items: { bsonType: 'string' } },
       tokenHash: { bsonType: 'string', pattern: '^[0-9a-f]{64}$' },
       createdAt: { bsonType: 'date' },
       createdBy: { bsonType: ['string', 'null'] },
       revokedAt: { bsonType: ['date', 'null'] },
     },
   },
-  indexes: [{ key: { tokenHash: 1 }, options: { unique: true, name: 'token_hash_unique' } }, { key: { roles: 1 } }],
+  indexes: [{ key: { tokenHash: 1 }, options: { unique: true, name: 'token_hash_unique' } }, { key: { roles: 1 } }, { key: { userId: 1 } }],
 };
 
 const TOKEN_PREFIX = 'alk_';
@@ -42,22 +48,32 @@ export function hashToken(token: string): string {
   return createHash('sha256').update(token, 'utf8').digest('hex');
 }
 
+export interface NewApiKey {
+  readonly name: string;
+  readonly roles: readonly Role[];
+  readonly userId: string;
+  readonly groupIds: readonly string[];
+  readonly createdBy: string | null;
+}
+
 export class ApiKeyStore {
   constructor(private readonly keys: Collection<ApiKeyDoc>) {}
 
-  create(name: string, roles: Role[], createdBy: string | null): Promise<{ doc: ApiKeyDoc; token: string }> {
-    return this.createWithId(randomUUID(), name, roles, createdBy);
+  create(key: NewApiKey): Promise<{ doc: ApiKeyDoc; token: string }> {
+    return this.createWithId(randomUUID(), key);
   }
 
-  async createWithId(id: string, name: string, roles: Role[], createdBy: string | null = null): Promise<{ doc: ApiKeyDoc; token: string }> {
+  async createWithId(id: string, key: NewApiKey): Promise<{ doc: ApiKeyDoc; token: string }> {
     const token = TOKEN_PREFIX + randomBytes(32).toString('base64url');
     const doc: ApiKeyDoc = {
       _id: id,
-      name,
-      roles: [...new Set(roles)],
+      name: key.name,
+      roles: [...new Set(key.roles)],
+      userId: key.userId,
+      groupIds: [...new Set(key.groupIds)].sort(),
       tokenHash: hashToken(token),
       createdAt: new Date(),
-      createdBy,
+      createdBy: key.createdBy,
       revokedAt: null,
     };
     assertMatchesSchema(API_KEYS_COLLECTION.name, API_KEYS_COLLECTION.schema, doc);
@@ -65,11 +81,10 @@ export class ApiKeyStore {
     return { doc, token };
   }
 
-  /** The key's principal, or undefined for an unknown or revoked token. */
-  async authenticate(token: string): Promise<Principal | undefined> {
+  /** The key a token belongs to, revoked or not; undefined for a token this ledger never issued. */
+  async byToken(token: string): Promise<ApiKeyDoc | undefined> {
     if (!token.startsWith(TOKEN_PREFIX)) return undefined;
-    const doc = await this.keys.findOne({ tokenHash: hashToken(token), revokedAt: null });
-    return doc ? { keyId: doc._id, name: doc.name, roles: doc.roles } : undefined;
+    return (await this.keys.findOne({ tokenHash: hashToken(token) })) ?? undefined;
   }
 
   byId(id: string): Promise<ApiKeyDoc | null> {
@@ -84,6 +99,12 @@ export class ApiKeyStore {
 
   countActiveAdmins(): Promise<number> {
     return this.keys.countDocuments({ roles: 'ADMIN', revokedAt: null });
+  }
+
+  /** Users holding at least one unrevoked ADMIN key. */
+  async activeAdminUserIds(): Promise<string[]> {
+    const keys = await this.keys.find({ roles: 'ADMIN', revokedAt: null }, { projection: { userId: 1 } }).toArray();
+    return [...new Set(keys.map((k) => k.userId))];
   }
 
   list(): Promise<ApiKeyDoc[]> {

@@ -1,11 +1,15 @@
 /**
  * Per-request context and the mapping from domain errors to GraphQL error codes. Every
- * refusal carries `extensions.code`: UNAUTHENTICATED, FORBIDDEN or BAD_USER_INPUT.
+ * refusal carries `extensions.code`: UNAUTHENTICATED, FORBIDDEN or BAD_USER_INPUT. Every
+ * UNAUTHENTICATED or FORBIDDEN answer is first recorded in the log as `ledger.access.denied`.
  */
 import { GraphQLError } from 'graphql';
-import { decide, type Operation, type Policy, type Principal } from '../auth/role';
+import { actorOfUser, type Authentication, type KnownActor } from '../auth/authentication';
+import { decide, type Decision, type DenialCode, type Operation, type Policy, type Principal } from '../auth/role';
+import { DirectoryInputError } from '../directory/directory';
 import { EventInputError } from '../event/eventInput';
 import { LedgerInputError, type Ledger } from '../ledger/ledger';
+import { denialEvent } from '../ledger/selfEvent';
 import { ProofRangeError } from '../merkle/errors';
 import type { CheckpointDoc } from '../log/checkpointStore';
 import type { Checkpoint } from './types/log';
@@ -13,28 +17,74 @@ import type { Checkpoint } from './types/log';
 export interface LedgerContext {
   readonly ledger: Ledger;
   readonly policy: Policy;
-  readonly principal: Principal | undefined;
-  /** Set when the request carried a token that is unknown or revoked. */
-  readonly badCredential: boolean;
+  /** Whether event reads by READER and AUDITOR keys are recorded as `ledger.events.read`. */
+  readonly recordReads: boolean;
+  readonly authentication: Authentication;
+}
+
+/** A refused call: the caller may not do this (as opposed to asking for something malformed). */
+export class AccessDenied extends Error {
+  override readonly name = 'AccessDenied';
+  constructor(
+    readonly code: DenialCode,
+    readonly reason: string,
+  ) {
+    super(reason);
+  }
+}
+
+export function principalOf(ctx: LedgerContext): Principal | undefined {
+  return ctx.authentication.kind === 'authenticated' ? ctx.authentication.principal : undefined;
+}
+
+/** Throws AccessDenied unless the decision allows. */
+export function enforce(decision: Decision): void {
+  if (!decision.allowed) throw new AccessDenied(decision.code, decision.reason);
 }
 
 export function authorize(ctx: LedgerContext, operation: Operation): Principal | undefined {
-  if (ctx.badCredential) throw new GraphQLError('unknown or revoked API key', { extensions: { code: 'UNAUTHENTICATED' } });
-  const decision = decide(ctx.principal, operation, ctx.policy);
-  if (!decision.allowed) throw new GraphQLError(decision.reason, { extensions: { code: decision.code } });
-  return ctx.principal;
+  if (ctx.authentication.kind === 'refused') throw new AccessDenied('UNAUTHENTICATED', ctx.authentication.reason);
+  const principal = principalOf(ctx);
+  enforce(decide(principal, operation, ctx.policy));
+  return principal;
+}
+
+/** For operations no policy makes public: an allowed call always has a principal. */
+export function authorizeKey(ctx: LedgerContext, operation: Operation): Principal {
+  const principal = authorize(ctx, operation);
+  if (!principal) throw new AccessDenied('UNAUTHENTICATED', `${operation} needs an API key`);
+  return principal;
+}
+
+export function actorOf(principal: Principal): KnownActor {
+  return actorOfUser({ _id: principal.userId, name: principal.userName, type: principal.actorType === 'USER' ? 'HUMAN' : 'SERVICE' });
+}
+
+function callerActor(ctx: LedgerContext): KnownActor | undefined {
+  const auth = ctx.authentication;
+  if (auth.kind === 'authenticated') return actorOf(auth.principal);
+  return auth.kind === 'refused' ? auth.actor : undefined;
 }
 
 export function badInput(message: string, field?: string): GraphQLError {
   return new GraphQLError(message, { extensions: { code: 'BAD_USER_INPUT', ...(field && { field }) } });
 }
 
-/** Runs a resolver body, turning expected domain errors into coded GraphQL errors. */
-export async function mapErrors<T>(work: () => Promise<T>): Promise<T> {
+/**
+ * Runs a resolver body (authorization included), turning expected domain errors into coded
+ * GraphQL errors. A refusal is recorded before it is answered, so the caller cannot outrun it.
+ */
+export async function guard<T>(ctx: LedgerContext, operation: string, work: () => Promise<T> | T): Promise<T> {
   try {
     return await work();
   } catch (err) {
+    if (err instanceof AccessDenied) {
+      // The refusal stands even if it cannot be recorded; the sequencer logs its own failures.
+      await ctx.ledger.recordSelf([denialEvent(callerActor(ctx), operation, err.code, err.reason)]).catch(() => undefined);
+      throw new GraphQLError(err.reason, { extensions: { code: err.code } });
+    }
     if (err instanceof EventInputError) throw badInput(err.message, err.field);
+    if (err instanceof DirectoryInputError) throw badInput(err.message, err.field);
     if (err instanceof LedgerInputError || err instanceof ProofRangeError) throw badInput(err.message);
     throw err;
   }

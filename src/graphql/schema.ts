@@ -2,6 +2,7 @@ import 'reflect-metadata';
 import type { GraphQLSchema } from 'graphql';
 import { buildSchema } from 'type-graphql';
 import { ApiKeyResolver } from './resolvers/apiKeyResolver';
+import { GroupResolver, UserResolver } from './resolvers/directoryResolver';
 import { EventResolver } from './resolvers/eventResolver';
 import { LogResolver } from './resolvers/logResolver';
 import { ServerInfoResolver } from './serverInfoResolver';
@@ -9,7 +10,7 @@ import { ServerInfoResolver } from './serverInfoResolver';
 /** Builds the executable schema; `npm run schema` prints it to schema/schema.graphql. */
 export async function buildLedgerSchema(): Promise<GraphQLSchema> {
   return buildSchema({
-    resolvers: [ServerInfoResolver, LogResolver, EventResolver, ApiKeyResolver],
+    resolvers: [ServerInfoResolver, LogResolver, EventResolver, ApiKeyResolver, UserResolver, GroupResolver],
     validate: false,
   });
 }

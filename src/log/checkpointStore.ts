@@ -1,7 +1,9 @@
 /**
- * Signed checkpoints, one document per tree size (`_id` = size). Ed25519 signatures are
- * deterministic and the tree is a function of the stored leaves, so any process that signs a
- * given size produces the same note: a duplicate insert is harmless and simply ignored.
+ * The archive of signed checkpoints, one document per published tree size (`_id` = size): the
+ * history `verify-db` checks. The server never reads it on a request path (the latest is the
+ * log head; past sizes are re-signed on demand). Ed25519 signatures are deterministic and the
+ * tree is a function of the stored leaves, so any process that signs a given size produces
+ * the same note: a duplicate insert is harmless and simply ignored.
  */
 import { type Collection, MongoServerError } from 'mongodb';
 import type { CollectionDefinition } from '../db/collections';
@@ -37,13 +39,5 @@ export class CheckpointStore {
     } catch (err) {
       if (!(err instanceof MongoServerError && err.code === 11000)) throw err;
     }
-  }
-
-  latest(): Promise<CheckpointDoc | null> {
-    return this.checkpoints.find({}).sort({ _id: -1 }).limit(1).next();
-  }
-
-  atSize(size: number): Promise<CheckpointDoc | null> {
-    return this.checkpoints.findOne({ _id: size });
   }
 }

@@ -3,7 +3,7 @@
  * what makes the log append-only across processes: two sequencers can never both store a
  * leaf at one index, and the unique `idem` index makes idempotent retries exact.
  */
-import { Binary, type Collection, type Filter, type Sort } from 'mongodb';
+import { Binary, type Collection, type Document, type Filter, type Sort } from 'mongodb';
 import type { CollectionDefinition } from '../db/collections';
 import { assertMatchesSchema } from '../db/jsonSchema';
 import { type Actor, type ActorType, eventLeaf, type JsonObject, type LoggedEvent, type Outcome, type Source, type Target } from '../event/eventRecord';
@@ -106,6 +106,23 @@ export interface EventQuery {
   readonly limit: number;
 }
 
+export type EventCountKey = 'groups' | 'action' | 'actor.id' | 'outcome';
+
+function eventFilter(q: Omit<EventQuery, 'limit'>): Filter<EventDoc> {
+  const filter: Filter<EventDoc> = {};
+  if (q.actorId !== undefined) filter['actor.id'] = q.actorId;
+  if (q.action !== undefined) filter.action = q.action;
+  if (q.targetType !== undefined) filter['target.type'] = q.targetType;
+  if (q.targetId !== undefined) filter['target.id'] = q.targetId;
+  if (q.outcome !== undefined) filter.outcome = q.outcome;
+  if (q.from !== undefined || q.to !== undefined) {
+    filter.recordedAt = { ...(q.from && { $gte: q.from }), ...(q.to && { $lt: q.to }) };
+  }
+  if (q.groupIds !== undefined) filter.groups = { $in: [...q.groupIds] };
+  if (q.afterLeafIndex !== undefined) filter._id = q.newestFirst ? { $lt: q.afterLeafIndex } : { $gt: q.afterLeafIndex };
+  return filter;
+}
+
 export class EventStore {
   constructor(readonly events: Collection<EventDoc>) {}
 
@@ -114,17 +131,6 @@ export class EventStore {
     if (docs.length === 0) return;
     for (const doc of docs) assertMatchesSchema(EVENTS_COLLECTION.name, EVENTS_COLLECTION.schema, doc);
     await this.events.insertMany([...docs], { ordered: true });
-  }
-
-  /** The number of stored leaves (stored indices are always a contiguous prefix). */
-  async storedSize(): Promise<number> {
-    const last = await this.events.find({}, { projection: { _id: 1 } }).sort({ _id: -1 }).limit(1).next();
-    return last ? last._id + 1 : 0;
-  }
-
-  async lastRecordedAt(): Promise<Date | undefined> {
-    const last = await this.events.find({}, { projection: { recordedAt: 1 } }).sort({ _id: -1 }).limit(1).next();
-    return last?.recordedAt;
   }
 
   /** Leaves [from, to) in order, for replay after a crash. */
@@ -140,25 +146,27 @@ export class EventStore {
     return this.events.findOne({ id });
   }
 
-  async byIdem(keys: readonly string[]): Promise<EventDoc[]> {
-    if (keys.length === 0) return [];
-    return this.events.find({ idem: { $in: [...keys] } }).toArray();
-  }
-
   async query(q: EventQuery): Promise<EventDoc[]> {
-    const filter: Filter<EventDoc> = {};
-    if (q.actorId !== undefined) filter['actor.id'] = q.actorId;
-    if (q.action !== undefined) filter.action = q.action;
-    if (q.targetType !== undefined) filter['target.type'] = q.targetType;
-    if (q.targetId !== undefined) filter['target.id'] = q.targetId;
-    if (q.outcome !== undefined) filter.outcome = q.outcome;
-    if (q.from !== undefined || q.to !== undefined) {
-      filter.recordedAt = { ...(q.from && { $gte: q.from }), ...(q.to && { $lt: q.to }) };
-    }
-    if (q.groupIds !== undefined) filter.groups = { $in: [...q.groupIds] };
-    if (q.afterLeafIndex !== undefined) filter._id = q.newestFirst ? { $lt: q.afterLeafIndex } : { $gt: q.afterLeafIndex };
+    const filter = eventFilter(q);
     const sort: Sort = { _id: q.newestFirst ? -1 : 1 };
     return this.events.find(filter).sort(sort).limit(q.limit).toArray();
+  }
+
+  /**
+   * Event counts per value of `key` among the first `size` leaves matching the query. An
+   * event counts once under each of its groups; with a group filter only those groups are keys.
+   * ($match, $unwind, $group and $sort are all FerretDB v1 stages.)
+   */
+  async countBy(key: EventCountKey, q: Omit<EventQuery, 'limit' | 'afterLeafIndex' | 'newestFirst'>, size: number): Promise<{ key: string; count: number }[]> {
+    const match: Filter<EventDoc> = { ...eventFilter(q), _id: { $lt: size } };
+    const pipeline: Document[] = [{ $match: match }];
+    if (key === 'groups') {
+      pipeline.push({ $unwind: '$groups' });
+      if (q.groupIds !== undefined) pipeline.push({ $match: { groups: { $in: [...q.groupIds] } } });
+    }
+    pipeline.push({ $group: { _id: `$${key}`, count: { $sum: 1 } } }, { $sort: { count: -1, _id: 1 } });
+    const rows = await this.events.aggregate<{ _id: string; count: number }>(pipeline).toArray();
+    return rows.map((r) => ({ key: String(r._id), count: r.count }));
   }
 }
 

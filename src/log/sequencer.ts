@@ -25,6 +25,8 @@ import { bytesEqual } from '../verify/bytes';
 import type { Rfc6962Hasher } from '../verify/rfc6962';
 import type { Logger } from '../logger';
 import type { CheckpointDoc, CheckpointStore } from './checkpointStore';
+import type { IdempotencyStore } from './idempotencyStore';
+import type { LogHead } from './logHead';
 import { type EventDoc, type EventStore, leafOfDoc } from './eventStore';
 import type { Lease } from './lease';
 import type { TileStore } from './tileStore';
@@ -51,6 +53,8 @@ export interface SequencerDeps {
   readonly events: EventStore;
   readonly tiles: TileStore;
   readonly checkpoints: CheckpointStore;
+  readonly head: LogHead;
+  readonly idempotency: IdempotencyStore;
   readonly lease: Lease;
   readonly signer: NoteSigner;
   readonly origin: string;
@@ -163,9 +167,13 @@ export class Sequencer {
   }
 
   private async commit(batch: Pending[], state: TreeState): Promise<void> {
-    const { events, tiles, hasher } = this.deps;
+    const { events, tiles, hasher, head, idempotency } = this.deps;
     const keys = [...new Set(batch.flatMap((p) => (p.request.idempotencyKey ? [p.request.idempotencyKey] : [])))];
-    const existing = new Map((await events.byIdem(keys)).map((d) => [d.idem, d]));
+    const existing = new Map<string, EventDoc>();
+    for (const [key, leafIndex] of await idempotency.lookup(keys)) {
+      const doc = await events.byLeafIndex(leafIndex);
+      if (doc) existing.set(key, doc);
+    }
     const fresh: EventDoc[] = [];
     const docFor: EventDoc[] = [];
     const replayed: boolean[] = [];
@@ -212,7 +220,10 @@ export class Sequencer {
       now = Math.max(now, recordedAt.getTime());
     }
     if (fresh.length > 0) {
+      const from = state.range.size;
+      await head.markPending(from, from + fresh.length);
       await events.insertBatch(fresh);
+      await idempotency.remember(idempotencyEntries(fresh));
       state.lastRecordedAt = now;
       await this.extend(state, fresh.map((d) => d.leafHash.buffer));
     }
@@ -228,54 +239,72 @@ export class Sequencer {
     const completed: { id: NodeId; hash: Uint8Array }[] = [];
     state.range.append(leafHashes, this.deps.hasher, (id, hash) => completed.push({ id, hash }));
     await this.deps.tiles.write(completed);
-    state.checkpoint = await this.sign(state.range.size, state.range.root(this.deps.hasher));
+    state.checkpoint = await this.publish(this.sign(state.range.size, state.range.root(this.deps.hasher)), state);
   }
 
-  async sign(size: number, root: Uint8Array): Promise<CheckpointDoc> {
+  /** Archives the checkpoint and moves the head to it (which also clears `pending`). */
+  private async publish(checkpoint: CheckpointDoc, state: TreeState): Promise<CheckpointDoc> {
+    await this.deps.checkpoints.save(checkpoint);
+    await this.deps.head.advance(checkpoint, state.lastRecordedAt);
+    return checkpoint;
+  }
+
+  /** Signs a checkpoint (deterministic: the same size and root always give the same note). */
+  sign(size: number, root: Uint8Array): CheckpointDoc {
     const note = signCheckpoint({ origin: this.deps.origin, treeSize: size, rootHash: root }, this.deps.signer);
-    const doc: CheckpointDoc = { _id: size, rootHash: Buffer.from(root).toString('hex'), note, createdAt: new Date() };
-    await this.deps.checkpoints.save(doc);
-    return doc;
+    return { _id: size, rootHash: Buffer.from(root).toString('hex'), note, createdAt: new Date() };
+  }
+
+  /** Signs and publishes the empty tree for a new log (idempotent). */
+  async initialise(): Promise<void> {
+    if (await this.deps.head.read()) return;
+    const empty = this.sign(0, this.deps.hasher.emptyRoot());
+    await this.deps.checkpoints.save(empty);
+    await this.deps.head.advance(empty, 0);
   }
 
   private async rebuild(token: number): Promise<TreeState> {
-    const { events, tiles, checkpoints, hasher, logger } = this.deps;
-    const latest = await checkpoints.latest();
-    const size = latest?._id ?? 0;
+    const { events, tiles, head, hasher, logger } = this.deps;
+    const current = await head.read();
+    if (!current) throw new LogCorruptionError('the log head is missing (was the database initialised?)');
+    const size = current.size;
     const hashes = size > 0 ? await tiles.readNodes(rootNodes(size)) : [];
     const range = CompactRange.fromNodes(size, hashes);
-    const root = range.root(hasher);
-    if (latest && Buffer.from(root).toString('hex') !== latest.rootHash) {
+    const root = Buffer.from(range.root(hasher)).toString('hex');
+    if (root !== current.rootHash) {
       throw new LogCorruptionError(
-        `stored subtree hashes give root ${Buffer.from(root).toString('hex')} at size ${size}, ` +
-          `but the signed checkpoint says ${latest.rootHash}; run \`audit-ledger verify-db\``,
+        `stored subtree hashes give root ${root} at size ${size}, but the signed head says ${current.rootHash}; ` +
+          'run `audit-ledger verify-db`',
       );
     }
     const state: TreeState = {
       token,
       range,
-      lastRecordedAt: (await events.lastRecordedAt())?.getTime() ?? 0,
-      checkpoint: latest ?? (await this.sign(0, root)),
+      lastRecordedAt: current.lastRecordedAt,
+      checkpoint: { _id: size, rootHash: current.rootHash, note: current.note, createdAt: current.signedAt },
     };
-    const stored = await events.storedSize();
-    if (stored > size) {
-      logger.info({ from: size, to: stored }, 'replaying events stored after the last checkpoint');
-      let chunk: Uint8Array[] = [];
-      let expected = size;
-      for await (const doc of events.range(size, stored)) {
-        if (doc._id !== expected) throw new LogCorruptionError(`leaf ${expected} is missing from the events collection`);
+    if (current.pending) {
+      // A batch was being written when its sequencer stopped: keep whatever prefix of it is stored.
+      const { from, to } = current.pending;
+      logger.warn({ from, to }, 'recovering a batch interrupted after the last checkpoint');
+      const docs: EventDoc[] = [];
+      for await (const doc of events.range(from, to)) docs.push(doc);
+      docs.sort((a, b) => a._id - b._id);
+      const contiguous = docs.filter((d, i) => d._id === from + i);
+      const leafHashes = contiguous.map((doc) => {
         const hash = hasher.leafHash(utf8.encode(doc.leaf));
         if (!bytesEqual(hash, doc.leafHash.buffer)) throw new LogCorruptionError(`leaf ${doc._id}: stored leaf hash does not match its leaf text`);
-        chunk.push(hash);
-        expected += 1;
-        if (chunk.length === 4096) {
-          await this.extend(state, chunk);
-          chunk = [];
-        }
-      }
-      if (expected !== stored) throw new LogCorruptionError(`leaf ${expected} is missing from the events collection`);
-      if (chunk.length > 0) await this.extend(state, chunk);
+        return hash;
+      });
+      await this.deps.idempotency.remember(idempotencyEntries(contiguous));
+      if (contiguous.length > 0) state.lastRecordedAt = Math.max(state.lastRecordedAt, contiguous.at(-1)!.recordedAt.getTime());
+      if (leafHashes.length > 0) await this.extend(state, leafHashes);
+      else await head.advance(state.checkpoint, state.lastRecordedAt);
     }
     return state;
   }
+}
+
+function idempotencyEntries(docs: readonly EventDoc[]): { _id: string; leafIndex: number }[] {
+  return docs.filter((d) => d.idem.startsWith('k:')).map((d) => ({ _id: d.idem, leafIndex: d._id }));
 }

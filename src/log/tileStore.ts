@@ -14,7 +14,7 @@
  * In memory a tile is expanded to all its eight internal levels (16 KiB), so that once
  * loaded every node read is a lookup. A bounded LRU keeps memory flat as the log grows.
  */
-import { Binary, type Collection, MongoServerError } from 'mongodb';
+import { Binary, type Collection } from 'mongodb';
 import type { NodeId } from '../merkle/nodeId';
 import type { SubtreeReader } from '../merkle/proof';
 import { HASH_SIZE, type Rfc6962Hasher } from '../verify/rfc6962';
@@ -172,23 +172,26 @@ export class TileStore implements SubtreeReader {
     for (const [key, tile] of this.cache) if (tile.width < TILE_WIDTH) this.cache.delete(key);
   }
 
+  /**
+   * Writes a tile by `_id` alone: FerretDB v1 pushes nothing else down, so a guard on `width`
+   * in the filter would scan every tile. A tile only ever grows; the sequencer lease keeps one
+   * writer at a time, and a tile written narrower by a process that lost its lease mid-batch
+   * is rewritten whole by the next batch (and is never a fork: tiles derive from the leaves).
+   */
   private async persist(tile: Tile): Promise<void> {
     const key = tileId(tile.level, tile.index);
-    // A tile only ever grows: never let a slower writer replace a wider version.
-    try {
-      await this.tiles.updateOne(
-        { _id: key, width: { $lt: tile.width } },
-        { $set: { level: tile.level, index: tile.index, width: tile.width, hashes: new Binary(tile.base()) } },
-        { upsert: true },
-      );
-    } catch (err) {
-      if (!(err instanceof MongoServerError && err.code === 11000)) throw err;
-    }
+    await this.tiles.updateOne(
+      { _id: key },
+      { $set: { level: tile.level, index: tile.index, width: tile.width, hashes: new Binary(tile.base()) } },
+      { upsert: true },
+    );
   }
 
   private async load(keys: string[]): Promise<void> {
-    const docs = await this.tiles.find({ _id: { $in: keys } }).toArray();
-    for (const doc of docs) {
+    // One primary-key read per tile rather than `$in`, which FerretDB v1 answers with a scan.
+    const found = await Promise.all(keys.map((key) => this.tiles.findOne({ _id: key })));
+    for (const doc of found) {
+      if (!doc) continue;
       const tile = Tile.fromBase(doc.level, doc.index, doc.hashes.buffer, this.hasher);
       const existing = this.cache.get(doc._id);
       if (!existing || existing.width < tile.width) this.remember(doc._id, tile);

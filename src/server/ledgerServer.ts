@@ -50,8 +50,8 @@ export async function startLedgerServer(config: Config, logger: Logger): Promise
         throw new GraphQLError('the ledger is starting', { extensions: { code: 'SERVICE_UNAVAILABLE', http: { status: 503 } } });
       }
       const token = bearerToken(req.headers.authorization);
-      const principal = token ? await ledger.apiKeys.authenticate(token) : undefined;
-      return { ledger, policy: { publicLog: config.publicProofs }, principal, badCredential: token !== undefined && !principal };
+      const authentication = await ledger.authenticate(token);
+      return { ledger, policy: { publicLog: config.publicProofs }, recordReads: config.recordReads, authentication };
     },
   });
   logger.info({ url: http.url }, 'listening');

@@ -50,5 +50,5 @@ describe('two server processes on one database', () => {
     receipts.push(...load2.receipts, after.recordEvent as never);
     await auditWholeLog(b.url, keys.auditor, vkey, receipts);
     await b.stop();
-  });
+  }, 120_000);
 });

@@ -1,14 +1,18 @@
 import { GraphQLSafeInt } from 'graphql-scalars';
 import { Arg, Ctx, ID, Int, Mutation, Query, Resolver } from 'type-graphql';
+import { effectiveGroupFilter, explicitGroupsDecision, mayReadEvent, type Principal, readScope } from '../../auth/role';
 import { validateEventInput } from '../../event/eventInput';
 import type { JsonObject } from '../../event/eventRecord';
-import type { EventDoc } from '../../log/eventStore';
+import { readEvent } from '../../ledger/selfEvent';
+import type { EventCountKey, EventDoc, EventQuery } from '../../log/eventStore';
 import type { AppendResult } from '../../log/sequencer';
-import { authorize, badInput, checkpointView, type LedgerContext, mapErrors, toHex } from '../context';
+import { AccessDenied, actorOf, authorizeKey, badInput, checkpointView, enforce, guard, type LedgerContext, toHex } from '../context';
 import {
   type ActorTypeEnum,
   Event,
   EventConnection,
+  EventCount,
+  EventCountGroupBy,
   EventFilter,
   EventInput,
   EventOrder,
@@ -38,11 +42,14 @@ export class EventResolver {
     @Arg('leafIndex', () => GraphQLSafeInt, { nullable: true }) leafIndex?: number,
     @Arg('id', () => ID, { nullable: true }) id?: string,
   ): Promise<Event | null> {
-    authorize(ctx, 'readEvents');
-    return mapErrors(async () => {
+    return guard(ctx, 'event', async () => {
+      const principal = authorizeKey(ctx, 'readEvents');
       if ((leafIndex ?? undefined) === undefined && (id ?? undefined) === undefined) throw badInput('give leafIndex or id');
-      const doc = leafIndex != null ? await ctx.ledger.eventByLeafIndex(leafIndex) : await ctx.ledger.eventById(id!);
-      if (doc && id != null && doc.id !== id) return null;
+      let doc = leafIndex != null ? await ctx.ledger.eventByLeafIndex(leafIndex) : await ctx.ledger.eventById(id!);
+      if (doc && id != null && doc.id !== id) doc = null;
+      // Out of scope reads as absent, so a reader cannot probe which events exist elsewhere.
+      if (doc && !mayReadEvent(readScope(principal), doc.groups)) doc = null;
+      await recordRead(ctx, principal, 'event', { ...(leafIndex != null && { leafIndex }), ...(id != null && { id }) }, doc ? 1 : 0);
       return doc ? eventView(doc) : null;
     });
   }
@@ -55,39 +62,50 @@ export class EventResolver {
     @Arg('after', () => String, { nullable: true }) after?: string,
     @Arg('order', () => EventOrder, { nullable: true, defaultValue: EventOrder.OLDEST_FIRST }) order?: EventOrder,
   ): Promise<EventConnection> {
-    authorize(ctx, 'readEvents');
-    return mapErrors(async () => {
+    return guard(ctx, 'events', async () => {
+      const principal = authorizeKey(ctx, 'readEvents');
       const limit = first ?? 50;
       if (!Number.isInteger(limit) || limit < 1 || limit > MAX_PAGE) throw badInput(`first must be 1-${MAX_PAGE}`, 'first');
       const afterLeafIndex = after != null ? decodeCursor(after) : undefined;
       const docs = await ctx.ledger.queryEvents({
-        ...(filter?.actorId != null && { actorId: filter.actorId }),
-        ...(filter?.action != null && { action: filter.action }),
-        ...(filter?.targetType != null && { targetType: filter.targetType }),
-        ...(filter?.targetId != null && { targetId: filter.targetId }),
-        ...(filter?.outcome != null && { outcome: filter.outcome }),
-        ...(filter?.from != null && { from: filter.from }),
-        ...(filter?.to != null && { to: filter.to }),
+        ...scopedQuery(principal, filter),
         ...(afterLeafIndex !== undefined && { afterLeafIndex }),
         newestFirst: order === EventOrder.NEWEST_FIRST,
         limit: limit + 1,
       });
       const page = docs.slice(0, limit);
+      await recordRead(ctx, principal, 'events', filterMetadata(filter), page.length);
       const edges = page.map((d) => ({ node: eventView(d), cursor: encodeCursor(d._id) }));
       return { edges, pageInfo: { hasNextPage: docs.length > limit, endCursor: edges.at(-1)?.cursor ?? null } };
     });
   }
 
-  private async record(ctx: LedgerContext, inputs: EventInput[]): Promise<Receipt[]> {
-    const principal = authorize(ctx, 'appendEvents')!;
-    return mapErrors(async () => {
+  @Query(() => [EventCount], { description: 'Event counts by group, action, actor or outcome, most frequent first.' })
+  eventCounts(
+    @Ctx() ctx: LedgerContext,
+    @Arg('groupBy', () => EventCountGroupBy) groupBy: EventCountGroupBy,
+    @Arg('filter', () => EventFilter, { nullable: true }) filter?: EventFilter,
+  ): Promise<EventCount[]> {
+    return guard(ctx, 'eventCounts', async () => {
+      const principal = authorizeKey(ctx, 'readEvents');
+      const counts = await ctx.ledger.countEvents(COUNT_KEYS[groupBy], scopedQuery(principal, filter));
+      await recordRead(ctx, principal, 'eventCounts', { groupBy, ...filterMetadata(filter) }, counts.reduce((n, c) => n + c.count, 0));
+      return counts;
+    });
+  }
+
+  private record(ctx: LedgerContext, inputs: EventInput[]): Promise<Receipt[]> {
+    return guard(ctx, inputs.length === 1 ? 'recordEvent' : 'recordEvents', async () => {
+      const principal = authorizeKey(ctx, 'appendEvents');
       if (inputs.length === 0) throw badInput('inputs must not be empty', 'inputs');
       if (inputs.length > MAX_BATCH) throw badInput(`at most ${MAX_BATCH} events per call`, 'inputs');
       // Validate the whole batch before writing anything: one bad event fails the call.
       const valid = inputs.map((input, i) => validateEventInput(input, inputs.length === 1 ? 'input' : `inputs[${i}]`));
+      for (const v of valid) enforce(explicitGroupsDecision(principal, v.explicitGroups));
+      const contents = await ctx.ledger.withActorGroups(valid.map((v) => ({ ...v.content, explicitGroups: v.explicitGroups })));
       const results = await ctx.ledger.record(
-        valid.map((v) => ({
-          content: { ...v.content, groups: v.explicitGroups },
+        valid.map((v, i) => ({
+          content: contents[i]!,
           credentialId: principal.keyId,
           ...(v.idempotencyKey !== undefined && { idempotencyKey: v.idempotencyKey }),
         })),
@@ -95,6 +113,45 @@ export class EventResolver {
       return results.map((r) => receiptView(ctx, r));
     });
   }
+}
+
+const COUNT_KEYS: Record<EventCountGroupBy, EventCountKey> = {
+  [EventCountGroupBy.GROUP]: 'groups',
+  [EventCountGroupBy.ACTION]: 'action',
+  [EventCountGroupBy.ACTOR]: 'actor.id',
+  [EventCountGroupBy.OUTCOME]: 'outcome',
+};
+
+/** The store query for a filter, narrowed to what the principal may read (or refused). */
+function scopedQuery(principal: Principal, filter: EventFilter | undefined): Omit<EventQuery, 'limit'> {
+  const groups = effectiveGroupFilter(readScope(principal), filter?.groupIds ?? undefined);
+  if (!groups.allowed) throw new AccessDenied(groups.code, groups.reason);
+  return {
+    ...(filter?.actorId != null && { actorId: filter.actorId }),
+    ...(filter?.action != null && { action: filter.action }),
+    ...(filter?.targetType != null && { targetType: filter.targetType }),
+    ...(filter?.targetId != null && { targetId: filter.targetId }),
+    ...(filter?.outcome != null && { outcome: filter.outcome }),
+    ...(filter?.from != null && { from: filter.from }),
+    ...(filter?.to != null && { to: filter.to }),
+    ...(groups.groupIds !== undefined && { groupIds: groups.groupIds }),
+  };
+}
+
+function filterMetadata(filter: EventFilter | undefined): JsonObject {
+  const out: JsonObject = {};
+  for (const [k, v] of Object.entries(filter ?? {}) as [string, unknown][]) {
+    if (v === undefined || v === null) continue;
+    out[k] = v instanceof Date ? v.toISOString() : Array.isArray(v) ? v.map(String) : String(v);
+  }
+  return out;
+}
+
+/** Reads by READER and AUDITOR keys are themselves audit events. */
+async function recordRead(ctx: LedgerContext, principal: Principal, operation: string, metadata: JsonObject, results: number): Promise<void> {
+  if (!ctx.recordReads) return;
+  if (!principal.roles.includes('READER') && !principal.roles.includes('AUDITOR')) return;
+  await ctx.ledger.recordSelf([readEvent(actorOf(principal), operation, metadata, results)]);
 }
 
 function receiptView(ctx: LedgerContext, r: AppendResult): Receipt {

@@ -1,14 +1,16 @@
 import { GraphQLSafeInt } from 'graphql-scalars';
 import { Arg, Ctx, Query, Resolver } from 'type-graphql';
-import { authorize, checkpointView, type LedgerContext, mapErrors, toHex } from '../context';
+import { authorize, checkpointView, guard, type LedgerContext, toHex } from '../context';
 import { Checkpoint, ConsistencyProof, InclusionProof, LogInfo } from '../types/log';
 
 @Resolver()
 export class LogResolver {
   @Query(() => LogInfo)
-  logInfo(@Ctx() ctx: LedgerContext): LogInfo {
-    authorize(ctx, 'readLog');
-    return { origin: ctx.ledger.origin, verifierKey: ctx.ledger.verifierKey };
+  logInfo(@Ctx() ctx: LedgerContext): Promise<LogInfo> {
+    return guard(ctx, 'logInfo', () => {
+      authorize(ctx, 'readLog');
+      return { origin: ctx.ledger.origin, verifierKey: ctx.ledger.verifierKey };
+    });
   }
 
   @Query(() => Checkpoint, { description: 'The signed checkpoint at treeSize (the latest when omitted).' })
@@ -16,8 +18,10 @@ export class LogResolver {
     @Ctx() ctx: LedgerContext,
     @Arg('treeSize', () => GraphQLSafeInt, { nullable: true }) treeSize?: number,
   ): Promise<Checkpoint> {
-    authorize(ctx, 'readLog');
-    return mapErrors(async () => checkpointView(ctx.ledger, await ctx.ledger.checkpoint(treeSize ?? undefined)));
+    return guard(ctx, 'checkpoint', async () => {
+      authorize(ctx, 'readLog');
+      return checkpointView(ctx.ledger, await ctx.ledger.checkpoint(treeSize ?? undefined));
+    });
   }
 
   @Query(() => InclusionProof)
@@ -26,13 +30,13 @@ export class LogResolver {
     @Arg('leafIndex', () => GraphQLSafeInt) leafIndex: number,
     @Arg('treeSize', () => GraphQLSafeInt, { nullable: true }) treeSize?: number,
   ): Promise<InclusionProof> {
-    authorize(ctx, 'readLog');
-    return mapErrors(async () => {
+    return guard(ctx, 'inclusionProof', async () => {
+      authorize(ctx, 'readLog');
       const proof = await ctx.ledger.inclusionProof(leafIndex, treeSize ?? undefined);
       return {
         leafIndex,
         treeSize: proof.checkpoint._id,
-        leafHash: toHex(proof.event.leafHash.buffer),
+        leafHash: toHex(proof.leafHash),
         hashes: proof.hashes.map(toHex),
         checkpoint: checkpointView(ctx.ledger, proof.checkpoint),
       };
@@ -45,8 +49,8 @@ export class LogResolver {
     @Arg('fromSize', () => GraphQLSafeInt) fromSize: number,
     @Arg('toSize', () => GraphQLSafeInt, { nullable: true }) toSize?: number,
   ): Promise<ConsistencyProof> {
-    authorize(ctx, 'readLog');
-    return mapErrors(async () => {
+    return guard(ctx, 'consistencyProof', async () => {
+      authorize(ctx, 'readLog');
       const proof = await ctx.ledger.consistencyProof(fromSize, toSize ?? undefined);
       return {
         fromSize,

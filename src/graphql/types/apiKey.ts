@@ -16,6 +16,12 @@ export class ApiKeyInput {
 
   @Field(() => [RoleEnum])
   roles!: RoleEnum[];
+
+  @Field(() => ID, { nullable: true, description: 'The user the key acts as; omitted: a new SERVICE user named after the key.' })
+  userId?: string | null;
+
+  @Field(() => [ID], { nullable: true, description: 'Groups scoping a READER key\'s reads and an APPENDER key\'s explicit event groups.' })
+  groupIds?: string[] | null;
 }
 
 @ObjectType({ description: 'A newly created key: the token is shown this once and never stored.' })
@@ -25,6 +31,9 @@ export class CreatedApiKey {
 
   @Field(() => String)
   token!: string;
+
+  @Field(() => ID, { description: 'The user the key acts as.' })
+  userId!: string;
 }
 
 @ObjectType()
@@ -37,6 +46,12 @@ export class ApiKey {
 
   @Field(() => [RoleEnum])
   roles!: RoleEnum[];
+
+  @Field(() => ID)
+  userId!: string;
+
+  @Field(() => [ID])
+  groupIds!: string[];
 
   @Field(() => GraphQLDateTimeISO)
   createdAt!: Date;

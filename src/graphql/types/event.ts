@@ -85,6 +85,9 @@ export class EventInput {
 
   @Field(() => String, { nullable: true, description: 'A retry with the same key returns the original receipt.' })
   idempotencyKey?: string;
+
+  @Field(() => [ID], { nullable: true, description: "Groups to add to the actor's; only within the key's groupIds." })
+  groups?: string[];
 }
 
 @ObjectType()
@@ -193,6 +196,26 @@ export class EventFilter {
 
   @Field(() => GraphQLDateTimeISO, { nullable: true, description: 'recordedAt < to' })
   to?: Date;
+
+  @Field(() => [ID], { nullable: true, description: 'Events in any of these groups.' })
+  groupIds?: string[];
+}
+
+export enum EventCountGroupBy {
+  GROUP = 'GROUP',
+  ACTION = 'ACTION',
+  ACTOR = 'ACTOR',
+  OUTCOME = 'OUTCOME',
+}
+registerEnumType(EventCountGroupBy, { name: 'EventCountGroupBy' });
+
+@ObjectType({ description: 'How many events share one key (an event counts once under each of its groups).' })
+export class EventCount {
+  @Field(() => String)
+  key!: string;
+
+  @Field(() => Int)
+  count!: number;
 }
 
 @ObjectType()

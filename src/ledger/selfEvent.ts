@@ -1,0 +1,47 @@
+/**
+ * The events the ledger records about itself: directory and key changes, reads, and refused
+ * calls. Pure builders; the shell hands them to `Ledger.recordSelf`, which stamps groups and
+ * appends them through the ordinary sequencer like any other event.
+ */
+import type { KnownActor } from '../auth/authentication';
+import type { DenialCode } from '../auth/role';
+import type { Actor, EventContent, JsonObject, Target } from '../event/eventRecord';
+
+export type SelfAction =
+  | 'ledger.user.created'
+  | 'ledger.user.updated'
+  | 'ledger.group.created'
+  | 'ledger.group.member.added'
+  | 'ledger.group.member.removed'
+  | 'ledger.apikey.created'
+  | 'ledger.apikey.revoked'
+  | 'ledger.events.read'
+  | 'ledger.access.denied';
+
+/** Self-events carry no groups of their own: `recordSelf` stamps the actor's. */
+export type SelfEvent = Omit<EventContent, 'groups'> & { readonly action: SelfAction };
+
+/** A caller no key identifies. */
+export const ANONYMOUS: Actor = { id: 'anonymous', type: 'SYSTEM' };
+
+export function selfActor(actor: KnownActor): Actor {
+  return { id: actor.id, type: actor.type, name: actor.name };
+}
+
+export function changeEvent(action: SelfAction, actor: KnownActor, target: Target, metadata?: JsonObject): SelfEvent {
+  return { action, actor: selfActor(actor), target, outcome: 'SUCCESS', ...(metadata && { metadata }) };
+}
+
+export function readEvent(actor: KnownActor, operation: string, filter: JsonObject, results: number): SelfEvent {
+  return { action: 'ledger.events.read', actor: selfActor(actor), outcome: 'SUCCESS', metadata: { operation, filter, results } };
+}
+
+export function denialEvent(actor: KnownActor | undefined, operation: string, code: DenialCode, reason: string): SelfEvent {
+  return {
+    action: 'ledger.access.denied',
+    actor: actor ? selfActor(actor) : ANONYMOUS,
+    outcome: 'DENIED',
+    reason,
+    metadata: { operation, code, reason },
+  };
+}
