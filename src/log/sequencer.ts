@@ -221,11 +221,20 @@ export class Sequencer {
     }
     if (fresh.length > 0) {
       const from = state.range.size;
+      const t0 = performance.now();
       await head.markPending(from, from + fresh.length);
+      const t1 = performance.now();
       await events.insertBatch(fresh);
+      const t2 = performance.now();
       await idempotency.remember(idempotencyEntries(fresh));
       state.lastRecordedAt = now;
+      const t3 = performance.now();
       await this.extend(state, fresh.map((d) => d.leafHash.buffer));
+      // Per-phase timings show where a batch spends its time (the engine, usually).
+      this.deps.logger.debug(
+        { size: state.range.size, batch: fresh.length, pendingMs: t1 - t0, insertMs: t2 - t1, treeAndCheckpointMs: performance.now() - t3 },
+        'batch committed',
+      );
     }
     const checkpoint = state.checkpoint;
     const proofs = await Promise.all(
@@ -238,7 +247,9 @@ export class Sequencer {
   private async extend(state: TreeState, leafHashes: readonly Uint8Array[]): Promise<void> {
     const completed: { id: NodeId; hash: Uint8Array }[] = [];
     state.range.append(leafHashes, this.deps.hasher, (id, hash) => completed.push({ id, hash }));
+    const t0 = performance.now();
     await this.deps.tiles.write(completed);
+    this.deps.logger.debug({ tilesMs: performance.now() - t0 }, 'tiles written');
     state.checkpoint = await this.publish(this.sign(state.range.size, state.range.root(this.deps.hasher)), state);
   }
 
