@@ -135,8 +135,42 @@ async function main(): Promise<void> {
   const dataDir = await mkdtemp(path.join(os.tmpdir(), 'bench-ledger-'));
   const engine = await startEmbeddedEngine({ dataDir, cacheDir: engineCacheDir(), onProgress: (l) => console.error(l) });
   const port = await freeLoopbackPort();
-  const env = { ...process.env, NODE_ENV: 'production', MONGODB_URI: engine.uri, LEDGER_DATA_DIR: dataDir, PORT: String(port), LOG_LEVEL: 'warn' };
-  const server = spawn(process.execPath, [BIN, 'serve'], { env, stdio: ['ignore', 'inherit', 'inherit'] });
+  const env = { ...process.env, NODE_ENV: 'production', MONGODB_URI: engine.uri, LEDGER_DATA_DIR: dataDir, PORT: String(port), LOG_LEVEL: 'debug' };
+  const server = spawn(process.execPath, [BIN, 'serve'], { env, stdio: ['ignore', 'inherit', 'pipe'] });
+  // The server's per-batch debug timings are the profile: where a batch spends its time.
+  const phases = { batches: 0, events: 0, pendingMs: 0, insertMs: 0, treeAndCheckpointMs: 0, tilesMs: 0 };
+  let buffered = '';
+  server.stderr!.setEncoding('utf8').on('data', (chunk: string) => {
+    buffered += chunk;
+    const lines = buffered.split('\n');
+    buffered = lines.pop() ?? '';
+    for (const line of lines) {
+      if (!line.includes('"msg":"batch committed"') && !line.includes('"msg":"tiles written"')) {
+        if (line.includes('"level":50') || line.includes('"level":40')) process.stderr.write(`${line}\n`);
+        continue;
+      }
+      const rec = JSON.parse(line) as Record<string, number>;
+      if (rec.tilesMs !== undefined) phases.tilesMs += rec.tilesMs;
+      if (rec.batch !== undefined) {
+        phases.batches += 1;
+        phases.events += rec.batch;
+        phases.pendingMs += rec.pendingMs!;
+        phases.insertMs += rec.insertMs!;
+        phases.treeAndCheckpointMs += rec.treeAndCheckpointMs!;
+      }
+    }
+  });
+  const profile = (label: string): void => {
+    const n = Math.max(1, phases.batches);
+    rows.push({
+      what: `profile: mean per batch, ${label}`,
+      value:
+        `${(phases.events / n).toFixed(0)} events; mark pending ${(phases.pendingMs / n).toFixed(1)} ms, insert events ${(phases.insertMs / n).toFixed(1)} ms, ` +
+        `tiles ${(phases.tilesMs / n).toFixed(1)} ms, checkpoint+head ${((phases.treeAndCheckpointMs - phases.tilesMs) / n).toFixed(1)} ms`,
+      target: '',
+    });
+    Object.assign(phases, { batches: 0, events: 0, pendingMs: 0, insertMs: 0, treeAndCheckpointMs: 0, tilesMs: 0 });
+  };
   const url = `http://127.0.0.1:${port}`;
   try {
     for (let i = 0; ; i++) {
@@ -154,8 +188,11 @@ async function main(): Promise<void> {
     const token = (created.createApiKey as { token: string }).token;
     rows.push({ what: 'server RSS, empty log', value: `${(await rssMiB(server.pid!)).toFixed(0)} MiB`, target: '' });
 
+    profile('setup');
+    rows.pop();
     const batched = await batchedAppends(url, token, 4, Number.MAX_SAFE_INTEGER, SECONDS * 1000);
     rows.push({ what: 'batched appends (4 clients × 100-event batches)', value: `${Math.round((batched.events / batched.ms) * 1000)} events/s`, target: '≥ 20,000/s' });
+    profile('batched appends');
 
     const single = await cannon({
       url: `${url}/graphql`,
@@ -170,12 +207,14 @@ async function main(): Promise<void> {
       value: `${Math.round(single.requests.average)} events/s, p50 ${single.latency.p50} ms, p99 ${single.latency.p99} ms, errors ${single.non2xx + single.errors}`,
       target: '≥ 3,000/s, p99 ≤ 50 ms',
     });
+    profile('single-event appends');
 
     for (const n of [100_000, MAX]) {
       const fill = await batchedAppends(url, token, 4, n, 60 * 60 * 1000);
       const current = await size(url);
       const label = `${current.toLocaleString('en')} events`;
       if (fill.events > 0) rows.push({ what: `fill to ${label}`, value: `${Math.round((fill.events / fill.ms) * 1000)} events/s over ${(fill.ms / 1000).toFixed(0)} s`, target: '' });
+      profile(`fill to ${label}`);
       await proofLatency(url, current, label);
       rows.push({ what: `server RSS at ${label}`, value: `${(await rssMiB(server.pid!)).toFixed(0)} MiB`, target: 'flat in log size' });
       if (n >= MAX) break;

@@ -175,7 +175,7 @@ describe('the ledger over HTTP', () => {
     verifyCheckpoint(note, vkey);
   });
 
-  describe('refuses bad requests with a code, writing nothing', () => {
+  describe('refuses bad requests with a code, writing nothing but the denial itself', () => {
     const size = async (): Promise<number> =>
       (await gqlOk<{ checkpoint: { treeSize: number } }>(server.url, '{ checkpoint { treeSize } }')).checkpoint.treeSize;
 
@@ -189,7 +189,15 @@ describe('the ledger over HTTP', () => {
       const before = await size();
       const token = who && who in keys ? keys[who as keyof Keys] : who;
       expect(errorCode(await gql(server.url, RECORD_ONE, { i: event(1) }, token))).toBe(code);
-      expect(await size()).toBe(before);
+      // The one leaf written is the ledger.access.denied event.
+      expect(await size()).toBe(before + 1);
+      const { events } = await gqlOk<{ events: { edges: { node: { action: string; outcome: string } }[] } }>(
+        server.url,
+        '{ events(first: 1, order: NEWEST_FIRST) { edges { node { action outcome } } } }',
+        {},
+        keys.auditor,
+      );
+      expect(events.edges[0]!.node).toEqual({ action: 'ledger.access.denied', outcome: 'DENIED' });
     });
 
     it.each([
@@ -232,7 +240,7 @@ describe('the ledger over HTTP', () => {
       expect(errorCode(await gql(server.url, query, {}, keys.auditor))).toBe('BAD_USER_INPUT');
     });
 
-    it('reading events needs an AUDITOR key', async () => {
+    it('reading events needs an AUDITOR or READER key', async () => {
       expect(errorCode(await gql(server.url, '{ events { edges { cursor } } }'))).toBe('UNAUTHENTICATED');
       expect(errorCode(await gql(server.url, '{ events { edges { cursor } } }', {}, keys.appender))).toBe('FORBIDDEN');
       expect(errorCode(await gql(server.url, '{ event(leafIndex: 0) { id } }', {}, keys.admin))).toBe('FORBIDDEN');

@@ -1,6 +1,6 @@
 /**
  * A real ledger server process on the run's engine, in its own database and data folder,
- * with an ADMIN key (from the bootstrap-admin CLI) and APPENDER and AUDITOR keys.
+ * with an ADMIN key (from the bootstrap-admin CLI) and APPENDER, AUDITOR and READER keys.
  */
 import { execFile } from 'node:child_process';
 import { mkdtemp, rm } from 'node:fs/promises';
@@ -8,7 +8,10 @@ import os from 'node:os';
 import path from 'node:path';
 import { promisify } from 'node:util';
 import { randomBytes } from 'node:crypto';
-import { gqlOk } from './graphqlClient';
+import { ApiKeyStore, API_KEYS_COLLECTION } from '../../src/auth/apiKeyStore';
+import type { Role } from '../../src/auth/role';
+import { connectClient } from '../../src/db/database';
+import { Directory } from '../../src/directory/directory';
 import { type ServerProcess, startServerProcess, waitHealthy } from './serverProcess';
 import { engineUri } from './testDatabase';
 
@@ -21,13 +24,20 @@ export interface LedgerEnv {
   dispose(): Promise<void>;
 }
 
-export async function ledgerEnv(prefix: string): Promise<LedgerEnv> {
+/**
+ * `LEDGER_RECORD_READS` defaults to off here: suites that assert exact log sizes around their
+ * own reads (audit, verify-db) would otherwise see each read grow the log. Suites about the
+ * ledger recording itself turn it on.
+ */
+export async function ledgerEnv(prefix: string, overrides: NodeJS.ProcessEnv = {}): Promise<LedgerEnv> {
   const dataDir = await mkdtemp(path.join(os.tmpdir(), `audit-ledger-${prefix}-`));
   const env = {
     MONGODB_URI: engineUri(),
     LEDGER_DB_NAME: `${prefix}_${randomBytes(4).toString('hex')}`,
     LEDGER_DATA_DIR: dataDir,
     LOG_LEVEL: 'info',
+    LEDGER_RECORD_READS: 'false',
+    ...overrides,
   };
   return { env, dataDir, dispose: () => rm(dataDir, { recursive: true, force: true }) };
 }
@@ -55,23 +65,32 @@ export interface Keys {
   readonly reader: string;
 }
 
-export async function bootstrapKeys(url: string, env: NodeJS.ProcessEnv): Promise<Keys> {
+/**
+ * The ADMIN key comes from the bootstrap-admin CLI; the others are written straight to the
+ * database (each with a SERVICE user of its name, as createApiKey would make), so that the
+ * log starts empty: suites that count leaves need not count key creations.
+ */
+export async function bootstrapKeys(_url: string, env: NodeJS.ProcessEnv): Promise<Keys> {
   const boot = await runCli(['bootstrap-admin', '--name', 'root'], env);
   if (boot.code !== 0) throw new Error(`bootstrap-admin failed: ${boot.stderr}`);
   const admin = boot.stdout.trim().split('\n').at(-1)!;
-  const create = async (name: string, roles: string[]): Promise<string> =>
-    (
-      await gqlOk<{ createApiKey: { token: string } }>(
-        url,
-        'mutation($i: ApiKeyInput!) { createApiKey(input: $i) { token } }',
-        { i: { name, roles } },
-        admin,
-      )
-    ).createApiKey.token;
-  return {
-    admin,
-    appender: await create('svc', ['APPENDER']),
-    auditor: await create('auditor', ['AUDITOR']),
-    reader: await create('reader', ['READER']),
-  };
+  const client = connectClient(engineUri());
+  await client.connect();
+  try {
+    const db = client.db(String(env.LEDGER_DB_NAME));
+    const directory = new Directory(db);
+    const keys = new ApiKeyStore(db.collection(API_KEYS_COLLECTION.name));
+    const create = async (name: string, roles: Role[]): Promise<string> => {
+      const user = await directory.createUser({ name, type: 'SERVICE' });
+      return (await keys.create({ name, roles, userId: user._id, groupIds: [], createdBy: 'bootstrap-admin' })).token;
+    };
+    return {
+      admin,
+      appender: await create('svc', ['APPENDER']),
+      auditor: await create('auditor', ['AUDITOR']),
+      reader: await create('reader', ['READER']),
+    };
+  } finally {
+    await client.close();
+  }
 }
