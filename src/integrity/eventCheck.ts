@@ -3,8 +3,9 @@
  * are only caches of what the fields say: an operator who edits a field (and perhaps the
  * caches too, to match) must still be caught, so the tree is rebuilt from the fields.
  *
- * Canonicalising every event (leafOfDoc) costs about 20 µs, which alone would cap the check
- * near 50,000 leaves/s. So a document is first compared the cheap way: its fields, read
+ * Canonicalising every event (leafOfDoc) is the costliest step of the check (82,000 against
+ * 99,000 leaves/s per core in scripts/bench-verify-db.ts). So a document is first compared
+ * the cheap way: its fields, read
  * with the same eventOfDoc that leafOfDoc uses, must equal the parsed `leaf` text, whose hash
  * then goes into the tree. Whenever that comparison fails, leafOfDoc decides. The two ways
  * can only disagree about a `leaf` text that parses to the right event but is not the exact
