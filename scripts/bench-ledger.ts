@@ -54,6 +54,8 @@ const event = (i: number) => ({
   actor: { id: `user-${i % 1000}`, type: 'USER' },
   target: { type: 'doc', id: `d${i}` },
   metadata: { i },
+  // Spread over 100 groups, for the group-filtered query measurement.
+  groups: [`g${i % 100}`],
 });
 
 async function size(url: string): Promise<number> {
@@ -131,6 +133,32 @@ async function proofLatency(url: string, n: number, label: string): Promise<void
   });
 }
 
+/** First page (50 events, newest first) of a group-filtered query, as a dashboard asks it. */
+async function groupQueryLatency(url: string, auditor: string, label: string): Promise<void> {
+  const result = await cannon({
+    url: `${url}/graphql`,
+    connections: 4,
+    duration: Math.max(3, Math.round(SECONDS / 2)),
+    method: 'POST',
+    headers: { 'content-type': 'application/json', authorization: `Bearer ${auditor}` },
+    requests: [
+      {
+        setupRequest: (req) => ({
+          ...req,
+          body: JSON.stringify({
+            query: `{ events(filter: { groupIds: ["g${Math.floor(Math.random() * 100)}"] }, first: 50, order: NEWEST_FIRST) { edges { node { leafIndex } } } }`,
+          }),
+        }),
+      },
+    ],
+  });
+  rows.push({
+    what: `group-filtered first page (50) at ${label} (4 clients)`,
+    value: `${result.requests.average.toFixed(1)}/s, p50 ${result.latency.p50} ms, p99 ${result.latency.p99} ms, errors ${result.non2xx + result.errors}`,
+    target: 'p99 ≤ 20 ms',
+  });
+}
+
 async function main(): Promise<void> {
   const dataDir = await mkdtemp(path.join(os.tmpdir(), 'bench-ledger-'));
   const engine = await startEmbeddedEngine({ dataDir, cacheDir: engineCacheDir(), onProgress: (l) => console.error(l) });
@@ -186,6 +214,11 @@ async function main(): Promise<void> {
     const admin = stdout.trim().split('\n').at(-1)!;
     const created = await gql(url, admin, 'mutation { createApiKey(input: { name: "bench", roles: [APPENDER] }) { token } }');
     const token = (created.createApiKey as { token: string }).token;
+    const auditor = (
+      (await gql(url, admin, 'mutation { createApiKey(input: { name: "bench-auditor", roles: [AUDITOR] }) { token } }')).createApiKey as {
+        token: string;
+      }
+    ).token;
     rows.push({ what: 'server RSS, empty log', value: `${(await rssMiB(server.pid!)).toFixed(0)} MiB`, target: '' });
 
     profile('setup');
@@ -216,6 +249,7 @@ async function main(): Promise<void> {
       if (fill.events > 0) rows.push({ what: `fill to ${label}`, value: `${Math.round((fill.events / fill.ms) * 1000)} events/s over ${(fill.ms / 1000).toFixed(0)} s`, target: '' });
       profile(`fill to ${label}`);
       await proofLatency(url, current, label);
+      await groupQueryLatency(url, auditor, label);
       rows.push({ what: `server RSS at ${label}`, value: `${(await rssMiB(server.pid!)).toFixed(0)} MiB`, target: 'flat in log size' });
       if (n >= MAX) break;
     }
