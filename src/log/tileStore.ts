@@ -61,6 +61,8 @@ const tileId = (level: number, index: number): string => `${level}/${index}`;
 class Tile {
   readonly layers: Uint8Array[];
   width = 0;
+  /** Written by this process's sequencer: kept in cache while partial. */
+  written = false;
 
   constructor(
     readonly level: number,
@@ -130,13 +132,18 @@ export class TileStore implements SubtreeReader {
 
   async readNodes(ids: readonly NodeId[]): Promise<Uint8Array[]> {
     const positions = ids.map(locate);
+    // Resolve tiles into a local map: with a small cache, loading one tile may evict another
+    // this same read needs.
+    const tiles = new Map<string, Tile>();
     const missing = new Set<string>();
     for (const p of positions) {
-      if (!this.cache.get(p.tile)?.node(p.r, p.j)) missing.add(p.tile);
+      const cached = this.cache.get(p.tile);
+      if (cached?.node(p.r, p.j)) tiles.set(p.tile, cached);
+      else missing.add(p.tile);
     }
-    if (missing.size > 0) await this.load([...missing]);
+    if (missing.size > 0) for (const [key, tile] of await this.load([...missing])) tiles.set(key, tile);
     return positions.map((p, i) => {
-      const hash = this.cached(p.tile)?.node(p.r, p.j);
+      const hash = tiles.get(p.tile)?.node(p.r, p.j);
       if (!hash) throw new MissingNodeError(ids[i]!);
       return hash;
     });
@@ -148,23 +155,24 @@ export class TileStore implements SubtreeReader {
    * sequencer can answer proofs for its own batch without rehashing.
    */
   async write(nodes: readonly { id: NodeId; hash: Uint8Array }[]): Promise<void> {
-    const changed = new Map<string, Tile>();
+    // Every tile this call touches, resolved once: re-reading one from the cache or the
+    // database mid-call could drop the entries set earlier in the same call.
+    const touched = new Map<string, Tile>();
+    const changed = new Set<string>();
     for (const { id, hash } of nodes) {
       const p = locate(id);
-      let tile = this.cache.get(p.tile);
-      if (!tile || (p.r === 0 && tile.width < p.j)) {
-        await this.load([p.tile]);
-        tile = this.cache.get(p.tile);
-        if (!tile) {
-          tile = new Tile(p.level, p.index);
-          this.remember(p.tile, tile);
-        }
+      let tile = touched.get(p.tile) ?? this.cache.get(p.tile);
+      tile ??= (await this.load([p.tile])).get(p.tile) ?? new Tile(p.level, p.index);
+      if (p.r === 0 && p.j > tile.width) {
+        throw new MissingNodeError({ level: id.level, index: id.index - (p.j - tile.width) });
       }
       tile.set(p.r, p.j, hash);
-      if (p.r === 0) changed.set(p.tile, tile);
+      tile.written = true;
+      touched.set(p.tile, tile);
+      if (p.r === 0) changed.add(p.tile);
     }
-    for (const [key, tile] of changed) this.remember(key, tile);
-    await Promise.all([...changed.values()].map((tile) => this.persist(tile)));
+    for (const [key, tile] of touched) this.remember(key, tile);
+    await Promise.all([...changed].map((key) => this.persist(touched.get(key)!)));
   }
 
   /** Forgets cached tiles: after losing the sequencer lease, another process may have written. */
@@ -187,27 +195,33 @@ export class TileStore implements SubtreeReader {
     );
   }
 
-  private async load(keys: string[]): Promise<void> {
+  /** Loads tiles by `_id`; answers, per key found, the widest version known (cached or stored). */
+  private async load(keys: string[]): Promise<Map<string, Tile>> {
     // One primary-key read per tile rather than `$in`, which FerretDB v1 answers with a scan.
     const found = await Promise.all(keys.map((key) => this.tiles.findOne({ _id: key })));
+    const loaded = new Map<string, Tile>();
     for (const doc of found) {
       if (!doc) continue;
-      const tile = Tile.fromBase(doc.level, doc.index, doc.hashes.buffer, this.hasher);
+      const stored = Tile.fromBase(doc.level, doc.index, doc.hashes.buffer, this.hasher);
       const existing = this.cache.get(doc._id);
-      if (!existing || existing.width < tile.width) this.remember(doc._id, tile);
+      const best = existing && existing.width >= stored.width ? existing : stored;
+      this.remember(doc._id, best);
+      loaded.set(doc._id, best);
     }
+    return loaded;
   }
 
-  private cached(key: string): Tile | undefined {
-    return this.cache.get(key);
-  }
-
+  /**
+   * LRU, except for the partial tiles this process's sequencer is extending (at most one per
+   * level, the right edge): it must never re-read a tile it is writing.
+   */
   private remember(key: string, tile: Tile): void {
     this.cache.delete(key);
     this.cache.set(key, tile);
-    while (this.cache.size > this.maxCachedTiles) {
-      const oldest = this.cache.keys().next().value as string;
-      this.cache.delete(oldest);
+    if (this.cache.size <= this.maxCachedTiles) return;
+    for (const [oldKey, oldTile] of this.cache) {
+      if (this.cache.size <= this.maxCachedTiles) break;
+      if (!oldTile.written || oldTile.width === TILE_WIDTH) this.cache.delete(oldKey);
     }
   }
 }
