@@ -55,8 +55,14 @@ export class LogHead {
     return head ? { _id: head.size, rootHash: head.rootHash, note: head.note, createdAt: head.signedAt } : null;
   }
 
-  async markPending(from: number, to: number): Promise<void> {
-    await this.heads.updateOne({ _id: 'head' }, { $set: { pending: { from, to } } });
+  /**
+   * Records the batch about to be written, if the head is still at `from`. False means another
+   * sequencer moved the head since this one last synced (its lease lapsed): it must rebuild
+   * rather than write leaves the head does not expect. This is the fencing check of the lease.
+   */
+  async markPending(from: number, to: number): Promise<boolean> {
+    const result = await this.heads.updateOne({ _id: 'head', size: from }, { $set: { pending: { from, to } } });
+    return result.matchedCount === 1;
   }
 
   /**

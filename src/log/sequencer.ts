@@ -49,6 +49,11 @@ export class LogCorruptionError extends Error {
   override readonly name = 'LogCorruptionError';
 }
 
+/** This process's view of the tree is behind the stored head: rebuild and retry. */
+export class StaleStateError extends Error {
+  override readonly name = 'StaleStateError';
+}
+
 export interface SequencerDeps {
   readonly events: EventStore;
   readonly tiles: TileStore;
@@ -222,7 +227,9 @@ export class Sequencer {
     if (fresh.length > 0) {
       const from = state.range.size;
       const t0 = performance.now();
-      await head.markPending(from, from + fresh.length);
+      if (!(await head.markPending(from, from + fresh.length))) {
+        throw new StaleStateError(`the log head moved past ${from} under this sequencer; resyncing`);
+      }
       const t1 = performance.now();
       await events.insertBatch(fresh);
       const t2 = performance.now();
@@ -296,7 +303,9 @@ export class Sequencer {
     };
     if (current.pending) {
       // A batch was being written when its sequencer stopped: keep whatever prefix of it is stored.
-      const { from, to } = current.pending;
+      // The interrupted batch may have been partly covered by a later head: replay from the head.
+      const from = size;
+      const to = Math.max(current.pending.to, size);
       logger.warn({ from, to }, 'recovering a batch interrupted after the last checkpoint');
       const docs: EventDoc[] = [];
       for await (const doc of events.range(from, to)) docs.push(doc);

@@ -2,17 +2,24 @@ import { verifyCheckpoint } from '../../src/verify';
 import { gqlOk, RECEIPT_FIELDS } from '../support/graphqlClient';
 import { bootstrapKeys, ledgerEnv, type LedgerEnv, startLedger } from '../support/ledgerFixture';
 import { appendLoad, auditWholeLog } from '../support/logAudit';
+import type { ServerProcess } from '../support/serverProcess';
 
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
 describe('two server processes on one database', () => {
   let le: LedgerEnv;
-  afterAll(async () => le?.dispose());
+  const servers: ServerProcess[] = [];
+  afterAll(async () => {
+    // A failed assertion must not leave server processes behind.
+    await Promise.all(servers.map((s) => s.stop('SIGKILL')));
+    await le?.dispose();
+  });
 
   it('never fork or duplicate an index, and the survivor carries on when one is killed', async () => {
     le = await ledgerEnv('twoproc');
     const a = await startLedger(le.env);
     const b = await startLedger(le.env);
+    servers.push(a, b);
     const keys = await bootstrapKeys(a.url, le.env);
     const vkey = (await gqlOk<{ logInfo: { verifierKey: string } }>(a.url, '{ logInfo { verifierKey } }')).logInfo.verifierKey;
     expect((await gqlOk<{ logInfo: { verifierKey: string } }>(b.url, '{ logInfo { verifierKey } }')).logInfo.verifierKey).toBe(vkey);

@@ -35,7 +35,12 @@ export async function auditWholeLog(url: string, auditorToken: string, vkey: str
   // Events become readable once checkpointed; the log may have grown past `latest` meanwhile.
   const covered = leaves.filter((l) => l.leafIndex < latest.treeSize);
   if (covered.length !== latest.treeSize || covered.some((l, i) => l.leafIndex !== i)) {
-    throw new Error(`leaf indices are not the contiguous range 0..${latest.treeSize - 1}`);
+    const seen = new Set(covered.map((l) => l.leafIndex));
+    const missing = Array.from({ length: latest.treeSize }, (_, i) => i).filter((i) => !seen.has(i));
+    throw new Error(
+      `leaf indices are not the contiguous range 0..${latest.treeSize - 1}: ${covered.length} served, missing ${missing.slice(0, 20).join(',')}; ` +
+        `served ${covered.slice(0, 5).map((l) => l.leafIndex).join(',')}…`,
+    );
   }
   const range = CompactRange.empty();
   range.append(covered.map((l) => leafHash(new TextEncoder().encode(l.leaf))), rfc6962);
