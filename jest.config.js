@@ -13,6 +13,9 @@ const shared = {
 /** @type {import('jest').Config} */
 module.exports = {
   testTimeout: 60000,
+  // Tests stop the processes they start; this is the backstop so that a failed test that
+  // leaks one cannot keep a CI run waiting until its time limit.
+  forceExit: true,
   projects: [
     { ...shared, displayName: 'unit', testMatch: ['<rootDir>/test/unit/**/*.test.ts'] },
     {
