@@ -8,6 +8,11 @@ import { type Command, type CommanderError, InvalidArgumentError } from 'command
 import { CliError } from './cliError';
 import { DurationError, parseDuration } from './duration';
 
+export function portOption(value: string): number {
+  if (!/^\d+$/.test(value) || Number(value) > 65535) throw new InvalidArgumentError('expected a port number 0-65535');
+  return Number(value);
+}
+
 export function durationOption(value: string): number {
   try {
     return parseDuration(value);

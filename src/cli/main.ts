@@ -3,7 +3,7 @@
  * parses arguments and maps failures to exit codes (0 ok, 1 error, 2 usage or, for `audit` and
  * `monitor`, evidence of a rewritten log: their usage errors exit 1; see README).
  */
-import { Command, CommanderError, InvalidArgumentError } from 'commander';
+import { Command, CommanderError } from 'commander';
 import { VERSION } from '../version';
 import { CliError } from './cliError';
 import { ConfigError, engineCacheDir } from '../config';
@@ -12,14 +12,9 @@ import { runBootstrapAdmin } from './bootstrapAdmin';
 import { runLocalDb } from './localDb';
 import { runServe } from './serve';
 import { runAuditCommand } from './audit';
-import { durationOption, leafIndicesOption, positiveIntOption, urlOption, usageErrorsExitOne } from './cliOptions';
+import { durationOption, leafIndicesOption, portOption, positiveIntOption, urlOption, usageErrorsExitOne } from './cliOptions';
 import { runMonitorCommand } from './monitor';
 import { runVerifyDb } from './verifyDb';
-
-export function parsePortOption(value: string): number {
-  if (!/^\d+$/.test(value) || Number(value) > 65535) throw new InvalidArgumentError('expected a port number 0-65535');
-  return Number(value);
-}
 
 export async function main(argv: readonly string[]): Promise<number> {
   let exitCode = 0;
@@ -41,7 +36,7 @@ export async function main(argv: readonly string[]): Promise<number> {
     .command('local-db')
     .description('run the embedded MongoDB-compatible engine in the foreground and print its URI')
     .option('--data-dir <dir>', 'data folder (the engine keeps its files in <dir>/db)', process.env.LEDGER_DATA_DIR || './data')
-    .option('--port <n>', 'loopback port (default: a free one)', parsePortOption)
+    .option('--port <n>', 'loopback port (default: a free one)', portOption)
     .action(async (opts: { dataDir: string; port?: number }) => {
       exitCode = await runLocalDb(opts);
     });
