@@ -1,7 +1,9 @@
 /**
  * Creates a collection with its `$jsonSchema` validator and indexes, on either engine.
  * FerretDB v1 does not implement validators (code 238); there the validator is enforced in
- * process only (see jsonSchema.ts), and `engineEnforced` says so.
+ * process only (see jsonSchema.ts), and `engineEnforced` says so. FerretDB v1 (SQLite) also
+ * never uses a secondary index to answer a query, so there only unique indexes are created:
+ * they still enforce uniqueness, while the others would only slow every insert down.
  */
 import { type CreateIndexesOptions, type Db, type IndexSpecification, MongoServerError } from 'mongodb';
 import type { JsonSchema } from './jsonSchema';
@@ -46,8 +48,27 @@ export async function ensureCollection(db: Db, def: CollectionDefinition): Promi
       throw err;
     }
   }
-  for (const index of def.indexes) await db.collection(def.name).createIndex(index.key, index.options ?? {});
+  const queryIndexesHelp = !(await isFerretDb(db));
+  for (const index of def.indexes) {
+    if (index.options?.unique || queryIndexesHelp) await db.collection(def.name).createIndex(index.key, index.options ?? {});
+  }
   return { name: def.name, engineEnforced };
+}
+
+const ferretDbByClient = new WeakMap<object, Promise<boolean>>();
+
+/** Whether the server is FerretDB (its buildInfo names its own version). */
+export function isFerretDb(db: Db): Promise<boolean> {
+  const client = db.client;
+  let known = ferretDbByClient.get(client);
+  if (!known) {
+    known = db
+      .admin()
+      .command({ buildInfo: 1 })
+      .then((info) => typeof info.ferretdbVersion === 'string');
+    ferretDbByClient.set(client, known);
+  }
+  return known;
 }
 
 function ignoreCode(code: number) {

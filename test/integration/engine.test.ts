@@ -1,5 +1,5 @@
 import { MongoServerError } from 'mongodb';
-import { ensureCollection } from '../../src/db/collections';
+import { ensureCollection, isFerretDb } from '../../src/db/collections';
 import { assertMatchesSchema, DocumentValidationError, type JsonSchema } from '../../src/db/jsonSchema';
 import { openTestDatabase, type TestDatabase } from '../support/testDatabase';
 
@@ -59,5 +59,20 @@ describe('the database engine, over the wire', () => {
       expect((err as MongoServerError).code).toBe(238);
     }
     expect(await col.countDocuments()).toBe(1);
+  });
+
+  it('creates unique indexes everywhere, and query indexes only where the engine uses them', async () => {
+    const schema: JsonSchema = { bsonType: 'object' };
+    await ensureCollection(t.db, {
+      name: 'indexed',
+      schema,
+      indexes: [{ key: { a: 1 }, options: { unique: true, name: 'a_unique' } }, { key: { b: 1 }, options: { name: 'b_query' } }],
+    });
+    const names = (await t.db.collection('indexed').listIndexes().toArray()).map((i) => i.name as string);
+    expect(names).toContain('a_unique');
+    expect(names.includes('b_query')).toBe(!(await isFerretDb(t.db)));
+    const col = t.db.collection('indexed');
+    await col.insertOne({ a: 1 });
+    expect(((await col.insertOne({ a: 1 }).catch((e: unknown) => e)) as MongoServerError).code).toBe(11000);
   });
 });
