@@ -3,6 +3,7 @@
  * code is the alert that cannot be lost, so a failed POST is reported, never retried forever.
  */
 import type { TrustedCheckpoint } from './verdict';
+import { bytesToHex } from '../verify';
 
 export type AlertKind = 'inconsistency' | 'bad-signature' | 'stale';
 
@@ -25,7 +26,7 @@ export interface Alert {
 
 export function alertCheckpoint(checkpoint: TrustedCheckpoint | undefined): AlertCheckpoint | null {
   if (!checkpoint) return null;
-  return { treeSize: checkpoint.treeSize, rootHash: Buffer.from(checkpoint.rootHash).toString('hex'), note: checkpoint.note };
+  return { treeSize: checkpoint.treeSize, rootHash: bytesToHex(checkpoint.rootHash), note: checkpoint.note };
 }
 
 /** POSTs the alert; resolves to undefined when delivered, else to why it was not. */

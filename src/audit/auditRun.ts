@@ -4,7 +4,7 @@
  * leaves (or every readable event) are in it, and only then trust it from now on. The
  * decision itself is verdict.ts; this module fetches, verifies signatures and keeps state.
  */
-import { VerificationError, verifyCheckpoint, verifyInclusion, type NoteVerifier } from '../verify';
+import { bytesToHex, VerificationError, verifyCheckpoint, verifyInclusion, type NoteVerifier } from '../verify';
 import { AuditStateError, readAuditState, writeAuditState } from './auditState';
 import { LogAccessError, type LogClient, type ServedEvent } from './logClient';
 import { servedEventProblem } from './servedEvent';
@@ -122,7 +122,7 @@ export async function runAudit(options: AuditOptions): Promise<AuditOutcome> {
     checkpoint: current.note,
     url: client.url,
     treeSize: current.treeSize,
-    rootHash: Buffer.from(current.rootHash).toString('hex'),
+    rootHash: bytesToHex(current.rootHash),
     savedAt: new Date().toISOString(),
   });
   return { kind: 'consistent', verdict, previous, current, leavesProven, eventsChecked: events.checked, eventsBeyond: events.beyond };
@@ -207,7 +207,7 @@ function inclusionProblem(leafIndex: number, leafHash: Uint8Array, proof: Uint8A
 }
 
 function leafHashMismatch(event: ServedEvent, proofLeafHash: Uint8Array): string | undefined {
-  const proofHex = Buffer.from(proofLeafHash).toString('hex');
+  const proofHex = bytesToHex(proofLeafHash);
   if (proofHex === event.leafHash) return undefined;
   return `leaf ${event.leafIndex}: the event is served with leaf hash ${event.leafHash}, its inclusion proof is for ${proofHex}`;
 }

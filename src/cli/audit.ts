@@ -7,7 +7,7 @@
 import { AuditInputError, type AuditOutcome, CheckpointRejectedError, runAudit } from '../audit/auditRun';
 import { AuditStateError } from '../audit/auditState';
 import { LogAccessError, LogClient } from '../audit/logClient';
-import { parseVerifierKey, VerificationError, type NoteVerifier } from '../verify';
+import { bytesToHex, parseVerifierKey, VerificationError, type NoteVerifier } from '../verify';
 import { CliError } from './cliError';
 
 export const EXIT_INCONSISTENT = 2;
@@ -69,7 +69,7 @@ export function formatEvidence(outcome: Extract<AuditOutcome, { kind: 'inconsist
 
 function formatConsistent(outcome: Extract<AuditOutcome, { kind: 'consistent' }>, stateFile: string): string {
   const { verdict, previous, current } = outcome;
-  const root = `root ${Buffer.from(current.rootHash).toString('hex').slice(0, 16)}…`;
+  const root = `root ${bytesToHex(current.rootHash).slice(0, 16)}…`;
   let head: string;
   if (verdict.kind === 'first') head = `first audit: trusting checkpoint ${current.treeSize} (${root}); saved to ${stateFile}`;
   else if (verdict.kind === 'unchanged') head = `consistent: size ${current.treeSize} unchanged (${root})`;

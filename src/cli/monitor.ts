@@ -12,6 +12,7 @@ import { MonitorPolicy } from '../audit/monitorPolicy';
 import type { TrustedCheckpoint } from '../audit/verdict';
 import { auditOrCliError, formatEvidence, pinnedVerifier } from './audit';
 import { shutdownSignal } from './shutdownSignal';
+import { bytesToHex } from '../verify';
 
 export const MONITOR_EXIT = { stopped: 0, error: 1, inconsistent: 2, stale: 3 } as const;
 
@@ -75,7 +76,7 @@ export async function runMonitorCommand(opts: MonitorCommandOptions): Promise<nu
     } else {
       lastPollFailed = false;
       lastSeen = outcome.current;
-      const rootHex = Buffer.from(outcome.current.rootHash).toString('hex');
+      const rootHex = bytesToHex(outcome.current.rootHash);
       process.stdout.write(`${policy.observe({ at: Date.now(), treeSize: outcome.current.treeSize, rootHex })}\n`);
     }
     const stale = policy.staleness(Date.now());

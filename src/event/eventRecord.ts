@@ -79,11 +79,6 @@ export function eventLeaf(event: LoggedEvent): string {
   return text;
 }
 
-/** Parses a leaf back into an event (for verifiers and tools that only have the leaf text). */
-export function parseEventLeaf(leaf: string): LoggedEvent {
-  return JSON.parse(leaf) as LoggedEvent;
-}
-
 function compact(obj: Record<string, string | undefined>): JsonObject {
   const out: JsonObject = {};
   for (const [k, v] of Object.entries(obj)) if (v !== undefined) out[k] = v;

@@ -90,10 +90,6 @@ export async function guard<T>(ctx: LedgerContext, operation: string, work: () =
   }
 }
 
-export function toHex(bytes: Uint8Array): string {
-  return Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength).toString('hex');
-}
-
 export function checkpointView(ledger: Ledger, doc: CheckpointDoc): Checkpoint {
   return { origin: ledger.origin, treeSize: doc._id, rootHash: doc.rootHash, note: doc.note };
 }

@@ -30,6 +30,7 @@ import type { LogHead } from './logHead';
 import { type EventDoc, type EventStore, leafOfDoc } from './eventStore';
 import type { Lease } from './lease';
 import type { TileStore } from './tileStore';
+import { bytesToHex } from '../verify';
 
 export interface AppendRequest {
   readonly content: EventContent;
@@ -270,7 +271,7 @@ export class Sequencer {
   /** Signs a checkpoint (deterministic: the same size and root always give the same note). */
   sign(size: number, root: Uint8Array): CheckpointDoc {
     const note = signCheckpoint({ origin: this.deps.origin, treeSize: size, rootHash: root }, this.deps.signer);
-    return { _id: size, rootHash: Buffer.from(root).toString('hex'), note, createdAt: new Date() };
+    return { _id: size, rootHash: bytesToHex(root), note, createdAt: new Date() };
   }
 
   /** Signs and publishes the empty tree for a new log (idempotent). */
@@ -288,7 +289,7 @@ export class Sequencer {
     const size = current.size;
     const hashes = size > 0 ? await tiles.readNodes(rootNodes(size)) : [];
     const range = CompactRange.fromNodes(size, hashes);
-    const root = Buffer.from(range.root(hasher)).toString('hex');
+    const root = bytesToHex(range.root(hasher));
     if (root !== current.rootHash) {
       throw new LogCorruptionError(
         `stored subtree hashes give root ${root} at size ${size}, but the signed head says ${current.rootHash}; ` +

@@ -3,6 +3,7 @@ import { formatCheckpointBody, parseCheckpoint, parseCheckpointBody, verifyCheck
 import { VerificationError } from '../../src/verify/errors';
 import { parseVerifierKey } from '../../src/verify/note';
 import { rfc6962 } from '../../src/verify/rfc6962';
+import { verificationCode } from '../support/verificationCode';
 
 const origin = 'audit.example.com/ledger';
 const keys = generateSignerKey(origin);
@@ -11,15 +12,7 @@ const rootHash = rfc6962.leafHash(new TextEncoder().encode('root'));
 const rootBase64 = Buffer.from(rootHash).toString('base64');
 const witness = generateSignerKey('witness.example.com/w1');
 
-const code = (fn: () => unknown): string | undefined => {
-  try {
-    fn();
-    return undefined;
-  } catch (error) {
-    if (!(error instanceof VerificationError)) throw error;
-    return error.code;
-  }
-};
+const code = verificationCode;
 
 const BASE64_ALPHABET = 'ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/';
 /** Same bytes as decoded by a lenient decoder (Go's), but with a non-zero padding bit. */

@@ -1,6 +1,6 @@
 import example from '../fixtures/c2sp-signed-note-example.json';
-import { VerificationError } from '../../src/verify/errors';
 import { computeKeyId, formatVerifierKey, isValidKeyName, parseNote, parseVerifierKey, verifyNote } from '../../src/verify/note';
+import { verificationCode } from '../support/verificationCode';
 
 // Vectors from golang.org/x/mod/sumdb/note's tests.
 const peterKey = 'PeterNeumann+c74f20a3+ARpc2QcUPDhMQegwxbzhKqiBfsVkmqq/LDE4izWy10TW';
@@ -17,15 +17,7 @@ function insertAtByte(s: string, offset: number, insert: string): string {
   return bytes.subarray(0, offset).toString('utf8') + insert + bytes.subarray(offset).toString('utf8');
 }
 
-const code = (fn: () => unknown): string | undefined => {
-  try {
-    fn();
-    return undefined;
-  } catch (error) {
-    if (!(error instanceof VerificationError)) throw error;
-    return error.code;
-  }
-};
+const code = verificationCode;
 
 describe('verifier keys', () => {
   it('parses the Go and C2SP example keys', () => {

@@ -6,7 +6,7 @@ import type { JsonObject } from '../../event/eventRecord';
 import { readEvent } from '../../ledger/selfEvent';
 import type { EventCountKey, EventDoc, EventQuery } from '../../log/eventStore';
 import type { AppendResult } from '../../log/sequencer';
-import { AccessDenied, actorOf, authorizeKey, badInput, checkpointView, enforce, guard, type LedgerContext, toHex } from '../context';
+import { AccessDenied, actorOf, authorizeKey, badInput, checkpointView, enforce, guard, type LedgerContext } from '../context';
 import {
   type ActorTypeEnum,
   Event,
@@ -20,6 +20,7 @@ import {
   type OutcomeEnum,
 } from '../types/event';
 import { Receipt } from '../types/log';
+import { bytesToHex } from '../../verify';
 
 export const MAX_BATCH = 10_000;
 
@@ -155,7 +156,7 @@ async function recordRead(ctx: LedgerContext, principal: Principal, operation: s
 }
 
 function receiptView(ctx: LedgerContext, r: AppendResult): Receipt {
-  const leafHash = toHex(r.event.leafHash.buffer);
+  const leafHash = bytesToHex(r.event.leafHash.buffer);
   return {
     eventId: r.event.id,
     leafIndex: r.event._id,
@@ -164,7 +165,7 @@ function receiptView(ctx: LedgerContext, r: AppendResult): Receipt {
       leafIndex: r.event._id,
       treeSize: r.checkpoint._id,
       leafHash,
-      hashes: r.proof.map(toHex),
+      hashes: r.proof.map(bytesToHex),
       checkpoint: checkpointView(ctx.ledger, r.checkpoint),
     },
   };
@@ -174,7 +175,7 @@ export function eventView(d: EventDoc): Event {
   return {
     id: d.id,
     leafIndex: d._id,
-    leafHash: toHex(d.leafHash.buffer),
+    leafHash: bytesToHex(d.leafHash.buffer),
     leaf: d.leaf,
     action: d.action,
     actor: { id: d.actor.id, type: d.actor.type as ActorTypeEnum, ...(d.actor.name !== undefined && { name: d.actor.name }) },

@@ -1,7 +1,8 @@
 import { GraphQLSafeInt } from 'graphql-scalars';
 import { Arg, Ctx, Query, Resolver } from 'type-graphql';
-import { authorize, checkpointView, guard, type LedgerContext, toHex } from '../context';
+import { authorize, checkpointView, guard, type LedgerContext } from '../context';
 import { Checkpoint, ConsistencyProof, InclusionProof, LogInfo } from '../types/log';
+import { bytesToHex } from '../../verify';
 
 @Resolver()
 export class LogResolver {
@@ -36,8 +37,8 @@ export class LogResolver {
       return {
         leafIndex,
         treeSize: proof.checkpoint._id,
-        leafHash: toHex(proof.leafHash),
-        hashes: proof.hashes.map(toHex),
+        leafHash: bytesToHex(proof.leafHash),
+        hashes: proof.hashes.map(bytesToHex),
         checkpoint: checkpointView(ctx.ledger, proof.checkpoint),
       };
     });
@@ -55,7 +56,7 @@ export class LogResolver {
       return {
         fromSize,
         toSize: proof.checkpoint._id,
-        hashes: proof.hashes.map(toHex),
+        hashes: proof.hashes.map(bytesToHex),
         checkpoint: checkpointView(ctx.ledger, proof.checkpoint),
       };
     });
