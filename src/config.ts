@@ -17,10 +17,11 @@ const LOG_LEVELS: readonly LogLevel[] = ['fatal', 'error', 'warn', 'info', 'debu
 export interface Config {
   readonly port: number;
   readonly host: string;
-  /** Absent: run the embedded FerretDB engine. */
+  /** Absent: the embedded SQLite database in `dataDir`. */
   readonly mongodbUri: string | undefined;
   readonly dbName: string;
   readonly dataDir: string;
+  /** Where the FerretDB test engine (for the mongodb adapter) is cached. */
   readonly engineCacheDir: string;
   readonly signingKeyFile: string;
   /** Absent: generated with the signing key on first start. */

@@ -54,6 +54,7 @@ export interface ServedEvent {
   readonly metadata: Record<string, unknown> | null;
   readonly groups: string[];
   readonly salt: string;
+  readonly submitter: { readonly keyId: string; readonly userId: string } | null;
 }
 
 export interface EventPage {
@@ -64,7 +65,7 @@ export interface EventPage {
 
 const EVENT_FIELDS =
   'leafIndex leafHash leaf id action actor { id type name } target { type id name } outcome reason occurredAt recordedAt ' +
-  'source { ip userAgent requestId } metadata groups salt';
+  'source { ip userAgent requestId } metadata groups salt submitter { keyId userId }';
 /** Inclusion proofs fetched per request (as GraphQL aliases), to keep round trips few. */
 const PROOFS_PER_REQUEST = 100;
 

@@ -39,6 +39,7 @@ function loggedEvent(e: ServedEvent): LoggedEvent {
     groups: e.groups,
     recordedAt: e.recordedAt,
     salt: e.salt,
+    ...(e.submitter && { submitter: { keyId: e.submitter.keyId, userId: e.submitter.userId } }),
   };
 }
 

@@ -132,3 +132,13 @@ export function lastAdminProblem(targetUserId: string, activeAdminUserIds: reado
   if (activeAdminUserIds.some((u) => u !== targetUserId)) return undefined;
   return 'the last ADMIN user cannot be disabled';
 }
+
+/**
+ * The groups an appended event is stamped with: the actor's groups at this moment, limited
+ * to the appending key's scope when it has one (a service scoped to team A must not file
+ * events under team B by naming a B user as actor), plus the explicit groups it may add.
+ */
+export function stampedGroups(principalGroupIds: readonly string[], actorGroups: readonly string[], explicitGroups: readonly string[]): string[] {
+  const fromActor = principalGroupIds.length === 0 ? actorGroups : actorGroups.filter((g) => principalGroupIds.includes(g));
+  return [...new Set([...fromActor, ...explicitGroups])].sort();
+}

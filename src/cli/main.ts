@@ -7,7 +7,8 @@ import { Command, CommanderError } from 'commander';
 import { VERSION } from '../version';
 import { CliError } from './cliError';
 import { ConfigError, engineCacheDir } from '../config';
-import { EngineUnavailableError, ensureFerretdbBinary } from '../engine/ferretdbBinary';
+import { LedgerError } from '../errors';
+import { EngineUnavailableError, ensureFerretdbBinary } from '../storage/mongodb/engine/ferretdbBinary';
 import { runBootstrapAdmin } from './bootstrapAdmin';
 import { runLocalDb } from './localDb';
 import { runServe } from './serve';
@@ -34,7 +35,7 @@ export async function main(argv: readonly string[]): Promise<number> {
 
   program
     .command('local-db')
-    .description('run the embedded MongoDB-compatible engine in the foreground and print its URI')
+    .description('run FerretDB, a MongoDB-compatible engine (the mongodb adapter\'s test engine), in the foreground and print its URI')
     .option('--data-dir <dir>', 'data folder (the engine keeps its files in <dir>/db)', process.env.LEDGER_DATA_DIR || './data')
     .option('--port <n>', 'loopback port (default: a free one)', portOption)
     .action(async (opts: { dataDir: string; port?: number }) => {
@@ -45,13 +46,14 @@ export async function main(argv: readonly string[]): Promise<number> {
     .command('bootstrap-admin')
     .description('create the first ADMIN API key (only while none exists); prints its token as the last line')
     .requiredOption('--name <name>', 'a name for the key, e.g. the person holding it')
-    .action(async (opts: { name: string }) => {
+    .option('--create', 'create the ledger database if the configured one holds none (default: refuse)')
+    .action(async (opts: { name: string; create?: boolean }) => {
       exitCode = await runBootstrapAdmin(opts);
     });
 
   program
     .command('install-engine')
-    .description('provision the embedded FerretDB engine binary (from the cache, else built with Go) and print its path')
+    .description('provision the FerretDB test engine for the mongodb adapter (from the cache, else built with Go) and print its path')
     .action(async () => {
       const binary = await ensureFerretdbBinary({
         cacheDir: engineCacheDir(),
@@ -110,7 +112,7 @@ export async function main(argv: readonly string[]): Promise<number> {
       process.stderr.write(`audit-ledger: ${err.message}\n`);
       return err.exitCode;
     }
-    if (err instanceof EngineUnavailableError || err instanceof ConfigError) {
+    if (err instanceof EngineUnavailableError || err instanceof ConfigError || err instanceof LedgerError) {
       process.stderr.write(`audit-ledger: ${err.message}\n`);
       return 1;
     }

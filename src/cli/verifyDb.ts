@@ -8,7 +8,8 @@ import { readFile } from 'node:fs/promises';
 import { Presets, SingleBar } from 'cli-progress';
 import { parseSignerKey } from '../checkpoint/signer';
 import { loadConfig } from '../config';
-import { openDatabase } from '../db/database';
+import { describeStorage, openStorage } from '../storage/open';
+import { WrongDatabaseError } from '../storage/errors';
 import { checkDatabase, type DatabaseCheckReport } from '../integrity/databaseCheck';
 import { parseVerifierKey, VerificationError } from '../verify';
 import { CliError } from './cliError';
@@ -28,7 +29,12 @@ export async function runVerifyDb(opts: VerifyDbOptions): Promise<number> {
     if (err instanceof VerificationError) throw new CliError(`--vkey is not a verifier key: ${err.message}`, 1);
     throw err;
   }
-  const database = await openDatabase(config, (line) => process.stderr.write(`${line}\n`), { shareRunningEngine: true });
+  const described = describeStorage(config);
+  process.stderr.write(`database: ${described}\n`);
+  const storage = await openStorage(config, { create: false }).catch((err: unknown) => {
+    if (err instanceof WrongDatabaseError) throw new CliError(err.message, 1);
+    throw err;
+  });
   const bar =
     opts.progress || process.stderr.isTTY
       ? new SingleBar(
@@ -45,7 +51,8 @@ export async function runVerifyDb(opts: VerifyDbOptions): Promise<number> {
   let report: DatabaseCheckReport;
   try {
     report = await checkDatabase({
-      db: database.db,
+      reader: storage.integrity,
+      expectedLeaves: await storage.events.estimatedCount(),
       verifierKey,
       ...(opts.batchSize !== undefined && { batchSize: opts.batchSize }),
       onStart: (total) => bar?.start(total, 0),
@@ -53,9 +60,14 @@ export async function runVerifyDb(opts: VerifyDbOptions): Promise<number> {
     });
   } finally {
     bar?.stop();
-    await database.close();
+    await storage.close();
   }
-  process.stdout.write(formatReport(config.dbName, report));
+  process.stdout.write(formatReport(described, report));
+  // A pinned key checked against an empty log proves nothing: most likely the wrong database.
+  if (opts.vkey !== undefined && (report.latest === undefined || report.latest.treeSize === 0) && report.treeSize === 0) {
+    process.stdout.write(`verify-db: EMPTY: ${described} holds no events, so nothing was checked against --vkey\n`);
+    return 1;
+  }
   return report.intact ? 0 : 1;
 }
 
@@ -76,14 +88,14 @@ async function verifierKeyFromFile(file: string): Promise<string> {
   }
 }
 
-export function formatReport(dbName: string, r: DatabaseCheckReport): string {
+export function formatReport(database: string, r: DatabaseCheckReport): string {
   const seconds = r.elapsedMs / 1000;
   const rate = seconds > 0 ? Math.round(r.treeSize / seconds) : 0;
   const latest = r.latest
     ? `latest ${r.latest.treeSize}, root ${r.latest.rootHash.slice(0, 16)}…, signature ${r.latest.signatureProblem ? 'INVALID' : 'valid'}`
     : 'none stored';
   const lines = [
-    `verify-db ${dbName}: ${r.intact ? 'INTACT' : `NOT INTACT: ${r.affected.size} leaf ${r.affected.size === 1 ? 'index' : 'indices'} affected`}`,
+    `verify-db ${database}: ${r.intact ? 'INTACT' : `NOT INTACT: ${r.affected.size} leaf ${r.affected.size === 1 ? 'index' : 'indices'} affected`}`,
     `  leaves        ${r.treeSize} recomputed from the event documents${r.uncovered > 0 ? ` (${r.uncovered} after the latest checkpoint, not yet signed)` : ''}`,
     `  stored hashes ${r.storedHashesChecked} compared`,
     `  checkpoints   ${r.checkpointsChecked} roots compared; ${latest}`,

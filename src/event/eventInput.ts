@@ -3,6 +3,7 @@
  * resulting `EventInputError` to a BAD_USER_INPUT error naming the field.
  */
 import canonicalize from 'canonicalize';
+import { LedgerError } from '../errors';
 import {
   ACTOR_TYPES,
   type ActorType,
@@ -21,13 +22,13 @@ export const LIMITS = {
   idempotencyKey: 128,
 } as const;
 
-export class EventInputError extends Error {
-  override readonly name = 'EventInputError';
+export class EventInputError extends LedgerError {
+  override name = 'EventInputError';
   constructor(
     readonly field: string,
     message: string,
   ) {
-    super(`${field}: ${message}`);
+    super('BAD_INPUT', `${field}: ${message}`);
   }
 }
 
@@ -51,6 +52,9 @@ export interface ValidEventInput {
   readonly explicitGroups: readonly string[];
 }
 
+/** The ledger's own events (`ledger.access.denied`, …): no client may record one that looks like them. */
+export const RESERVED_ACTION_NAMESPACE = 'ledger.';
+
 // Dotted lowercase verbs: `user.role.grant`, `invoice.paid`, `ledger.events.read`.
 const ACTION = /^[a-z][a-z0-9_-]*(\.[a-z0-9_-]+)*$/;
 
@@ -58,6 +62,9 @@ export function validateEventInput(raw: RawEventInput, field = 'input'): ValidEv
   const action = text(raw.action, `${field}.action`, LIMITS.shortText, true)!;
   if (!ACTION.test(action)) {
     throw new EventInputError(`${field}.action`, 'must be a dotted lowercase verb such as "user.role.grant"');
+  }
+  if (action === RESERVED_ACTION_NAMESPACE.slice(0, -1) || action.startsWith(RESERVED_ACTION_NAMESPACE)) {
+    throw new EventInputError(`${field}.action`, `actions under "${RESERVED_ACTION_NAMESPACE}" are the ledger's own and cannot be recorded by clients`);
   }
   if (!raw.actor) throw new EventInputError(`${field}.actor`, 'is required');
   const actorType = raw.actor.type as ActorType;

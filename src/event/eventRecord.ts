@@ -32,6 +32,11 @@ export interface Source {
   readonly userAgent?: string;
   readonly requestId?: string;
 }
+/** Provenance: the API key that submitted the event and the directory user it belongs to. */
+export interface Submitter {
+  readonly keyId: string;
+  readonly userId: string;
+}
 
 /** What a client asks to record, after validation (see eventInput.ts). */
 export interface EventContent {
@@ -45,6 +50,8 @@ export interface EventContent {
   readonly source?: Source;
   readonly metadata?: JsonObject;
   readonly groups: readonly string[];
+  /** Set by the server from the calling key; absent for events recorded before provenance existed. */
+  readonly submitter?: Submitter;
 }
 
 /** The fields the server adds before the event becomes a leaf. */
@@ -74,6 +81,7 @@ export function eventLeaf(event: LoggedEvent): string {
   if (event.occurredAt !== undefined) body.occurredAt = event.occurredAt;
   if (event.source) body.source = compact({ ...event.source });
   if (event.metadata !== undefined) body.metadata = event.metadata;
+  if (event.submitter) body.submitter = { keyId: event.submitter.keyId, userId: event.submitter.userId };
   const text = canonicalize(body);
   if (text === undefined) throw new TypeError('event cannot be canonicalised');
   return text;

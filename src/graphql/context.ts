@@ -8,10 +8,13 @@ import { actorOfUser, type Authentication, type KnownActor } from '../auth/authe
 import { decide, type Decision, type DenialCode, type Operation, type Policy, type Principal } from '../auth/role';
 import { DirectoryInputError } from '../directory/directory';
 import { EventInputError } from '../event/eventInput';
-import { LedgerInputError, type Ledger } from '../ledger/ledger';
+import { LedgerError } from '../errors';
+import type { Ledger } from '../ledger/ledger';
+import { IdempotencyConflictError } from '../log/idempotency';
 import { denialEvent } from '../ledger/selfEvent';
 import { ProofRangeError } from '../merkle/errors';
-import type { CheckpointDoc } from '../log/checkpointStore';
+import type { SignedCheckpoint } from '../storage/port';
+import { graphqlErrorOf } from './errorCodes';
 import type { Checkpoint } from './types/log';
 
 export interface LedgerContext {
@@ -57,7 +60,7 @@ export function authorizeKey(ctx: LedgerContext, operation: Operation): Principa
 }
 
 export function actorOf(principal: Principal): KnownActor {
-  return actorOfUser({ _id: principal.userId, name: principal.userName, type: principal.actorType === 'USER' ? 'HUMAN' : 'SERVICE' });
+  return actorOfUser({ id: principal.userId, name: principal.userName, type: principal.actorType === 'USER' ? 'HUMAN' : 'SERVICE' });
 }
 
 function callerActor(ctx: LedgerContext): KnownActor | undefined {
@@ -83,15 +86,18 @@ export async function guard<T>(ctx: LedgerContext, operation: string, work: () =
       await ctx.ledger.recordSelf([denialEvent(callerActor(ctx), operation, err.code, err.reason)]).catch(() => undefined);
       throw new GraphQLError(err.reason, { extensions: { code: err.code } });
     }
-    if (err instanceof EventInputError) throw badInput(err.message, err.field);
-    if (err instanceof DirectoryInputError) throw badInput(err.message, err.field);
-    if (err instanceof LedgerInputError || err instanceof ProofRangeError) throw badInput(err.message);
+    if (err instanceof EventInputError || err instanceof DirectoryInputError) throw badInput(err.message, err.field);
+    if (err instanceof ProofRangeError) throw badInput(err.message);
+    if (err instanceof IdempotencyConflictError) {
+      throw graphqlErrorOf(err, { idempotencyKey: err.idempotencyKey, leafIndex: err.leafIndex });
+    }
+    if (err instanceof LedgerError) throw graphqlErrorOf(err);
     throw err;
   }
 }
 
-export function checkpointView(ledger: Ledger, doc: CheckpointDoc): Checkpoint {
-  return { origin: ledger.origin, treeSize: doc._id, rootHash: doc.rootHash, note: doc.note };
+export function checkpointView(ledger: Ledger, checkpoint: SignedCheckpoint): Checkpoint {
+  return { origin: ledger.origin, treeSize: checkpoint.treeSize, rootHash: checkpoint.rootHash, note: checkpoint.note };
 }
 
 /** Bearer token from the Authorization header, if any. */

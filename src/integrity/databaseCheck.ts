@@ -4,23 +4,22 @@
  * so memory stays constant. The decisions are in treeCheck.ts and eventCheck.ts; this module
  * only reads and feeds them.
  */
-import type { Collection, Db, FindCursor } from 'mongodb';
-import { CHECKPOINTS_COLLECTION, type CheckpointDoc } from '../log/checkpointStore';
-import { EVENTS_COLLECTION } from '../log/eventStore';
-import { TILES_COLLECTION, type TileDoc } from '../log/tileStore';
 import { nodeCryptoRfc6962 } from '../merkle/nodeHasher';
+import type { IntegrityReader, RawCheckpoint } from '../storage/port';
 import { bytesToHex, hexToBytes, parseCheckpoint, parseVerifierKey, VerificationError, verifyCheckpoint } from '../verify';
-import { checkEvent, type StoredEvent } from './eventCheck';
+import { type CheckedEvent, checkEvent } from './eventCheck';
 import { TileWindow } from './tileWindow';
 import { type ExpectedRoot, TreeCheck, type TreeCheckReport } from './treeCheck';
 
 export interface DatabaseCheckOptions {
-  readonly db: Db;
+  readonly reader: IntegrityReader;
   /** The log's verifier key: the latest checkpoint must carry a valid signature by it. */
   readonly verifierKey: string;
   /** Events per cursor batch. */
   readonly batchSize?: number;
   readonly maxDetails?: number;
+  /** How many leaves to expect (for progress): e.g. the stored event count. */
+  readonly expectedLeaves?: number;
   /** Called once with the number of leaves expected, then with the number checked so far. */
   readonly onStart?: (expectedLeaves: number) => void;
   readonly onProgress?: (checkedLeaves: number) => void;
@@ -46,35 +45,29 @@ const PROGRESS_EVERY = 16_384;
 
 export async function checkDatabase(options: DatabaseCheckOptions): Promise<DatabaseCheckReport> {
   const started = performance.now();
-  const { db } = options;
-  const events = db.collection<StoredEvent>(EVENTS_COLLECTION.name);
-  const checkpoints = db.collection<CheckpointDoc>(CHECKPOINTS_COLLECTION.name);
-  const tiles = new TileWindow(db.collection<TileDoc>(TILES_COLLECTION.name));
+  const { reader } = options;
+  const tiles = new TileWindow(reader);
   const verifier = parseVerifierKey(options.verifierKey);
 
-  // Numbers only: a document with a string `_id` would sort last and pose as the latest.
-  const latestDoc = await checkpoints.find({ _id: { $gte: 0 } }).sort({ _id: -1 }).limit(1).next();
-  const covered = latestDoc && Number.isSafeInteger(latestDoc._id) && latestDoc._id >= 0 ? latestDoc._id : 0;
+  const latestDoc = await reader.latestCheckpoint();
+  const latestSize = latestDoc && typeof latestDoc.treeSize === 'number' && Number.isSafeInteger(latestDoc.treeSize) && latestDoc.treeSize >= 0 ? latestDoc.treeSize : undefined;
+  const covered = latestSize ?? 0;
   const tree = new TreeCheck(nodeCryptoRfc6962, tiles, covered, options.maxDetails);
   let latest: LatestCheckpointStatus | undefined;
-  if (latestDoc) {
+  if (latestDoc && latestSize !== undefined) {
     let signatureProblem: string | undefined;
     try {
-      verifyCheckpoint(latestDoc.note, verifier, { origin: verifier.name });
+      verifyCheckpoint(String(latestDoc.note), verifier, { origin: verifier.name });
     } catch (err) {
       if (!(err instanceof VerificationError)) throw err;
       signatureProblem = err.message;
-      tree.problem(`checkpoint ${latestDoc._id} (the latest): ${err.message}`);
+      tree.problem(`checkpoint ${latestSize} (the latest): ${err.message}`);
     }
-    latest = { treeSize: covered, rootHash: latestDoc.rootHash, signatureProblem };
+    latest = { treeSize: covered, rootHash: String(latestDoc.rootHash), signatureProblem };
   }
-  options.onStart?.(Math.max(covered, await events.estimatedDocumentCount()));
+  options.onStart?.(Math.max(covered, options.expectedLeaves ?? 0));
 
-  const roots = new CheckpointFeed(checkpoints, covered, tree);
-  const cursor: FindCursor<StoredEvent> = events
-    .find({}, { projection: { idem: 0 } })
-    .sort({ _id: 1 })
-    .batchSize(options.batchSize ?? 20_000);
+  const roots = new CheckpointFeed(reader.checkpoints(covered)[Symbol.asyncIterator](), tree);
   let expected = 0;
   let uncovered = 0;
   /** Set once a document lies past a gap beyond the checkpoint: nothing after it is a leaf. */
@@ -91,11 +84,11 @@ export async function checkDatabase(options: DatabaseCheckOptions): Promise<Data
   };
 
   try {
-    while (await cursor.hasNext()) {
-      for (const doc of cursor.readBufferedDocuments()) {
-        const id: unknown = doc._id;
+    for await (const batch of reader.events(options.batchSize ?? 20_000)) {
+      for (const doc of batch) {
+        const id: unknown = doc.position;
         if (typeof id !== 'number' || !Number.isSafeInteger(id) || id < expected) {
-          tree.problem(`an event document with _id ${JSON.stringify(id)} is not at a leaf position (found after ${expected} leaves)`);
+          tree.problem(`a stored event at position ${JSON.stringify(id)} is not at a leaf position (found after ${expected} leaves)`);
           continue;
         }
         if (strayFrom !== undefined) {
@@ -112,7 +105,7 @@ export async function checkDatabase(options: DatabaseCheckOptions): Promise<Data
         }
         await roots.feedThrough(expected + 1);
         await tiles.reach(expected);
-        const check = checkEvent(doc);
+        const check = checkEvent(doc.fields as unknown as CheckedEvent);
         if (check.problem === undefined) tree.leaf(check.leafHash!);
         else tree.affectedLeaf(`the event document is inconsistent: ${check.problem}`, check.leafHash);
         if (expected >= covered) uncovered++;
@@ -124,11 +117,10 @@ export async function checkDatabase(options: DatabaseCheckOptions): Promise<Data
       }
     }
   } finally {
-    await cursor.close();
+    await roots.close();
   }
   await missing(covered);
   await roots.feedThrough(expected);
-  await roots.close();
   for (const id of tiles.malformed) tree.problem(`tile ${id}: stored in a damaged form`);
   options.onProgress?.(expected);
 
@@ -147,59 +139,60 @@ export async function checkDatabase(options: DatabaseCheckOptions): Promise<Data
  * the tree reaches their sizes, checking on the way that each document agrees with its note.
  */
 class CheckpointFeed {
-  private readonly cursor: FindCursor<CheckpointDoc>;
-  private peeked: CheckpointDoc | null | undefined;
+  private peeked: RawCheckpoint | null | undefined;
 
   constructor(
-    checkpoints: Collection<CheckpointDoc>,
-    latestSize: number,
+    private readonly cursor: AsyncIterator<RawCheckpoint>,
     private readonly tree: TreeCheck,
-  ) {
-    this.cursor = checkpoints.find({ _id: { $lte: latestSize } }).sort({ _id: 1 }).batchSize(1000);
-  }
+  ) {}
 
   async feedThrough(size: number): Promise<void> {
     for (;;) {
-      if (this.peeked === undefined) this.peeked = await this.cursor.next();
+      if (this.peeked === undefined) {
+        const next = await this.cursor.next();
+        this.peeked = next.done ? null : next.value;
+      }
       const doc = this.peeked;
-      if (doc === null || doc._id > size) return;
+      if (doc === null || (typeof doc.treeSize === 'number' && doc.treeSize > size)) return;
       this.peeked = undefined;
       const expected = this.expectation(doc);
       if (!expected) continue;
       if (expected.treeSize < this.tree.size) {
-        this.tree.problem(`checkpoint ${doc._id}: not at a tree size`);
+        this.tree.problem(`checkpoint ${expected.treeSize}: not at a tree size`);
         continue;
       }
       this.tree.expectRoot(expected);
     }
   }
 
-  close(): Promise<void> {
-    return this.cursor.close();
+  async close(): Promise<void> {
+    await this.cursor.return?.();
   }
 
-  private expectation(doc: CheckpointDoc): ExpectedRoot | undefined {
-    if (!Number.isSafeInteger(doc._id) || doc._id < 0) {
-      this.tree.problem(`a checkpoint document has _id ${JSON.stringify(doc._id)}, which is not a tree size`);
+  private expectation(doc: RawCheckpoint): ExpectedRoot | undefined {
+    const size = doc.treeSize;
+    if (typeof size !== 'number' || !Number.isSafeInteger(size) || size < 0) {
+      this.tree.problem(`a stored checkpoint has tree size ${JSON.stringify(size)}, which is not a tree size`);
       return undefined;
     }
+    const rootField = typeof doc.rootHash === 'string' ? doc.rootHash : '';
     let noteRoot: Uint8Array;
     try {
-      const parsed = parseCheckpoint(doc.note);
-      if (parsed.treeSize !== doc._id) {
-        this.tree.problem(`checkpoint ${doc._id}: its note is for tree size ${parsed.treeSize}`);
+      const parsed = parseCheckpoint(String(doc.note));
+      if (parsed.treeSize !== size) {
+        this.tree.problem(`checkpoint ${size}: its note is for tree size ${parsed.treeSize}`);
         return undefined;
       }
       noteRoot = parsed.rootHash;
     } catch (err) {
       if (!(err instanceof VerificationError)) throw err;
-      this.tree.problem(`checkpoint ${doc._id}: its note is malformed (${err.message})`);
-      return /^[0-9a-f]{64}$/.test(doc.rootHash) ? { treeSize: doc._id, rootHash: hexToBytes(doc.rootHash) } : undefined;
+      this.tree.problem(`checkpoint ${size}: its note is malformed (${err.message})`);
+      return /^[0-9a-f]{64}$/.test(rootField) ? { treeSize: size, rootHash: hexToBytes(rootField) } : undefined;
     }
-    if (bytesToHex(noteRoot) !== doc.rootHash) {
-      this.tree.problem(`checkpoint ${doc._id}: its rootHash field ${doc.rootHash} differs from its signed note's root ${bytesToHex(noteRoot)}`);
+    if (bytesToHex(noteRoot) !== rootField) {
+      this.tree.problem(`checkpoint ${size}: its rootHash field ${rootField} differs from its signed note's root ${bytesToHex(noteRoot)}`);
     }
     // The signed note, not the unsigned field, is what the log has committed to.
-    return { treeSize: doc._id, rootHash: noteRoot };
+    return { treeSize: size, rootHash: noteRoot };
   }
 }

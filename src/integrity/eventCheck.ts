@@ -3,19 +3,24 @@
  * are only caches of what the fields say: an operator who edits a field (and perhaps the
  * caches too, to match) must still be caught, so the tree is rebuilt from the fields.
  *
- * Canonicalising every event (leafOfDoc) is the costliest step of the check (82,000 against
+ * Canonicalising every event (leafOfFields) is the costliest step of the check (82,000 against
  * 99,000 leaves/s per core in scripts/bench-verify-db.ts). So a document is first compared
  * the cheap way: its fields, read
- * with the same eventOfDoc that leafOfDoc uses, must equal the parsed `leaf` text, whose hash
- * then goes into the tree. Whenever that comparison fails, leafOfDoc decides. The two ways
+ * with the same eventOfFields that leafOfFields uses, must equal the parsed `leaf` text, whose hash
+ * then goes into the tree. Whenever that comparison fails, leafOfFields decides. The two ways
  * can only disagree about a `leaf` text that parses to the right event but is not the exact
  * text the log hashed (other whitespace, key order or escapes); its hash then differs from
  * the stored tree's, so that leaf is named either way.
  */
 import { hash } from 'node:crypto';
-import { type EventDoc, eventOfDoc, leafOfDoc } from '../log/eventStore';
+import { eventOfFields, leafOfFields } from '../event/storedEvent';
+import type { EventFields } from '../storage/port';
 
-export type StoredEvent = Omit<EventDoc, 'idem'>;
+/**
+ * A stored event's fields as found in the database: shaped like EventFields plus the `leaf`
+ * text and `leafHash` bytes, but not trusted to be (an operator may have edited anything).
+ */
+export type CheckedEvent = EventFields & { readonly leaf: string; readonly leafHash: Uint8Array };
 
 export interface EventCheck {
   /** RFC 6962 leaf hash of the event's leaf; absent if the fields do not form an event. */
@@ -39,7 +44,7 @@ export function sameHash(a: Uint8Array, b: Uint8Array): boolean {
   return true;
 }
 
-export function checkEvent(doc: StoredEvent): EventCheck {
+export function checkEvent(doc: CheckedEvent): EventCheck {
   if (fieldsMatchLeaf(doc)) {
     const leafHash = leafHashOfText(doc.leaf);
     if (storedHashIs(doc, leafHash)) return { leafHash, problem: undefined };
@@ -48,10 +53,10 @@ export function checkEvent(doc: StoredEvent): EventCheck {
 }
 
 /** The reference check: canonicalise the fields and compare texts. */
-export function checkEventExactly(doc: StoredEvent): EventCheck {
+export function checkEventExactly(doc: CheckedEvent): EventCheck {
   let leaf: string;
   try {
-    leaf = leafOfDoc(doc);
+    leaf = leafOfFields(doc);
   } catch (err) {
     return { leafHash: undefined, problem: `its fields do not form an event (${(err as Error).message})` };
   }
@@ -61,15 +66,15 @@ export function checkEventExactly(doc: StoredEvent): EventCheck {
   return { leafHash, problem: undefined };
 }
 
-function storedHashIs(doc: StoredEvent, leafHash: Uint8Array): boolean {
-  const stored: unknown = doc.leafHash?.buffer;
+function storedHashIs(doc: CheckedEvent, leafHash: Uint8Array): boolean {
+  const stored: unknown = doc.leafHash;
   return stored instanceof Uint8Array && sameHash(leafHash, stored);
 }
 
-function fieldsMatchLeaf(doc: StoredEvent): boolean {
+function fieldsMatchLeaf(doc: CheckedEvent): boolean {
   if (typeof doc.leaf !== 'string') return false;
   try {
-    return sameJson(eventOfDoc(doc), JSON.parse(doc.leaf));
+    return sameJson(eventOfFields(doc), JSON.parse(doc.leaf));
   } catch {
     return false;
   }

@@ -1,12 +1,12 @@
 /**
  * The stored hash tiles that a streaming walk over the leaves needs next. Tiles are read
- * ahead in chunks (one `$in` query each, the next chunk in flight while the current one is
+ * ahead in chunks (one read each, the next chunk in flight while the current one is
  * used) and dropped once the walk has passed them, so memory stays constant however long
  * the log. Lookups are synchronous, which keeps the tree check itself free of I/O.
  */
-import type { Collection } from 'mongodb';
+import { TILE_HEIGHT, TILE_WIDTH } from '../log/tileLayout';
+import type { IntegrityReader } from '../storage/port';
 import { HASH_SIZE } from '../verify/rfc6962';
-import { TILE_HEIGHT, TILE_WIDTH, type TileDoc } from '../log/tileStore';
 import type { StoredNodes } from './treeCheck';
 
 /** 2^(8·7) leaves is beyond Number.MAX_SAFE_INTEGER, so no log has a tile above level 6. */
@@ -25,7 +25,7 @@ export class TileWindow implements StoredNodes {
   readonly malformed: string[] = [];
 
   constructor(
-    private readonly tiles: Collection<TileDoc>,
+    private readonly reader: Pick<IntegrityReader, 'tiles'>,
     private readonly chunk = 64,
   ) {}
 
@@ -62,17 +62,17 @@ export class TileWindow implements StoredNodes {
         if (!this.levels[level]!.has(m)) ids.push(`${level}/${m}`);
       }
     }
-    const docs = await this.tiles.find({ _id: { $in: ids } }, { projection: { level: 1, index: 1, hashes: 1 } }).toArray();
+    const docs = await this.reader.tiles(ids);
     for (const doc of docs) {
-      if (`${doc.level}/${doc.index}` !== doc._id) {
+      if (`${doc.level}/${doc.index}` !== doc.id) {
         // Left out, so the leaves under it are named as having no stored hash.
-        this.malformed.push(doc._id);
+        this.malformed.push(doc.id);
         continue;
       }
-      const base = doc.hashes.buffer;
+      const base = doc.hashes;
       const partial = base.length % HASH_SIZE;
       // A cut-off trailing hash counts as not stored; the whole ones before it still count.
-      if (partial !== 0) this.malformed.push(doc._id);
+      if (partial !== 0) this.malformed.push(doc.id);
       this.levels[doc.level]?.set(doc.index, base.subarray(0, base.length - partial));
     }
     this.loadedUpTo = Math.max(this.loadedUpTo, last + 1);

@@ -1,96 +1,102 @@
 /**
  * The ledger service: the one place the shell (GraphQL, HTTP, CLI) goes to record events,
- * read them, and obtain checkpoints and proofs. It owns the collections and the sequencer.
+ * read them, and obtain checkpoints and proofs. It owns the sequencer and the tile cache,
+ * and reaches the database only through the storage port.
  */
 import { randomUUID } from 'node:crypto';
-import type { Db } from 'mongodb';
-import { ApiKeyStore, API_KEYS_COLLECTION, type ApiKeyDoc } from '../auth/apiKeyStore';
-import { ensureCollection } from '../db/collections';
 import { type Authentication, authenticate } from '../auth/authentication';
+import { stampedGroups } from '../auth/role';
+import type { NoteSigner } from '../checkpoint/signer';
 import { Directory } from '../directory/directory';
-import type { EventContent } from '../event/eventRecord';
-import type { SelfEvent } from './selfEvent';
+import { LedgerError } from '../errors';
+import type { EventContent, Submitter } from '../event/eventRecord';
 import type { Logger } from '../logger';
+import { clientKeyOf, contentDigest, IdempotencyConflictError, type RequestedContent, sameContent, scopedKey } from '../log/idempotency';
+import { Lease } from '../log/lease';
+import { type AppendRequest, type AppendResult, Sequencer } from '../log/sequencer';
+import { loadOrCreateSigningKey } from '../log/signingKeyFile';
+import { TileCache } from '../log/tileCache';
 import { consistencyProof, inclusionProof, rootHash } from '../merkle/proof';
 import { nodeCryptoRfc6962 } from '../merkle/nodeHasher';
-import { CHECKPOINTS_COLLECTION, type CheckpointDoc, CheckpointStore } from '../log/checkpointStore';
-import { type EventCountKey, EVENTS_COLLECTION, type EventDoc, type EventQuery, EventStore } from '../log/eventStore';
-import { IDEMPOTENCY_COLLECTION, IdempotencyStore } from '../log/idempotencyStore';
-import { Lease, LEASES_COLLECTION } from '../log/lease';
-import { LOG_HEAD_COLLECTION, LogHead } from '../log/logHead';
-import { type AppendResult, Sequencer } from '../log/sequencer';
-import { loadOrCreateSigningKey } from '../log/signingKeyFile';
-import { TILES_COLLECTION, TileStore } from '../log/tileStore';
-import type { NoteSigner } from '../checkpoint/signer';
+import type { EventCount, EventCountKey, EventQuery, LedgerStorage, SignedCheckpoint, StoredEvent } from '../storage/port';
+import type { SelfEvent } from './selfEvent';
 
 /** A request that names something that cannot exist: maps to BAD_USER_INPUT. */
-export class LedgerInputError extends Error {
-  override readonly name = 'LedgerInputError';
+export class LedgerInputError extends LedgerError {
+  override name = 'LedgerInputError';
+  constructor(message: string) {
+    super('BAD_INPUT', message);
+  }
 }
 
 export interface LedgerOptions {
-  readonly db: Db;
+  readonly storage: LedgerStorage;
   readonly logger: Logger;
   readonly signingKeyFile: string;
   readonly origin: string | undefined;
   readonly leaseTtlMs?: number;
+  readonly maxBatch?: number;
 }
 
+/** One event a caller asks to record. */
 export interface RecordRequest {
-  readonly content: EventContent;
+  readonly content: RequestedContent;
   readonly idempotencyKey?: string;
-  /** Scope of idempotency keys: the credential that sent them. */
-  readonly credentialId: string;
 }
 
-/** Idempotency scope of the ledger's own events (they carry no idempotency keys). */
-const SYSTEM_CREDENTIAL = 'system';
+/** Who is recording: the key (idempotency scope and provenance) and the groups it is scoped to. */
+export interface Recorder {
+  readonly keyId: string;
+  readonly userId: string;
+  /** The key's group scope (empty: unscoped). */
+  readonly groupIds: readonly string[];
+}
+
+export interface EventPage {
+  readonly events: StoredEvent[];
+  readonly hasMore: boolean;
+}
+
+/** The ledger's own events: no key, and no idempotency scope. */
+const SYSTEM_RECORDER: Recorder = { keyId: 'system', userId: 'system', groupIds: [] };
 
 export class Ledger {
-  readonly events: EventStore;
-  readonly apiKeys: ApiKeyStore;
   readonly directory: Directory;
-  private readonly checkpoints: CheckpointStore;
-  private readonly head: LogHead;
-  private readonly tiles: TileStore;
+  private readonly tiles: TileCache;
   private readonly sequencer: Sequencer;
   readonly hasher = nodeCryptoRfc6962;
 
   private constructor(
-    db: Db,
+    readonly storage: LedgerStorage,
     readonly origin: string,
     readonly signer: NoteSigner,
     logger: Logger,
-    leaseTtlMs: number,
+    options: { leaseTtlMs: number; maxBatch?: number },
   ) {
-    this.events = new EventStore(db.collection(EVENTS_COLLECTION.name));
-    this.apiKeys = new ApiKeyStore(db.collection(API_KEYS_COLLECTION.name));
-    this.directory = new Directory(db);
-    this.checkpoints = new CheckpointStore(db.collection(CHECKPOINTS_COLLECTION.name));
-    this.head = new LogHead(db.collection(LOG_HEAD_COLLECTION.name));
-    this.tiles = new TileStore(db.collection(TILES_COLLECTION.name), this.hasher);
+    this.directory = new Directory(storage);
+    this.tiles = new TileCache(storage.tiles, this.hasher);
     this.sequencer = new Sequencer({
-      events: this.events,
+      events: storage.events,
       tiles: this.tiles,
-      checkpoints: this.checkpoints,
-      head: this.head,
-      idempotency: new IdempotencyStore(db.collection(IDEMPOTENCY_COLLECTION.name)),
-      lease: new Lease(db.collection(LEASES_COLLECTION.name), randomUUID(), leaseTtlMs),
+      checkpoints: storage.checkpoints,
+      head: storage.head,
+      idempotency: storage.idempotency,
+      lease: new Lease(storage.lease, randomUUID(), options.leaseTtlMs),
       signer,
       origin,
       hasher: this.hasher,
       logger,
+      ...(options.maxBatch !== undefined && { maxBatch: options.maxBatch }),
     });
   }
 
   static async open(options: LedgerOptions): Promise<Ledger> {
-    for (const def of [EVENTS_COLLECTION, TILES_COLLECTION, CHECKPOINTS_COLLECTION, LOG_HEAD_COLLECTION, IDEMPOTENCY_COLLECTION, LEASES_COLLECTION, API_KEYS_COLLECTION]) {
-      await ensureCollection(options.db, def);
-    }
-    await Directory.ensureCollections(options.db);
     const key = await loadOrCreateSigningKey(options.signingKeyFile, options.origin);
     if (key.created) options.logger.info({ file: options.signingKeyFile, origin: key.origin }, 'created the log signing key');
-    const ledger = new Ledger(options.db, key.origin, key.signer, options.logger, options.leaseTtlMs ?? 3000);
+    const ledger = new Ledger(options.storage, key.origin, key.signer, options.logger, {
+      leaseTtlMs: options.leaseTtlMs ?? 3000,
+      ...(options.maxBatch !== undefined && { maxBatch: options.maxBatch }),
+    });
     // A new log starts with a signed empty tree (deterministic, so any process may sign it).
     await ledger.sequencer.initialise();
     ledger.sequencer.recover();
@@ -101,105 +107,148 @@ export class Ledger {
     return this.signer.verifierKey;
   }
 
-  async record(requests: readonly RecordRequest[]): Promise<AppendResult[]> {
-    return this.sequencer.append(
-      requests.map((r) => ({
-        content: r.content,
-        ...(r.idempotencyKey && { idempotencyKey: `k:${r.credentialId}:${r.idempotencyKey}` }),
+  /** Events waiting for the sequencer. */
+  get queuedEvents(): number {
+    return this.sequencer.queuedEvents;
+  }
+
+  /**
+   * Records events as one all-or-nothing submission. Groups are stamped here: the actor's
+   * groups now (a snapshot: later membership changes never rewrite recorded events), within
+   * the recorder's scope, plus the explicit groups it was allowed to add. A retry with an
+   * idempotency key already answered is served from the idempotency record without
+   * queueing behind other writers; reusing a key for other content is refused.
+   */
+  async record(requests: readonly RecordRequest[], recorder: Recorder): Promise<AppendResult[]> {
+    const system = recorder === SYSTEM_RECORDER;
+    const keyed = requests.map((r) => ({
+      ...r,
+      scoped: r.idempotencyKey !== undefined ? scopedKey(recorder.keyId, r.idempotencyKey) : undefined,
+      digest: r.idempotencyKey !== undefined ? contentDigest(r.content) : undefined,
+    }));
+    const replayed = await this.replays(keyed);
+    if (replayed) return replayed;
+    const contents = await this.stamp(requests.map((r) => r.content), recorder, system);
+    const appends: AppendRequest[] = keyed.map((r, i) => ({
+      content: contents[i]!,
+      ...(r.scoped !== undefined && { idempotencyKey: r.scoped, contentDigest: r.digest! }),
+    }));
+    return this.sequencer.append(appends);
+  }
+
+  /** Records the ledger's own actions as ordinary events. Never call from inside the sequencer. */
+  async recordSelf(events: readonly SelfEvent[]): Promise<void> {
+    if (events.length === 0) return;
+    await this.record(events.map((content) => ({ content })), SYSTEM_RECORDER);
+  }
+
+  /**
+   * When every keyed request of a call was recorded before (and checkpointed), the original
+   * receipts; a conflicting reuse throws. Undefined when the call must go to the sequencer.
+   */
+  private async replays(requests: readonly { scoped?: string | undefined; digest?: string | undefined }[]): Promise<AppendResult[] | undefined> {
+    const keys = requests.flatMap((r) => (r.scoped !== undefined ? [r.scoped] : []));
+    if (keys.length === 0) return undefined;
+    const known = await this.storage.idempotency.lookup(keys);
+    for (const r of requests) {
+      const earlier = r.scoped !== undefined ? known.get(r.scoped) : undefined;
+      if (earlier && !sameContent(earlier.contentDigest, r.digest)) throw new IdempotencyConflictError(clientKeyOf(r.scoped!), earlier.leafIndex);
+    }
+    if (keys.length !== requests.length || known.size !== new Set(keys).size) return undefined;
+    const checkpoint = await this.latestCheckpoint();
+    const records = requests.map((r) => known.get(r.scoped!)!);
+    if (records.some((rec) => rec.leafIndex >= checkpoint.treeSize)) return undefined;
+    return Promise.all(
+      records.map(async (rec) => ({
+        leafIndex: rec.leafIndex,
+        eventId: rec.eventId,
+        leafHash: rec.leafHash,
+        checkpoint,
+        proof: await inclusionProof(this.tiles, rec.leafIndex, checkpoint.treeSize, this.hasher),
+        replayed: true,
       })),
     );
   }
 
-  async latestCheckpoint(): Promise<CheckpointDoc> {
-    const latest = await this.head.checkpoint();
+  private async stamp(contents: readonly RequestedContent[], recorder: Recorder, system: boolean): Promise<EventContent[]> {
+    const named = await this.directory.usersNamedBy(contents.map((c) => c.actor.id));
+    const groupsOf = await this.directory.groupIdsOf([...new Set([...named.values()].map((u) => u.id))]);
+    const submitter: Submitter | undefined = system ? undefined : { keyId: recorder.keyId, userId: recorder.userId };
+    return contents.map(({ explicitGroups, ...content }) => {
+      const user = named.get(content.actor.id);
+      const actorGroups = user ? (groupsOf.get(user.id) ?? []) : [];
+      return {
+        ...content,
+        groups: stampedGroups(recorder.groupIds, actorGroups, explicitGroups ?? []),
+        ...(submitter && { submitter }),
+      };
+    });
+  }
+
+  async latestCheckpoint(): Promise<SignedCheckpoint> {
+    const head = await this.storage.head.read();
     // Opening the ledger always signs at least the empty tree, so this only fails mid-start.
-    if (!latest) throw new Error('no checkpoint has been signed yet');
-    return latest;
+    if (!head) throw new LedgerError('UNAVAILABLE', 'no checkpoint has been signed yet');
+    return head.checkpoint;
   }
 
   /** The checkpoint at `size`, signing one on demand for a past size never checkpointed. */
-  async checkpoint(size?: number): Promise<CheckpointDoc> {
+  async checkpoint(size?: number): Promise<SignedCheckpoint> {
     const latest = await this.latestCheckpoint();
-    if (size === undefined || size === latest._id) return latest;
+    if (size === undefined || size === latest.treeSize) return latest;
     assertSize('treeSize', size);
-    if (size > latest._id) throw new LedgerInputError(`treeSize ${size} is beyond the log's size ${latest._id}`);
-    // Past checkpoints are re-signed on demand rather than looked up: the signature is
-    // deterministic, and a primary-key read is a scan on FerretDB.
+    if (size > latest.treeSize) throw new LedgerInputError(`treeSize ${size} is beyond the log's size ${latest.treeSize}`);
+    // Past checkpoints are re-signed on demand rather than looked up: the signature is deterministic.
     return this.sequencer.sign(size, await rootHash(this.tiles, size, this.hasher));
   }
 
-  async inclusionProof(leafIndex: number, treeSize?: number): Promise<{ checkpoint: CheckpointDoc; leafHash: Uint8Array; hashes: Uint8Array[] }> {
+  async inclusionProof(leafIndex: number, treeSize?: number): Promise<{ checkpoint: SignedCheckpoint; leafHash: Uint8Array; hashes: Uint8Array[] }> {
     assertSize('leafIndex', leafIndex);
     const checkpoint = await this.checkpoint(treeSize);
-    if (leafIndex >= checkpoint._id) {
-      throw new LedgerInputError(`leafIndex ${leafIndex} is not below treeSize ${checkpoint._id}`);
+    if (leafIndex >= checkpoint.treeSize) {
+      throw new LedgerInputError(`leafIndex ${leafIndex} is not below treeSize ${checkpoint.treeSize}`);
     }
-    // The leaf hash comes from the level-0 tile, so a proof never reads the events collection.
+    // The leaf hash comes from the level-0 tile, so a proof never reads the events.
     const [[leafHash], hashes] = await Promise.all([
       this.tiles.readNodes([{ level: 0, index: leafIndex }]),
-      inclusionProof(this.tiles, leafIndex, checkpoint._id, this.hasher),
+      inclusionProof(this.tiles, leafIndex, checkpoint.treeSize, this.hasher),
     ]);
     return { checkpoint, leafHash: leafHash!, hashes };
   }
 
-  async consistencyProof(fromSize: number, toSize?: number): Promise<{ checkpoint: CheckpointDoc; hashes: Uint8Array[] }> {
+  async consistencyProof(fromSize: number, toSize?: number): Promise<{ checkpoint: SignedCheckpoint; hashes: Uint8Array[] }> {
     assertSize('fromSize', fromSize);
     const checkpoint = await this.checkpoint(toSize);
-    if (fromSize > checkpoint._id) throw new LedgerInputError(`fromSize ${fromSize} is greater than toSize ${checkpoint._id}`);
-    return { checkpoint, hashes: await consistencyProof(this.tiles, fromSize, checkpoint._id, this.hasher) };
+    if (fromSize > checkpoint.treeSize) throw new LedgerInputError(`fromSize ${fromSize} is greater than toSize ${checkpoint.treeSize}`);
+    return { checkpoint, hashes: await consistencyProof(this.tiles, fromSize, checkpoint.treeSize, this.hasher) };
   }
 
-  /** Events are readable once covered by a signed checkpoint. */
-  async queryEvents(query: EventQuery): Promise<EventDoc[]> {
+  /** A page of events covered by the latest signed checkpoint (events are readable once signed). */
+  async queryEvents(query: EventQuery & { afterLeafIndex?: number; newestFirst?: boolean; limit: number }): Promise<EventPage> {
     const latest = await this.latestCheckpoint();
-    const docs = await this.events.query(query);
-    return docs.filter((d) => d._id < latest._id);
+    const events = await this.storage.events.page({ ...query, treeSize: latest.treeSize, limit: query.limit + 1 });
+    return { events: events.slice(0, query.limit), hasMore: events.length > query.limit };
   }
 
-  async eventByLeafIndex(leafIndex: number): Promise<EventDoc | null> {
+  async eventByLeafIndex(leafIndex: number): Promise<StoredEvent | undefined> {
     assertSize('leafIndex', leafIndex);
     const latest = await this.latestCheckpoint();
-    return leafIndex < latest._id ? this.events.byLeafIndex(leafIndex) : null;
+    return leafIndex < latest.treeSize ? this.storage.events.byLeafIndex(leafIndex) : undefined;
   }
 
-  async eventById(id: string): Promise<EventDoc | null> {
-    const [latest, doc] = await Promise.all([this.latestCheckpoint(), this.events.byId(id)]);
-    return doc && doc._id < latest._id ? doc : null;
+  async eventById(id: string): Promise<StoredEvent | undefined> {
+    const [latest, event] = await Promise.all([this.latestCheckpoint(), this.storage.events.byId(id)]);
+    return event && event.leafIndex < latest.treeSize ? event : undefined;
   }
 
   /** Counts per key over the events covered by the latest signed checkpoint. */
-  async countEvents(key: EventCountKey, query: Omit<EventQuery, 'limit' | 'afterLeafIndex' | 'newestFirst'>): Promise<{ key: string; count: number }[]> {
+  async countEvents(key: EventCountKey, query: EventQuery): Promise<EventCount[]> {
     const latest = await this.latestCheckpoint();
-    return this.events.countBy(key, query, latest._id);
+    return this.storage.events.countBy(key, query, latest.treeSize);
   }
 
   authenticate(token: string | undefined): Promise<Authentication> {
-    return authenticate(token, this.apiKeys, this.directory.users);
-  }
-
-  /**
-   * Adds groups to events: an actor who is a directory user gets that user's groups as of now
-   * (a snapshot: later membership changes never rewrite recorded events), plus any explicit
-   * groups the caller was allowed to add.
-   */
-  async withActorGroups(contents: readonly (Omit<EventContent, 'groups'> & { readonly explicitGroups?: readonly string[] })[]): Promise<EventContent[]> {
-    const actorIds = [...new Set(contents.map((c) => c.actor.id))];
-    const known = new Set((await this.directory.users.byIds(actorIds)).map((u) => u._id));
-    const groupsOf = await this.directory.groups.groupIdsOf([...known]);
-    return contents.map(({ explicitGroups, ...content }) => ({
-      ...content,
-      groups: [...new Set([...(groupsOf.get(content.actor.id) ?? []), ...(explicitGroups ?? [])])].sort(),
-    }));
-  }
-
-  /**
-   * Records the ledger's own actions as ordinary events. Never call this from inside the
-   * sequencer: it waits for the sequencer to checkpoint the event.
-   */
-  async recordSelf(events: readonly SelfEvent[]): Promise<void> {
-    if (events.length === 0) return;
-    const contents = await this.withActorGroups(events);
-    await this.record(contents.map((content) => ({ content, credentialId: SYSTEM_CREDENTIAL })));
+    return authenticate(token, this.storage.apiKeys, this.storage.users);
   }
 
   async close(): Promise<void> {
@@ -210,5 +259,3 @@ export class Ledger {
 function assertSize(name: string, value: number): void {
   if (!Number.isSafeInteger(value) || value < 0) throw new LedgerInputError(`${name} must be a non-negative safe integer`);
 }
-
-export type { ApiKeyDoc };

@@ -2,92 +2,113 @@
  * The sequencer turns append requests into leaves, tiles and a signed checkpoint.
  *
  * Concurrent callers share batches (group commit): while one batch is being written the
- * next one queues. Each batch is written in an order that makes every crash recoverable
- * without transactions:
- *   1. the events, in leaf order (`_id` = leaf index, unique): the durable truth;
- *   2. the hash tiles they complete (idempotent, width-guarded);
- *   3. the signed checkpoint for the new size (deterministic, insert-once);
+ * next one queues. A submission (one recordEvent or recordEvents call) is all or nothing: it
+ * is never split across batches, and a submission the database refuses fails alone (the
+ * batch is retried with each submission in a batch of its own). Each batch is written in an
+ * order that makes every crash recoverable:
+ *   0. the log head records the batch's leaf range as pending (compare-and-set on its size:
+ *      the fencing check of the lease);
+ *   1. the events, in leaf order, with their idempotency records: the durable truth;
+ *   2. the hash tiles they complete;
+ *   3. the signed checkpoint for the new size, archived, and the head moved to it;
  * and only then are callers answered. On start, or whenever the lease changed hands, the
- * tree state is rebuilt from the latest checkpoint's tiles and any events stored after it
- * are replayed (re-hashed from their leaf text), tiled and signed. Every checkpoint is
- * therefore the root of a prefix of one append-only sequence of stored leaves: two signed
- * checkpoints can never disagree.
+ * tree state is rebuilt from the head (recovery.ts), and leaves stored by an interrupted
+ * batch are replayed, tiled and signed. Every checkpoint is therefore the root of a prefix
+ * of one append-only sequence of stored leaves: two signed checkpoints can never disagree.
  */
-import { randomBytes, randomUUID } from 'node:crypto';
-import { Binary } from 'mongodb';
 import type { NoteSigner } from '../checkpoint/signer';
 import { signCheckpoint } from '../checkpoint/signer';
 import type { EventContent } from '../event/eventRecord';
-import { CompactRange } from '../merkle/compactRange';
-import type { NodeId } from '../merkle/nodeId';
-import { inclusionProof, rootNodes } from '../merkle/proof';
-import { bytesEqual } from '../verify/bytes';
-import type { Rfc6962Hasher } from '../verify/rfc6962';
 import type { Logger } from '../logger';
-import type { CheckpointDoc, CheckpointStore } from './checkpointStore';
-import type { IdempotencyStore } from './idempotencyStore';
-import type { LogHead } from './logHead';
-import { type EventDoc, type EventStore, leafOfDoc } from './eventStore';
-import type { Lease } from './lease';
-import type { TileStore } from './tileStore';
+import type { NodeId } from '../merkle/nodeId';
+import { inclusionProof } from '../merkle/proof';
+import { EventRejectedError, LeafIndexTakenError } from '../storage/errors';
+import type {
+  EventRepository,
+  IdempotencyRecord,
+  IdempotencyRepository,
+  LogHeadRepository,
+  SignedCheckpoint,
+  StoredEvent,
+  CheckpointRepository,
+} from '../storage/port';
 import { bytesToHex } from '../verify';
+import type { Rfc6962Hasher } from '../verify/rfc6962';
+import { buildEvent, storedSizeEstimate } from './eventBuilder';
+import { clientKeyOf, IdempotencyConflictError, sameContent } from './idempotency';
+import type { Lease } from './lease';
+import { recoverTree, type TreeState } from './recovery';
+import type { TileCache } from './tileCache';
+import { LedgerError } from '../errors';
 
 export interface AppendRequest {
   readonly content: EventContent;
-  /** Client idempotency key, already scoped to the caller; absent for none. */
+  /** Idempotency key, already scoped to the caller; absent for none. */
   readonly idempotencyKey?: string;
+  /** Digest of the requested content (idempotency.ts); required with a key. */
+  readonly contentDigest?: string;
 }
 
 export interface AppendResult {
-  readonly event: EventDoc;
-  readonly checkpoint: CheckpointDoc;
+  readonly leafIndex: number;
+  readonly eventId: string;
+  readonly leafHash: Uint8Array;
+  /** The leaf text; absent when the result replays an earlier request. */
+  readonly leaf?: string;
+  readonly checkpoint: SignedCheckpoint;
   readonly proof: Uint8Array[];
   /** True when an earlier request with the same idempotency key already recorded it. */
   readonly replayed: boolean;
 }
 
-export class LogCorruptionError extends Error {
-  override readonly name = 'LogCorruptionError';
+/** This process's view of the tree is behind the stored head: rebuild and retry. */
+export class StaleStateError extends LedgerError {
+  override name = 'StaleStateError';
+  constructor(message: string) {
+    super('INTERNAL', message);
+  }
 }
 
-/** This process's view of the tree is behind the stored head: rebuild and retry. */
-export class StaleStateError extends Error {
-  override readonly name = 'StaleStateError';
+/** The sequencer was stopped before the request could be taken. */
+export class SequencerStoppedError extends LedgerError {
+  override name = 'SequencerStoppedError';
+  constructor() {
+    super('UNAVAILABLE', 'the ledger is shutting down');
+  }
 }
 
 export interface SequencerDeps {
-  readonly events: EventStore;
-  readonly tiles: TileStore;
-  readonly checkpoints: CheckpointStore;
-  readonly head: LogHead;
-  readonly idempotency: IdempotencyStore;
+  readonly events: EventRepository;
+  readonly tiles: TileCache;
+  readonly checkpoints: CheckpointRepository;
+  readonly head: LogHeadRepository;
+  readonly idempotency: IdempotencyRepository;
   readonly lease: Lease;
   readonly signer: NoteSigner;
   readonly origin: string;
   readonly hasher: Rfc6962Hasher;
   readonly logger: Logger;
+  /** Events per batch (a larger single submission still goes whole, alone). */
   readonly maxBatch?: number;
 }
 
-interface Pending {
-  readonly request: AppendRequest;
-  resolve(result: AppendResult): void;
+interface Submission {
+  readonly requests: readonly AppendRequest[];
+  resolve(results: AppendResult[]): void;
   reject(err: unknown): void;
   attempts: number;
+  /** After a failed shared batch: commit in a batch of its own, so a bad one fails only itself. */
+  alone: boolean;
 }
 
-interface TreeState {
-  readonly token: number;
-  readonly range: CompactRange;
-  lastRecordedAt: number;
-  checkpoint: CheckpointDoc;
-}
+/** Where one request's answer comes from: a leaf of this batch, or an earlier one. */
+type Outcome = { readonly event: StoredEvent } | { readonly earlier: IdempotencyRecord };
 
-const utf8 = new TextEncoder();
+const MAX_ATTEMPTS = 3;
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
 export class Sequencer {
-  private readonly queue: Pending[] = [];
+  private readonly queue: Submission[] = [];
   private draining = false;
   private state: TreeState | undefined;
   private stopped = false;
@@ -99,13 +120,13 @@ export class Sequencer {
   }
 
   append(requests: readonly AppendRequest[]): Promise<AppendResult[]> {
-    if (this.stopped) return Promise.reject(new Error('the sequencer is stopped'));
-    const results = requests.map(
-      (request) =>
-        new Promise<AppendResult>((resolve, reject) => this.queue.push({ request, resolve, reject, attempts: 0 })),
+    if (this.stopped) return Promise.reject(new SequencerStoppedError());
+    if (requests.length === 0) return Promise.resolve([]);
+    const done = new Promise<AppendResult[]>((resolve, reject) =>
+      this.queue.push({ requests, resolve, reject, attempts: 0, alone: false }),
     );
     void this.drain();
-    return Promise.all(results);
+    return done;
   }
 
   /** Waits for queued work, then stops taking more. */
@@ -117,12 +138,16 @@ export class Sequencer {
   /**
    * Brings the stored log up to date (replays events stored after the last checkpoint). It runs
    * in the background through the same loop as appends, so it also waits out the lease of a
-   * process that died a moment ago, and events stored just before a crash get checkpointed
-   * without waiting for the next append.
+   * process that died a moment ago.
    */
   recover(): void {
     this.syncWanted = true;
     void this.drain();
+  }
+
+  /** The queue's length in events: for metrics and back-pressure. */
+  get queuedEvents(): number {
+    return this.queue.reduce((n, s) => n + s.requests.length, 0);
   }
 
   private async drain(): Promise<void> {
@@ -146,6 +171,20 @@ export class Sequencer {
     }
   }
 
+  private takeBatch(): Submission[] {
+    const first = this.queue[0];
+    if (!first) return [];
+    if (first.alone) return this.queue.splice(0, 1);
+    let events = 0;
+    let n = 0;
+    for (const s of this.queue) {
+      if (s.alone || (n > 0 && events + s.requests.length > this.maxBatch)) break;
+      events += s.requests.length;
+      n++;
+    }
+    return this.queue.splice(0, n);
+  }
+
   /** One turn of the loop: hold the lease, be in sync, commit one batch. */
   private async step(): Promise<void> {
     const held = await this.deps.lease.acquire();
@@ -153,7 +192,7 @@ export class Sequencer {
       await sleep(20);
       return;
     }
-    const batch = this.queue.splice(0, this.maxBatch);
+    const batch = this.takeBatch();
     try {
       if (!this.state || this.state.token !== held.token) {
         this.deps.tiles.forgetPartialTiles();
@@ -163,115 +202,129 @@ export class Sequencer {
       if (batch.length > 0) await this.commit(batch, this.state);
     } catch (err) {
       this.state = undefined;
-      this.deps.logger.error({ err, batch: batch.length }, 'append batch failed');
-      const retry = batch.filter((p) => ++p.attempts < 3);
-      for (const p of batch) if (p.attempts >= 3) p.reject(err);
+      this.deps.logger.error({ err, submissions: batch.length }, 'append batch failed');
+      const shared = batch.length > 1;
+      const retry: Submission[] = [];
+      for (const s of batch) {
+        s.attempts++;
+        // Refused by the database on its own: retrying cannot help.
+        const hopeless = !shared && err instanceof EventRejectedError;
+        if (hopeless || s.attempts >= MAX_ATTEMPTS) s.reject(err);
+        else retry.push(Object.assign(s, { alone: s.alone || shared }));
+      }
       this.queue.unshift(...retry);
-      await sleep(50);
+      if (!shared) await sleep(50);
     }
     if (held.wantedBy) await this.deps.lease.release(held.wantedBy);
   }
 
-  private async commit(batch: Pending[], state: TreeState): Promise<void> {
+  private async commit(batch: Submission[], state: TreeState): Promise<void> {
     const { events, tiles, hasher, head, idempotency } = this.deps;
-    const keys = [...new Set(batch.flatMap((p) => (p.request.idempotencyKey ? [p.request.idempotencyKey] : [])))];
-    const existing = new Map<string, EventDoc>();
-    for (const [key, leafIndex] of await idempotency.lookup(keys)) {
-      const doc = await events.byLeafIndex(leafIndex);
-      if (doc) existing.set(key, doc);
-    }
-    const fresh: EventDoc[] = [];
-    const docFor: EventDoc[] = [];
-    const replayed: boolean[] = [];
+    const keys = [...new Set(batch.flatMap((s) => s.requests.flatMap((r) => (r.idempotencyKey ? [r.idempotencyKey] : []))))];
+    const known = keys.length > 0 ? await idempotency.lookup(keys) : new Map<string, IdempotencyRecord>();
+    const from = state.range.size;
+    const fresh: StoredEvent[] = [];
+    /** Keys first used in this batch: the event and the digest it was sent with. */
+    const batchKeys = new Map<string, StoredEvent>();
     let now = Math.max(Date.now(), state.lastRecordedAt);
-    for (const p of batch) {
-      const key = p.request.idempotencyKey;
-      const earlier = key ? existing.get(key) : undefined;
-      if (earlier) {
-        docFor.push(earlier);
-        replayed.push(true);
-        continue;
+    const accepted: { submission: Submission; outcomes: Outcome[] }[] = [];
+    for (const submission of batch) {
+      const mark = fresh.length;
+      const added: string[] = [];
+      try {
+        const outcomes = submission.requests.map((request): Outcome => {
+          const key = request.idempotencyKey;
+          if (key !== undefined) {
+            const earlier = known.get(key);
+            if (earlier) {
+              if (!sameContent(earlier.contentDigest, request.contentDigest)) throw new IdempotencyConflictError(clientKeyOf(key), earlier.leafIndex);
+              return { earlier };
+            }
+            const sibling = batchKeys.get(key);
+            if (sibling) {
+              if (!sameContent(sibling.contentDigest, request.contentDigest)) throw new IdempotencyConflictError(clientKeyOf(key), sibling.leafIndex);
+              return { event: sibling };
+            }
+          }
+          const event = buildEvent(
+            {
+              content: request.content,
+              leafIndex: from + fresh.length,
+              recordedAt: now,
+              ...(key !== undefined && { idempotencyKey: key, contentDigest: request.contentDigest ?? '' }),
+            },
+            hasher,
+          );
+          if (storedSizeEstimate(event) > events.maxEventBytes) {
+            throw new EventRejectedError(`the event is too large to store (limit ${events.maxEventBytes} bytes)`);
+          }
+          fresh.push(event);
+          if (key !== undefined) {
+            batchKeys.set(key, event);
+            added.push(key);
+          }
+          return { event };
+        });
+        accepted.push({ submission, outcomes });
+      } catch (err) {
+        // Only this submission fails; its leaves are taken back before anyone else's follow.
+        fresh.length = mark;
+        for (const key of added) batchKeys.delete(key);
+        submission.reject(err);
       }
-      const id = randomUUID();
-      const recordedAt = new Date(now);
-      const salt = randomBytes(16).toString('hex');
-      const content = p.request.content;
-      const fields = {
-        id,
-        action: content.action,
-        actor: { ...content.actor },
-        ...(content.target && { target: content.target }),
-        outcome: content.outcome,
-        ...(content.reason !== undefined && { reason: content.reason }),
-        ...(content.occurredAt !== undefined && { occurredAt: new Date(content.occurredAt) }),
-        ...(content.source && { source: content.source }),
-        ...(content.metadata !== undefined && { metadata: JSON.stringify(content.metadata) }),
-        groups: [...content.groups],
-        recordedAt,
-        salt,
-      };
-      // The leaf is derived from the stored fields, so verify-db can re-derive it the same way.
-      const leaf = leafOfDoc(fields);
-      const doc: EventDoc = {
-        _id: state.range.size + fresh.length,
-        ...fields,
-        leaf,
-        leafHash: new Binary(hasher.leafHash(utf8.encode(leaf))),
-        idem: key ?? `id:${id}`,
-      };
-      fresh.push(doc);
-      docFor.push(doc);
-      replayed.push(false);
-      if (key) existing.set(key, doc);
-      now = Math.max(now, recordedAt.getTime());
     }
     if (fresh.length > 0) {
-      const from = state.range.size;
       const t0 = performance.now();
       if (!(await head.markPending(from, from + fresh.length))) {
         throw new StaleStateError(`the log head moved past ${from} under this sequencer; resyncing`);
       }
       const t1 = performance.now();
-      await events.insertBatch(fresh);
+      try {
+        await events.append(fresh);
+      } catch (err) {
+        if (err instanceof LeafIndexTakenError) throw new StaleStateError(`leaf ${err.leafIndex} was written by another sequencer; resyncing`);
+        throw err;
+      }
       const t2 = performance.now();
-      await idempotency.remember(idempotencyEntries(fresh));
       state.lastRecordedAt = now;
-      const t3 = performance.now();
-      await this.extend(state, fresh.map((d) => d.leafHash.buffer));
+      await this.extend(state, fresh.map((e) => e.leafHash));
       // Per-phase timings show where a batch spends its time (the engine, usually).
       this.deps.logger.debug(
-        { size: state.range.size, batch: fresh.length, pendingMs: t1 - t0, insertMs: t2 - t1, treeAndCheckpointMs: performance.now() - t3 },
+        { size: state.range.size, batch: fresh.length, pendingMs: t1 - t0, insertMs: t2 - t1, treeAndCheckpointMs: performance.now() - t2 },
         'batch committed',
       );
     }
+    now = state.lastRecordedAt;
     const checkpoint = state.checkpoint;
-    const proofs = await Promise.all(
-      docFor.map((doc) => inclusionProof(tiles, doc._id, checkpoint._id, hasher)),
-    );
-    batch.forEach((p, i) => p.resolve({ event: docFor[i]!, checkpoint, proof: proofs[i]!, replayed: replayed[i]! }));
+    for (const { submission, outcomes } of accepted) {
+      const results = await Promise.all(
+        outcomes.map(async (o): Promise<AppendResult> => {
+          const leafIndex = 'event' in o ? o.event.leafIndex : o.earlier.leafIndex;
+          const proof = await inclusionProof(tiles, leafIndex, checkpoint.treeSize, hasher);
+          return 'event' in o
+            ? { leafIndex, eventId: o.event.id, leafHash: o.event.leafHash, leaf: o.event.leaf, checkpoint, proof, replayed: false }
+            : { leafIndex, eventId: o.earlier.eventId, leafHash: o.earlier.leafHash, checkpoint, proof, replayed: true };
+        }),
+      );
+      submission.resolve(results);
+    }
   }
 
-  /** Appends leaf hashes to the tree, persists the tiles, signs and stores the checkpoint. */
+  /** Appends leaf hashes to the tree, persists the tiles, signs and publishes the checkpoint. */
   private async extend(state: TreeState, leafHashes: readonly Uint8Array[]): Promise<void> {
     const completed: { id: NodeId; hash: Uint8Array }[] = [];
     state.range.append(leafHashes, this.deps.hasher, (id, hash) => completed.push({ id, hash }));
-    const t0 = performance.now();
     await this.deps.tiles.write(completed);
-    this.deps.logger.debug({ tilesMs: performance.now() - t0 }, 'tiles written');
-    state.checkpoint = await this.publish(this.sign(state.range.size, state.range.root(this.deps.hasher)), state);
-  }
-
-  /** Archives the checkpoint and moves the head to it (which also clears `pending`). */
-  private async publish(checkpoint: CheckpointDoc, state: TreeState): Promise<CheckpointDoc> {
+    const checkpoint = this.sign(state.range.size, state.range.root(this.deps.hasher));
     await this.deps.checkpoints.save(checkpoint);
     await this.deps.head.advance(checkpoint, state.lastRecordedAt);
-    return checkpoint;
+    state.checkpoint = checkpoint;
   }
 
   /** Signs a checkpoint (deterministic: the same size and root always give the same note). */
-  sign(size: number, root: Uint8Array): CheckpointDoc {
+  sign(size: number, root: Uint8Array): SignedCheckpoint {
     const note = signCheckpoint({ origin: this.deps.origin, treeSize: size, rootHash: root }, this.deps.signer);
-    return { _id: size, rootHash: bytesToHex(root), note, createdAt: new Date() };
+    return { treeSize: size, rootHash: bytesToHex(root), note, createdAt: new Date() };
   }
 
   /** Signs and publishes the empty tree for a new log (idempotent). */
@@ -283,49 +336,25 @@ export class Sequencer {
   }
 
   private async rebuild(token: number): Promise<TreeState> {
-    const { events, tiles, head, hasher, logger } = this.deps;
-    const current = await head.read();
-    if (!current) throw new LogCorruptionError('the log head is missing (was the database initialised?)');
-    const size = current.size;
-    const hashes = size > 0 ? await tiles.readNodes(rootNodes(size)) : [];
-    const range = CompactRange.fromNodes(size, hashes);
-    const root = bytesToHex(range.root(hasher));
-    if (root !== current.rootHash) {
-      throw new LogCorruptionError(
-        `stored subtree hashes give root ${root} at size ${size}, but the signed head says ${current.rootHash}; ` +
-          'run `audit-ledger verify-db`',
-      );
-    }
-    const state: TreeState = {
-      token,
-      range,
-      lastRecordedAt: current.lastRecordedAt,
-      checkpoint: { _id: size, rootHash: current.rootHash, note: current.note, createdAt: current.signedAt },
-    };
-    if (current.pending) {
-      // A batch was being written when its sequencer stopped: keep whatever prefix of it is stored.
-      // The interrupted batch may have been partly covered by a later head: replay from the head.
-      const from = size;
-      const to = Math.max(current.pending.to, size);
-      logger.warn({ from, to }, 'recovering a batch interrupted after the last checkpoint');
-      const docs: EventDoc[] = [];
-      for await (const doc of events.range(from, to)) docs.push(doc);
-      docs.sort((a, b) => a._id - b._id);
-      const contiguous = docs.filter((d, i) => d._id === from + i);
-      const leafHashes = contiguous.map((doc) => {
-        const hash = hasher.leafHash(utf8.encode(doc.leaf));
-        if (!bytesEqual(hash, doc.leafHash.buffer)) throw new LogCorruptionError(`leaf ${doc._id}: stored leaf hash does not match its leaf text`);
-        return hash;
-      });
-      await this.deps.idempotency.remember(idempotencyEntries(contiguous));
-      if (contiguous.length > 0) state.lastRecordedAt = Math.max(state.lastRecordedAt, contiguous.at(-1)!.recordedAt.getTime());
-      if (leafHashes.length > 0) await this.extend(state, leafHashes);
-      else await head.advance(state.checkpoint, state.lastRecordedAt);
+    const { events, tiles, head, hasher, logger, idempotency } = this.deps;
+    const recovered = await recoverTree({ head: await head.read(), token, tiles, range: (a, b) => events.range(a, b), hasher });
+    const { state, replay } = recovered;
+    if (!recovered.interrupted) return state;
+    logger.warn({ from: state.range.size, stored: replay.length }, 'recovering a batch interrupted after the last checkpoint');
+    // Engines without transactions may have stored the events but not their idempotency records.
+    await idempotency.remember(
+      replay.flatMap((e) =>
+        e.idempotencyKey !== undefined
+          ? [{ key: e.idempotencyKey, leafIndex: e.leafIndex, eventId: e.id, leafHash: e.leafHash, contentDigest: e.contentDigest ?? '' }]
+          : [],
+      ),
+    );
+    if (replay.length > 0) {
+      state.lastRecordedAt = Math.max(state.lastRecordedAt, replay.at(-1)!.recordedAt.getTime());
+      await this.extend(state, replay.map((e) => e.leafHash));
+    } else {
+      await head.advance(state.checkpoint, state.lastRecordedAt);
     }
     return state;
   }
-}
-
-function idempotencyEntries(docs: readonly EventDoc[]): { _id: string; leafIndex: number }[] {
-  return docs.filter((d) => d.idem.startsWith('k:')).map((d) => ({ _id: d.idem, leafIndex: d._id }));
 }

@@ -64,6 +64,10 @@ export async function startHttpServer(options: HttpServerOptions): Promise<Runni
     expressMiddleware(apollo, { context: async ({ req }) => options.context(req) }),
   );
 
+  // Longer than a typical 60 s load-balancer idle timeout, so the server is never the side that
+  // closes a kept-alive connection just as a client reuses it ("other side closed").
+  httpServer.keepAliveTimeout = 65_000;
+  httpServer.headersTimeout = 66_000;
   await new Promise<void>((resolve, reject) => {
     httpServer.once('error', reject);
     httpServer.listen(options.port, options.host, () => resolve());

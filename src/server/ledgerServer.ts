@@ -1,15 +1,16 @@
 /**
- * Wires configuration, database and HTTP together and owns their lifecycle: listen first,
- * then open the database (the embedded engine may need building), then serve; on stop,
- * drain HTTP, close the database, stop the engine.
+ * Wires configuration, storage and HTTP together and owns their lifecycle: listen first,
+ * then open the database, then serve; on stop, drain HTTP, stop the sequencer, close the
+ * database and release the data folder.
  */
-import type { Config } from '../config';
-import { type Database, openDatabase } from '../db/database';
 import { GraphQLError } from 'graphql';
+import type { Config } from '../config';
 import { bearerToken, type LedgerContext } from '../graphql/context';
 import { buildLedgerSchema } from '../graphql/schema';
 import { Ledger } from '../ledger/ledger';
 import type { Logger } from '../logger';
+import { holdDataFolder, openStorage } from '../storage/open';
+import type { LedgerStorage } from '../storage/port';
 import { type RunningHttpServer, startHttpServer } from './httpServer';
 
 export interface LedgerServer {
@@ -19,9 +20,13 @@ export interface LedgerServer {
   stop(): Promise<void>;
 }
 
+/** How long /healthz waits for the database before answering 503. */
+const READINESS_TIMEOUT_MS = 800;
+
 export async function startLedgerServer(config: Config, logger: Logger): Promise<LedgerServer> {
-  let database: Database | undefined;
+  let storage: LedgerStorage | undefined;
   let ledger: Ledger | undefined;
+  let lock: { release(): Promise<void> } | undefined;
   let http: RunningHttpServer | undefined;
   const schema = await buildLedgerSchema();
   http = await startHttpServer({
@@ -30,9 +35,14 @@ export async function startLedgerServer(config: Config, logger: Logger): Promise
     schema,
     logger,
     isReady: async () => {
-      if (!database || !ledger) return false;
-      await database.db.command({ ping: 1 });
-      return true;
+      if (!storage || !ledger) return false;
+      let timer: NodeJS.Timeout | undefined;
+      const late = new Promise<false>((resolve) => (timer = setTimeout(() => resolve(false), READINESS_TIMEOUT_MS)));
+      try {
+        return await Promise.race([storage.ping().then(() => true), late]);
+      } finally {
+        clearTimeout(timer);
+      }
     },
     routes: (app) => {
       // C2SP tlog-tiles convention: the latest signed checkpoint as plain text, for monitors and witnesses.
@@ -47,7 +57,7 @@ export async function startLedgerServer(config: Config, logger: Logger): Promise
     },
     context: async (req): Promise<LedgerContext> => {
       if (!ledger) {
-        throw new GraphQLError('the ledger is starting', { extensions: { code: 'SERVICE_UNAVAILABLE', http: { status: 503 } } });
+        throw new GraphQLError('the ledger is starting', { extensions: { code: 'UNAVAILABLE', http: { status: 503 } } });
       }
       const token = bearerToken(req.headers.authorization);
       const authentication = await ledger.authenticate(token);
@@ -56,13 +66,14 @@ export async function startLedgerServer(config: Config, logger: Logger): Promise
   });
   logger.info({ url: http.url }, 'listening');
 
-  const ready = openDatabase(config, (line) => logger.info(line)).then(async (db) => {
-    database = db;
-    logger.info({ embedded: db.engine !== undefined, enginePid: db.engine?.pid, db: config.dbName }, 'database ready');
-    ledger = await Ledger.open({ db: db.db, logger, signingKeyFile: config.signingKeyFile, origin: config.origin });
+  const ready = (async () => {
+    lock = await holdDataFolder(config);
+    storage = await openStorage(config, { create: true });
+    logger.info({ storage: storage.kind, database: storage.description }, 'database ready');
+    ledger = await Ledger.open({ storage, logger, signingKeyFile: config.signingKeyFile, origin: config.origin });
     const latest = await ledger.latestCheckpoint();
-    logger.info({ origin: ledger.origin, treeSize: latest._id, verifierKey: ledger.verifierKey }, 'ledger ready');
-  });
+    logger.info({ origin: ledger.origin, treeSize: latest.treeSize, verifierKey: ledger.verifierKey }, 'ledger ready');
+  })();
   // A failed start is reported through `ready`; keep an unobserved rejection from crashing first.
   ready.catch(() => undefined);
 
@@ -73,8 +84,10 @@ export async function startLedgerServer(config: Config, logger: Logger): Promise
     await ready.catch(() => undefined);
     await ledger?.close();
     ledger = undefined;
-    await database?.close();
-    database = undefined;
+    await storage?.close();
+    storage = undefined;
+    await lock?.release();
+    lock = undefined;
   };
   return { url: http.url, ready, stop: () => (stopping ??= stop()) };
 }

@@ -10,12 +10,12 @@ import type { AddressInfo } from 'node:net';
 import os from 'node:os';
 import path from 'node:path';
 import { generateSignerKey } from '../../src/checkpoint/signer';
-import { connectClient } from '../../src/db/database';
-import { freeLoopbackPort } from '../../src/engine/embeddedEngine';
+import { freeLoopbackPort } from '../../src/storage/mongodb/engine/embeddedEngine';
 import { gqlOk } from '../support/graphqlClient';
 import { bootstrapKeys, type Keys, type LedgerEnv, ledgerEnv, runCli, startLedger } from '../support/ledgerFixture';
 import type { ServerProcess } from '../support/serverProcess';
-import { engineUri } from '../support/testDatabase';
+import { tamperWith } from '../support/storageTamper';
+import { sqliteFile } from '../../src/storage/open';
 
 interface Received {
   readonly body: { kind: string; message: string; url: string; origin: string; previous: unknown; current: unknown; at: string };
@@ -63,10 +63,6 @@ describe('audit and monitor', () => {
 
   afterAll(async () => {
     await server.stop();
-    const client = connectClient(engineUri());
-    await client.connect();
-    await client.db(String(ledger.env.LEDGER_DB_NAME)).dropDatabase().catch(() => undefined);
-    await client.close();
     await rm(work, { recursive: true, force: true });
     await ledger.dispose();
   });
@@ -101,18 +97,16 @@ describe('audit and monitor', () => {
     const state = path.join(work, 'edited.json');
     expect((await audit(['--state', state])).code).toBe(0);
     const before = await readFile(state, 'utf8');
-    const client = connectClient(engineUri());
-    await client.connect();
-    const events = client.db(String(ledger.env.LEDGER_DB_NAME)).collection<{ _id: number; actor: { id: string } }>('events');
+    const tamper = await tamperWith('sqlite', ledger.env);
     try {
-      await events.updateOne({ _id: 1 }, { $set: { 'actor.id': 'mallory' } });
+      await tamper.setActorId(1, 'mallory');
       const res = await audit(['--state', state, '--all-events', '--token', keys.auditor]);
       expect(res.code).toBe(2);
       expect(res.stdout).toContain('leaf 1: the fields served differ from its leaf text');
       expect(await readFile(state, 'utf8')).toBe(before);
     } finally {
-      await events.updateOne({ _id: 1 }, { $set: { 'actor.id': 'u1' } });
-      await client.close();
+      await tamper.setActorId(1, 'u1');
+      await tamper.close();
     }
   });
 
@@ -175,10 +169,8 @@ describe('audit and monitor', () => {
 
     // Wipe the database but keep the signing key: the same log identity, a different history.
     await server.stop();
-    const client = connectClient(engineUri());
-    await client.connect();
-    await client.db(String(ledger.env.LEDGER_DB_NAME)).dropDatabase();
-    await client.close();
+    const file = sqliteFile(ledger.dataDir);
+    for (const f of [file, `${file}-wal`, `${file}-shm`]) await rm(f, { force: true });
     server = await startLedger(ledger.env);
     keys = await bootstrapKeys(server.url, ledger.env);
     await record(9, `rewritten-${randomBytes(2).toString('hex')}`);

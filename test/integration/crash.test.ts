@@ -2,10 +2,9 @@ import { gqlOk, RECEIPT_FIELDS } from '../support/graphqlClient';
 import { bootstrapKeys, type Keys, ledgerEnv, type LedgerEnv, startLedger } from '../support/ledgerFixture';
 import { appendLoad, auditWholeLog, type SeenReceipt } from '../support/logAudit';
 import type { ServerProcess } from '../support/serverProcess';
+import { describeEachAdapter } from '../support/adapters';
 
-const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
-
-describe('kill -9 in the middle of appends', () => {
+describeEachAdapter('kill -9 in the middle of appends', (adapter) => {
   let le: LedgerEnv;
   let server: ServerProcess | undefined;
   afterAll(async () => {
@@ -14,12 +13,13 @@ describe('kill -9 in the middle of appends', () => {
   });
 
   it('loses no acknowledged event and never signs inconsistent checkpoints', async () => {
-    le = await ledgerEnv('crash');
+    le = await ledgerEnv('crash', {}, adapter);
     server = await startLedger(le.env);
     const keys: Keys = await bootstrapKeys(server.url, le.env);
     const vkey = (await gqlOk<{ logInfo: { verifierKey: string } }>(server.url, '{ logInfo { verifierKey } }')).logInfo.verifierKey;
     const acknowledged: SeenReceipt[] = [];
-    for (const delay of [250, 500, 800]) {
+    // Each kill lands after this many acknowledged appends of the load (never after a fixed time).
+    for (const receiptsBeforeKill of [10, 40, 120]) {
       // The first append after a crash waits for the dead process's lease to expire.
       const warm = await gqlOk<{ recordEvent: SeenReceipt }>(
         server.url,
@@ -29,7 +29,7 @@ describe('kill -9 in the middle of appends', () => {
       );
       acknowledged.push(warm.recordEvent);
       const load = appendLoad([server.url], keys.appender, 16, RECEIPT_FIELDS);
-      await sleep(delay);
+      await load.receivedAtLeast(receiptsBeforeKill);
       expect(await server.stop('SIGKILL')).toBeNull();
       await load.stop();
       // The kill landed while appends were being acknowledged, and some failed mid-flight.

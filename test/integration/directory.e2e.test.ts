@@ -6,6 +6,7 @@
 import { errorCode, gql, gqlOk } from '../support/graphqlClient';
 import { bootstrapKeys, type Keys, ledgerEnv, type LedgerEnv, startLedger } from '../support/ledgerFixture';
 import type { ServerProcess } from '../support/serverProcess';
+import { describeEachAdapter } from '../support/adapters';
 
 interface EventNode {
   id: string;
@@ -26,7 +27,7 @@ type Who = 'admin' | 'appender' | 'auditor' | 'readerScoped' | 'readerUnscoped' 
 const WHO: readonly Who[] = ['admin', 'appender', 'auditor', 'readerScoped', 'readerUnscoped', 'none', 'revoked', 'disabled'];
 type Outcome = 'allowed' | 'UNAUTHENTICATED' | 'FORBIDDEN';
 
-describe('users, groups and permissions over HTTP', () => {
+describeEachAdapter('users, groups and permissions over HTTP', (adapter) => {
   let le: LedgerEnv;
   let server: ServerProcess;
   let keys: Keys;
@@ -55,7 +56,7 @@ describe('users, groups and permissions over HTTP', () => {
   }
 
   beforeAll(async () => {
-    le = await ledgerEnv('dir', { LEDGER_RECORD_READS: 'true' });
+    le = await ledgerEnv('dir', { LEDGER_RECORD_READS: 'true' }, adapter);
     server = await startLedger(le.env);
     keys = await bootstrapKeys(server.url, le.env);
     const group = async (name: string) =>

@@ -1,6 +1,6 @@
 import { MongoServerError } from 'mongodb';
-import { ensureCollection, isFerretDb } from '../../src/db/collections';
-import { assertMatchesSchema, DocumentValidationError, type JsonSchema } from '../../src/db/jsonSchema';
+import { ensureCollection, isFerretDb } from '../../src/storage/mongodb/collections';
+import { assertMatchesSchema, DocumentValidationError, type JsonSchema } from '../../src/storage/mongodb/jsonSchema';
 import { openTestDatabase, type TestDatabase } from '../support/testDatabase';
 
 describe('the database engine, over the wire', () => {

@@ -11,6 +11,7 @@ import {
 import { errorCode, gql, gqlOk, RECEIPT_FIELDS } from '../support/graphqlClient';
 import { bootstrapKeys, type Keys, ledgerEnv, type LedgerEnv, startLedger } from '../support/ledgerFixture';
 import type { ServerProcess } from '../support/serverProcess';
+import { describeEachAdapter } from '../support/adapters';
 
 interface Receipt {
   eventId: string;
@@ -46,7 +47,7 @@ function verifyReceipt(r: Receipt, vkey: string): void {
   });
 }
 
-describe('the ledger over HTTP', () => {
+describeEachAdapter('the ledger over HTTP', (adapter) => {
   let le: LedgerEnv;
   let server: ServerProcess;
   let keys: Keys;
@@ -54,7 +55,7 @@ describe('the ledger over HTTP', () => {
   const receipts: Receipt[] = [];
 
   beforeAll(async () => {
-    le = await ledgerEnv('e2e');
+    le = await ledgerEnv('e2e', {}, adapter);
     server = await startLedger(le.env);
     keys = await bootstrapKeys(server.url, le.env);
     vkey = (await gqlOk<{ logInfo: { verifierKey: string } }>(server.url, '{ logInfo { origin verifierKey } }')).logInfo.verifierKey;

@@ -3,8 +3,8 @@ import { mkdtemp, rm } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
 import { MongoClient } from 'mongodb';
-import { freeLoopbackPort } from '../../src/engine/embeddedEngine';
-import { EngineUnavailableError, ensureFerretdbBinary } from '../../src/engine/ferretdbBinary';
+import { freeLoopbackPort } from '../../src/storage/mongodb/engine/embeddedEngine';
+import { EngineUnavailableError, ensureFerretdbBinary } from '../../src/storage/mongodb/engine/ferretdbBinary';
 
 const BIN = path.resolve(__dirname, '..', '..', 'bin', 'audit-ledger.js');
 

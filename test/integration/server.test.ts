@@ -1,6 +1,7 @@
-import { mkdtemp, rm } from 'node:fs/promises';
+import { mkdtemp, rm, stat } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
+import { describeEachAdapter } from '../support/adapters';
 import { startServerProcess, waitHealthy } from '../support/serverProcess';
 import { engineUri } from '../support/testDatabase';
 
@@ -11,37 +12,56 @@ describe('the server process', () => {
   });
   afterAll(async () => rm(dataDir, { recursive: true, force: true }));
 
-  it('serves /healthz and GraphQL against a configured database, and shuts down cleanly on SIGTERM', async () => {
-    const server = await startServerProcess({ MONGODB_URI: engineUri(), LEDGER_DB_NAME: `srv_${process.pid}`, LEDGER_DATA_DIR: dataDir });
-    try {
-      await waitHealthy(server.url);
-      const res = await fetch(`${server.url}/graphql`, {
-        method: 'POST',
-        headers: { 'content-type': 'application/json' },
-        body: JSON.stringify({ query: '{ serverInfo { name version } }' }),
+  describeEachAdapter(
+    'on a configured MongoDB',
+    () => {
+      it('serves /healthz and GraphQL, and shuts down cleanly on SIGTERM', async () => {
+        const server = await startServerProcess({ MONGODB_URI: engineUri(), LEDGER_DB_NAME: `srv_${process.pid}`, LEDGER_DATA_DIR: dataDir });
+        try {
+          await waitHealthy(server.url);
+          const res = await fetch(`${server.url}/graphql`, {
+            method: 'POST',
+            headers: { 'content-type': 'application/json' },
+            body: JSON.stringify({ query: '{ serverInfo { name version } }' }),
+          });
+          expect(res.status).toBe(200);
+          expect(await res.json()).toEqual({ data: { serverInfo: { name: 'audit-ledger', version: expect.any(String) } } });
+        } finally {
+          expect(await server.stop('SIGTERM')).toBe(0);
+        }
+        expect(server.output()).toContain('"storage":"mongodb"');
+        expect(server.output()).toContain('stopped');
       });
-      expect(res.status).toBe(200);
-      expect(await res.json()).toEqual({ data: { serverInfo: { name: 'audit-ledger', version: expect.any(String) } } });
-    } finally {
-      expect(await server.stop('SIGTERM')).toBe(0);
-    }
-    expect(server.output()).toContain('stopped');
-  });
+    },
+    ['mongodb'],
+  );
 
-  it.each(['SIGINT', 'SIGTERM'] as const)('starts the embedded engine itself when MONGODB_URI is unset, and stops it on %s', async (signal) => {
-    const env = { MONGODB_URI: '', LEDGER_DATA_DIR: dataDir };
-    const server = await startServerProcess(env);
+  it.each(['SIGINT', 'SIGTERM'] as const)('runs on the embedded SQLite database when MONGODB_URI is unset, with private files, and stops on %s', async (signal) => {
+    const dir = path.join(dataDir, `embedded-${signal}`);
+    const server = await startServerProcess({ MONGODB_URI: '', LEDGER_DATA_DIR: dir });
     try {
       await waitHealthy(server.url);
     } finally {
       expect(await server.stop(signal)).toBe(0);
     }
-    expect(server.output()).toContain('"embedded":true');
+    expect(server.output()).toContain('"storage":"sqlite"');
+    expect(server.output()).toContain(path.join(dir, 'ledger.db'));
     expect(server.output()).toContain('"msg":"stopped"');
-    // The engine the server started is gone with it.
-    const enginePid = Number(/"enginePid":(\d+)/.exec(server.output())?.[1]);
-    expect(enginePid).toBeGreaterThan(0);
-    expect(() => process.kill(enginePid, 0)).toThrow();
+    expect((await stat(path.join(dir, 'ledger.db'))).mode & 0o777).toBe(0o600);
+    expect((await stat(dir)).mode & 0o777).toBe(0o700);
+  });
+
+  it('refuses a second server on the same embedded database, naming the first', async () => {
+    const dir = path.join(dataDir, 'locked');
+    const first = await startServerProcess({ MONGODB_URI: '', LEDGER_DATA_DIR: dir });
+    try {
+      await waitHealthy(first.url);
+      const second = await startServerProcess({ MONGODB_URI: '', LEDGER_DATA_DIR: dir });
+      expect(await second.exited).toBe(1);
+      expect(second.output()).toContain(`another audit-ledger server (pid ${first.child.pid})`);
+    } finally {
+      expect(await first.stop()).toBe(0);
+    }
   });
 
   it('refuses invalid configuration with a clear message and exit code 2', async () => {

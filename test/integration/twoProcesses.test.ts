@@ -3,10 +3,14 @@ import { gqlOk, RECEIPT_FIELDS } from '../support/graphqlClient';
 import { bootstrapKeys, ledgerEnv, type LedgerEnv, startLedger } from '../support/ledgerFixture';
 import { appendLoad, auditWholeLog } from '../support/logAudit';
 import type { ServerProcess } from '../support/serverProcess';
+import { describeEachAdapter } from '../support/adapters';
 
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
-describe('two server processes on one database', () => {
+// Only MongoDB serves several server processes; the SQLite adapter refuses a second one (server.test.ts).
+describeEachAdapter(
+  'two server processes on one database',
+  (adapter) => {
   let le: LedgerEnv;
   const servers: ServerProcess[] = [];
   afterAll(async () => {
@@ -16,7 +20,7 @@ describe('two server processes on one database', () => {
   });
 
   it('never fork or duplicate an index, and the survivor carries on when one is killed', async () => {
-    le = await ledgerEnv('twoproc');
+    le = await ledgerEnv('twoproc', {}, adapter);
     const a = await startLedger(le.env);
     const b = await startLedger(le.env);
     servers.push(a, b);
@@ -58,4 +62,6 @@ describe('two server processes on one database', () => {
     await auditWholeLog(b.url, keys.auditor, vkey, receipts);
     await b.stop();
   }, 120_000);
-});
+  },
+  ['mongodb'],
+);

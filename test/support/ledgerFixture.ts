@@ -1,6 +1,7 @@
 /**
- * A real ledger server process on the run's engine, in its own database and data folder,
- * with an ADMIN key (from the bootstrap-admin CLI) and APPENDER, AUDITOR and READER keys.
+ * A real ledger server process on either storage adapter, in its own data folder (and, on
+ * MongoDB, its own database), with an ADMIN key (from the bootstrap-admin CLI) and APPENDER,
+ * AUDITOR and READER keys.
  */
 import { execFile } from 'node:child_process';
 import { mkdtemp, rm } from 'node:fs/promises';
@@ -8,10 +9,12 @@ import os from 'node:os';
 import path from 'node:path';
 import { promisify } from 'node:util';
 import { randomBytes } from 'node:crypto';
-import { ApiKeyStore, API_KEYS_COLLECTION } from '../../src/auth/apiKeyStore';
 import type { Role } from '../../src/auth/role';
-import { connectClient } from '../../src/db/database';
+import { loadConfig } from '../../src/config';
 import { Directory } from '../../src/directory/directory';
+import { openStorage } from '../../src/storage/open';
+import type { LedgerStorage } from '../../src/storage/port';
+import type { AdapterName } from './adapters';
 import { type ServerProcess, startServerProcess, waitHealthy } from './serverProcess';
 import { engineUri } from './testDatabase';
 
@@ -19,6 +22,7 @@ const BIN = path.resolve(__dirname, '..', '..', 'bin', 'audit-ledger.js');
 const run = promisify(execFile);
 
 export interface LedgerEnv {
+  readonly adapter: AdapterName;
   readonly env: NodeJS.ProcessEnv;
   readonly dataDir: string;
   dispose(): Promise<void>;
@@ -29,17 +33,23 @@ export interface LedgerEnv {
  * own reads (audit, verify-db) would otherwise see each read grow the log. Suites about the
  * ledger recording itself turn it on.
  */
-export async function ledgerEnv(prefix: string, overrides: NodeJS.ProcessEnv = {}): Promise<LedgerEnv> {
+export async function ledgerEnv(prefix: string, overrides: NodeJS.ProcessEnv = {}, adapter: AdapterName = 'sqlite'): Promise<LedgerEnv> {
   const dataDir = await mkdtemp(path.join(os.tmpdir(), `audit-ledger-${prefix}-`));
   const env = {
-    MONGODB_URI: engineUri(),
+    // Empty, not absent: the run's own MONGODB_URI (the test engine) must not leak into a sqlite server.
+    MONGODB_URI: adapter === 'mongodb' ? engineUri() : '',
     LEDGER_DB_NAME: `${prefix}_${randomBytes(4).toString('hex')}`,
     LEDGER_DATA_DIR: dataDir,
     LOG_LEVEL: 'info',
     LEDGER_RECORD_READS: 'false',
     ...overrides,
   };
-  return { env, dataDir, dispose: () => rm(dataDir, { recursive: true, force: true }) };
+  return { adapter, env, dataDir, dispose: () => rm(dataDir, { recursive: true, force: true }) };
+}
+
+/** The storage a ledger env names, opened from the test process (beside a running server). */
+export function openEnvStorage(env: NodeJS.ProcessEnv): Promise<LedgerStorage> {
+  return openStorage(loadConfig({ ...env }), { create: false });
 }
 
 export async function runCli(args: string[], env: NodeJS.ProcessEnv): Promise<{ stdout: string; stderr: string; code: number }> {
@@ -67,23 +77,19 @@ export interface Keys {
 
 /**
  * The ADMIN key comes from the bootstrap-admin CLI; the others are written straight to the
- * database (each with a SERVICE user of its name, as createApiKey would make), so that the
- * log starts empty: suites that count leaves need not count key creations.
+ * database through the directory service (each with a SERVICE user of its name, as
+ * createApiKey makes), so that the log starts empty: suites that count leaves need not count
+ * key creations.
  */
 export async function bootstrapKeys(_url: string, env: NodeJS.ProcessEnv): Promise<Keys> {
   const boot = await runCli(['bootstrap-admin', '--name', 'root'], env);
   if (boot.code !== 0) throw new Error(`bootstrap-admin failed: ${boot.stderr}`);
   const admin = boot.stdout.trim().split('\n').at(-1)!;
-  const client = connectClient(engineUri());
-  await client.connect();
+  const storage = await openEnvStorage(env);
   try {
-    const db = client.db(String(env.LEDGER_DB_NAME));
-    const directory = new Directory(db);
-    const keys = new ApiKeyStore(db.collection(API_KEYS_COLLECTION.name));
-    const create = async (name: string, roles: Role[]): Promise<string> => {
-      const user = await directory.createUser({ name, type: 'SERVICE' });
-      return (await keys.create({ name, roles, userId: user._id, groupIds: [], createdBy: 'bootstrap-admin' })).token;
-    };
+    const directory = new Directory(storage);
+    const create = async (name: string, roles: Role[]): Promise<string> =>
+      (await directory.createApiKey({ name, roles, createdBy: 'bootstrap-admin' })).token;
     return {
       admin,
       appender: await create('svc', ['APPENDER']),
@@ -91,6 +97,6 @@ export async function bootstrapKeys(_url: string, env: NodeJS.ProcessEnv): Promi
       reader: await create('reader', ['READER']),
     };
   } finally {
-    await client.close();
+    await storage.close();
   }
 }

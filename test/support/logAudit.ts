@@ -78,6 +78,14 @@ export function appendLoad(urls: readonly string[], token: string, clients: numb
   const receipts: SeenReceipt[] = [];
   let failures = 0;
   let running = true;
+  const waiters: { count: number; resolve(): void }[] = [];
+  const received = (receipt: SeenReceipt): void => {
+    receipts.push(receipt);
+    for (const w of waiters.filter((w) => receipts.length >= w.count)) {
+      waiters.splice(waiters.indexOf(w), 1);
+      w.resolve();
+    }
+  };
   const loops = Array.from({ length: clients }, async (_, c) => {
     let i = 0;
     while (running) {
@@ -92,7 +100,7 @@ export function appendLoad(urls: readonly string[], token: string, clients: numb
           }),
         });
         const body = (await res.json()) as { data?: { recordEvent: SeenReceipt } };
-        if (body.data?.recordEvent) receipts.push(body.data.recordEvent);
+        if (body.data?.recordEvent) received(body.data.recordEvent);
         else failures += 1;
       } catch {
         failures += 1;
@@ -104,6 +112,11 @@ export function appendLoad(urls: readonly string[], token: string, clients: numb
   return {
     receipts,
     failures: () => failures,
+    /** Resolves once `count` receipts have arrived: tests wait on events, not on the clock. */
+    receivedAtLeast(count: number): Promise<void> {
+      if (receipts.length >= count) return Promise.resolve();
+      return new Promise<void>((resolve) => waiters.push({ count, resolve }));
+    },
     async stop() {
       running = false;
       await Promise.all(loops);

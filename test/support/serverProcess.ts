@@ -5,7 +5,7 @@
  */
 import { type ChildProcess, spawn } from 'node:child_process';
 import path from 'node:path';
-import { freeLoopbackPort } from '../../src/engine/embeddedEngine';
+import { freeLoopbackPort } from '../../src/storage/mongodb/engine/embeddedEngine';
 
 export interface ServerProcess {
   readonly url: string;

@@ -1,6 +1,6 @@
 import { randomBytes } from 'node:crypto';
 import type { Db, MongoClient } from 'mongodb';
-import { connectClient } from '../../src/db/database';
+import { connectClient } from '../../src/storage/mongodb/client';
 
 export interface TestDatabase {
   readonly uri: string;
@@ -11,9 +11,10 @@ export interface TestDatabase {
   dispose(): Promise<void>;
 }
 
+/** The run's MongoDB-wire engine (see globalSetup.ts); throws when there is none. */
 export function engineUri(): string {
   const uri = process.env.MONGODB_URI;
-  if (!uri) throw new Error('MONGODB_URI is not set: the integration global setup did not run');
+  if (!uri) throw new Error(`no MongoDB-wire test engine: ${process.env.LEDGER_TEST_MONGODB_UNAVAILABLE ?? 'the integration global setup did not run'}`);
   return uri;
 }
 

@@ -1,5 +1,5 @@
 import { Binary, Int32, Long } from 'mongodb';
-import { assertMatchesSchema, DocumentValidationError, type JsonSchema, schemaProblems } from '../../src/db/jsonSchema';
+import { assertMatchesSchema, DocumentValidationError, type JsonSchema, schemaProblems } from '../../src/storage/mongodb/jsonSchema';
 
 const schema: JsonSchema = {
   bsonType: 'object',

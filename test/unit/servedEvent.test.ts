@@ -14,6 +14,7 @@ function served(): ServedEvent {
     groups: ['g'],
     recordedAt: '2025-01-02T03:04:05.006Z',
     salt: '0'.repeat(32),
+    submitter: { keyId: 'k1', userId: 'u9' },
   };
   const leaf = eventLeaf(event);
   return {
@@ -39,6 +40,9 @@ describe('a served event', () => {
       'leaf 4: the fields served differ from its leaf text',
     );
     expect(servedEventProblem({ ...served(), reason: 'added later' })).toContain('differ');
+    // Provenance is part of the leaf: a served submitter that is not the committed one is caught.
+    expect(servedEventProblem({ ...served(), submitter: { keyId: 'k2', userId: 'u9' } })).toContain('differ');
+    expect(servedEventProblem({ ...served(), submitter: null })).toContain('differ');
   });
 
   it('is rejected when the leaf text does not hash to the leaf hash', () => {

@@ -1,9 +1,9 @@
 import { Arg, Ctx, ID, Mutation, Query, Resolver } from 'type-graphql';
-import { keyGrantDecision, keyGroupsProblem, roleSetProblem } from '../../auth/role';
+import { keyGrantDecision } from '../../auth/role';
 import { changeEvent } from '../../ledger/selfEvent';
-import { actorOf, authorizeKey, badInput, enforce, guard, type LedgerContext } from '../context';
+import type { ApiKeyRecord } from '../../storage/port';
+import { actorOf, authorizeKey, enforce, guard, type LedgerContext } from '../context';
 import { ApiKey, ApiKeyInput, CreatedApiKey } from '../types/apiKey';
-import type { ApiKeyDoc } from '../../auth/apiKeyStore';
 
 @Resolver()
 export class ApiKeyResolver {
@@ -13,38 +13,19 @@ export class ApiKeyResolver {
   createApiKey(@Ctx() ctx: LedgerContext, @Arg('input', () => ApiKeyInput) input: ApiKeyInput): Promise<CreatedApiKey> {
     return guard(ctx, 'createApiKey', async () => {
       const admin = authorizeKey(ctx, 'manageKeys');
-      const { directory, apiKeys } = ctx.ledger;
-      const name = input.name.trim();
-      if (name.length === 0 || name.length > 128) throw badInput('name must be 1-128 characters', 'name');
-      const problem = roleSetProblem(input.roles);
-      if (problem) throw badInput(problem, 'roles');
-      const groupIds = [...new Set(input.groupIds ?? [])];
-      const groupsProblem = keyGroupsProblem(input.roles, groupIds);
-      if (groupsProblem) throw badInput(groupsProblem, 'groupIds');
-      await directory.assertGroupsExist(groupIds, 'groupIds');
+      if (input.userId != null) enforce(keyGrantDecision(admin, input.userId));
+      const created = await ctx.ledger.directory.createApiKey({ ...input, createdBy: admin.keyId });
       const actor = actorOf(admin);
-      let userId: string;
-      if (input.userId != null) {
-        const user = await directory.existingUser(input.userId, 'userId');
-        enforce(keyGrantDecision(admin, user._id));
-        if (user.status !== 'ACTIVE') throw badInput(`user ${user._id} is disabled`, 'userId');
-        userId = user._id;
-      } else {
-        const user = await directory.createUser({ name, type: 'SERVICE' });
-        await ctx.ledger.recordSelf([
-          changeEvent('ledger.user.created', actor, { type: 'user', id: user._id, name: user.name }, { type: user.type }),
-        ]);
-        userId = user._id;
-      }
-      const { doc, token } = await apiKeys.create({ name, roles: input.roles, userId, groupIds, createdBy: admin.keyId });
+      const { key, createdUser } = created;
       await ctx.ledger.recordSelf([
-        changeEvent('ledger.apikey.created', actor, { type: 'apikey', id: doc._id, name: doc.name }, {
-          roles: [...doc.roles],
-          userId: doc.userId,
-          groupIds: doc.groupIds,
+        ...(createdUser ? [changeEvent('ledger.user.created', actor, { type: 'user', id: createdUser.id, name: createdUser.name }, { type: createdUser.type })] : []),
+        changeEvent('ledger.apikey.created', actor, { type: 'apikey', id: key.id, name: key.name }, {
+          roles: [...key.roles],
+          userId: key.userId,
+          groupIds: [...key.groupIds],
         }),
       ]);
-      return { id: doc._id, token, userId };
+      return { id: key.id, token: created.token, userId: key.userId };
     });
   }
 
@@ -52,15 +33,9 @@ export class ApiKeyResolver {
   revokeApiKey(@Ctx() ctx: LedgerContext, @Arg('id', () => ID) id: string): Promise<ApiKey> {
     return guard(ctx, 'revokeApiKey', async () => {
       const admin = authorizeKey(ctx, 'manageKeys');
-      const existing = await ctx.ledger.apiKeys.byId(id);
-      if (!existing) throw badInput(`no API key ${id}`, 'id');
-      if (existing.revokedAt !== null) throw badInput(`API key ${id} is already revoked`, 'id');
-      if (existing.roles.includes('ADMIN') && (await ctx.ledger.apiKeys.countActiveAdmins()) <= 1) {
-        throw badInput('the last active ADMIN key cannot be revoked', 'id');
-      }
-      const revoked = (await ctx.ledger.apiKeys.revoke(id))!;
+      const revoked = await ctx.ledger.directory.revokeApiKey(id);
       await ctx.ledger.recordSelf([
-        changeEvent('ledger.apikey.revoked', actorOf(admin), { type: 'apikey', id: revoked._id, name: revoked.name }, { userId: revoked.userId }),
+        changeEvent('ledger.apikey.revoked', actorOf(admin), { type: 'apikey', id: revoked.id, name: revoked.name }, { userId: revoked.userId }),
       ]);
       return apiKeyView(revoked);
     });
@@ -70,19 +45,19 @@ export class ApiKeyResolver {
   apiKeys(@Ctx() ctx: LedgerContext): Promise<ApiKey[]> {
     return guard(ctx, 'apiKeys', async () => {
       authorizeKey(ctx, 'manageKeys');
-      return (await ctx.ledger.apiKeys.list()).map(apiKeyView);
+      return (await ctx.ledger.directory.listApiKeys()).map(apiKeyView);
     });
   }
 }
 
-function apiKeyView(d: ApiKeyDoc): ApiKey {
+function apiKeyView(k: ApiKeyRecord): ApiKey {
   return {
-    id: d._id,
-    name: d.name,
-    roles: d.roles as ApiKey['roles'],
-    userId: d.userId,
-    groupIds: d.groupIds,
-    createdAt: d.createdAt,
-    revokedAt: d.revokedAt,
+    id: k.id,
+    name: k.name,
+    roles: [...k.roles] as ApiKey['roles'],
+    userId: k.userId,
+    groupIds: [...k.groupIds],
+    createdAt: k.createdAt,
+    revokedAt: k.revokedAt,
   };
 }

@@ -1,14 +1,12 @@
 import { Arg, Ctx, FieldResolver, ID, Mutation, Query, Resolver, Root } from 'type-graphql';
-import { lastAdminProblem } from '../../auth/role';
-import type { GroupDoc } from '../../directory/group';
-import type { UserDoc } from '../../directory/user';
+import type { GroupRecord, UserRecord } from '../../storage/port';
 import { changeEvent } from '../../ledger/selfEvent';
-import { actorOf, authorizeKey, badInput, guard, type LedgerContext } from '../context';
+import { actorOf, authorizeKey, guard, type LedgerContext } from '../context';
 import { CreateGroupInput, CreateUserInput, Group, UpdateUserInput, User, type UserStatusEnum, type UserTypeEnum } from '../types/directory';
 
-export function userView(u: UserDoc): User {
+export function userView(u: UserRecord): User {
   return {
-    id: u._id,
+    id: u.id,
     name: u.name,
     type: u.type as UserTypeEnum,
     externalId: u.externalId,
@@ -18,12 +16,12 @@ export function userView(u: UserDoc): User {
   };
 }
 
-export function groupView(g: GroupDoc): Group {
-  return { id: g._id, name: g.name, description: g.description, createdAt: g.createdAt, memberIds: g.members };
+export function groupView(g: GroupRecord): Group {
+  return { id: g.id, name: g.name, description: g.description, createdAt: g.createdAt, memberIds: [...g.members] };
 }
 
-const userTarget = (u: UserDoc) => ({ type: 'user', id: u._id, name: u.name });
-const groupTarget = (g: GroupDoc) => ({ type: 'group', id: g._id, name: g.name });
+const userTarget = (u: UserRecord) => ({ type: 'user', id: u.id, name: u.name });
+const groupTarget = (g: GroupRecord) => ({ type: 'group', id: g.id, name: g.name });
 
 @Resolver(() => User)
 export class UserResolver {
@@ -31,7 +29,7 @@ export class UserResolver {
   users(@Ctx() ctx: LedgerContext): Promise<User[]> {
     return guard(ctx, 'users', async () => {
       authorizeKey(ctx, 'readDirectory');
-      return (await ctx.ledger.directory.users.list()).map(userView);
+      return (await ctx.ledger.directory.listUsers()).map(userView);
     });
   }
 
@@ -39,15 +37,15 @@ export class UserResolver {
   user(@Ctx() ctx: LedgerContext, @Arg('id', () => ID) id: string): Promise<User | null> {
     return guard(ctx, 'user', async () => {
       authorizeKey(ctx, 'readDirectory');
-      const doc = await ctx.ledger.directory.users.byId(id);
+      const doc = await ctx.ledger.directory.user(id);
       return doc ? userView(doc) : null;
     });
   }
 
   @FieldResolver(() => [Group], { description: "The user's groups now (events keep the groups of their time)." })
   async groups(@Root() user: User, @Ctx() ctx: LedgerContext): Promise<Group[]> {
-    const ids = (await ctx.ledger.directory.groups.groupIdsOf([user.id])).get(user.id) ?? [];
-    return (await ctx.ledger.directory.groups.byIds(ids)).map(groupView);
+    const ids = (await ctx.ledger.directory.groupIdsOf([user.id])).get(user.id) ?? [];
+    return (await ctx.ledger.directory.groupsByIds(ids)).map(groupView);
   }
 
   @Mutation(() => User, { description: 'Creates a user (ADMIN).' })
@@ -68,14 +66,7 @@ export class UserResolver {
   ): Promise<User> {
     return guard(ctx, 'updateUser', async () => {
       const admin = authorizeKey(ctx, 'manageDirectory');
-      const { directory, apiKeys } = ctx.ledger;
-      const target = await directory.existingUser(id, 'id');
-      if (input.status === 'DISABLED' && target.status === 'ACTIVE') {
-        const adminUsers = await directory.users.byIds(await apiKeys.activeAdminUserIds());
-        const problem = lastAdminProblem(id, adminUsers.filter((u) => u.status === 'ACTIVE').map((u) => u._id));
-        if (problem) throw badInput(problem, 'id');
-      }
-      const { before, after } = await directory.updateUser(id, input);
+      const { before, after } = await ctx.ledger.directory.updateUser(id, input);
       const changed = {
         ...(before.name !== after.name && { name: { from: before.name, to: after.name } }),
         ...(before.status !== after.status && { status: { from: before.status, to: after.status } }),
@@ -92,7 +83,7 @@ export class GroupResolver {
   groups(@Ctx() ctx: LedgerContext): Promise<Group[]> {
     return guard(ctx, 'groups', async () => {
       authorizeKey(ctx, 'readDirectory');
-      return (await ctx.ledger.directory.groups.list()).map(groupView);
+      return (await ctx.ledger.directory.listGroups()).map(groupView);
     });
   }
 
@@ -100,15 +91,15 @@ export class GroupResolver {
   group(@Ctx() ctx: LedgerContext, @Arg('id', () => ID) id: string): Promise<Group | null> {
     return guard(ctx, 'group', async () => {
       authorizeKey(ctx, 'readDirectory');
-      const doc = await ctx.ledger.directory.groups.byId(id);
+      const doc = await ctx.ledger.directory.group(id);
       return doc ? groupView(doc) : null;
     });
   }
 
   @FieldResolver(() => [User])
   async members(@Root() group: Group, @Ctx() ctx: LedgerContext): Promise<User[]> {
-    const users = await ctx.ledger.directory.users.byIds(group.memberIds);
-    const byId = new Map(users.map((u) => [u._id, u]));
+    const users = await ctx.ledger.directory.usersByIds(group.memberIds);
+    const byId = new Map(users.map((u) => [u.id, u]));
     return group.memberIds.flatMap((id) => {
       const u = byId.get(id);
       return u ? [userView(u)] : [];

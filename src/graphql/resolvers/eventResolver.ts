@@ -4,8 +4,8 @@ import { effectiveGroupFilter, explicitGroupsDecision, mayReadEvent, type Princi
 import { validateEventInput } from '../../event/eventInput';
 import type { JsonObject } from '../../event/eventRecord';
 import { readEvent } from '../../ledger/selfEvent';
-import type { EventCountKey, EventDoc, EventQuery } from '../../log/eventStore';
 import type { AppendResult } from '../../log/sequencer';
+import type { EventCountKey, EventQuery, StoredEvent } from '../../storage/port';
 import { AccessDenied, actorOf, authorizeKey, badInput, checkpointView, enforce, guard, type LedgerContext } from '../context';
 import {
   type ActorTypeEnum,
@@ -47,9 +47,9 @@ export class EventResolver {
       const principal = authorizeKey(ctx, 'readEvents');
       if ((leafIndex ?? undefined) === undefined && (id ?? undefined) === undefined) throw badInput('give leafIndex or id');
       let doc = leafIndex != null ? await ctx.ledger.eventByLeafIndex(leafIndex) : await ctx.ledger.eventById(id!);
-      if (doc && id != null && doc.id !== id) doc = null;
+      if (doc && id != null && doc.id !== id) doc = undefined;
       // Out of scope reads as absent, so a reader cannot probe which events exist elsewhere.
-      if (doc && !mayReadEvent(readScope(principal), doc.groups)) doc = null;
+      if (doc && !mayReadEvent(readScope(principal), doc.groups)) doc = undefined;
       await recordRead(ctx, principal, 'event', { ...(leafIndex != null && { leafIndex }), ...(id != null && { id }) }, doc ? 1 : 0);
       return doc ? eventView(doc) : null;
     });
@@ -68,16 +68,15 @@ export class EventResolver {
       const limit = first ?? 50;
       if (!Number.isInteger(limit) || limit < 1 || limit > MAX_PAGE) throw badInput(`first must be 1-${MAX_PAGE}`, 'first');
       const afterLeafIndex = after != null ? decodeCursor(after) : undefined;
-      const docs = await ctx.ledger.queryEvents({
+      const page = await ctx.ledger.queryEvents({
         ...scopedQuery(principal, filter),
         ...(afterLeafIndex !== undefined && { afterLeafIndex }),
         newestFirst: order === EventOrder.NEWEST_FIRST,
-        limit: limit + 1,
+        limit,
       });
-      const page = docs.slice(0, limit);
-      await recordRead(ctx, principal, 'events', filterMetadata(filter), page.length);
-      const edges = page.map((d) => ({ node: eventView(d), cursor: encodeCursor(d._id) }));
-      return { edges, pageInfo: { hasNextPage: docs.length > limit, endCursor: edges.at(-1)?.cursor ?? null } };
+      await recordRead(ctx, principal, 'events', filterMetadata(filter), page.events.length);
+      const edges = page.events.map((d) => ({ node: eventView(d), cursor: encodeCursor(d.leafIndex) }));
+      return { edges, pageInfo: { hasNextPage: page.hasMore, endCursor: edges.at(-1)?.cursor ?? null } };
     });
   }
 
@@ -103,13 +102,12 @@ export class EventResolver {
       // Validate the whole batch before writing anything: one bad event fails the call.
       const valid = inputs.map((input, i) => validateEventInput(input, inputs.length === 1 ? 'input' : `inputs[${i}]`));
       for (const v of valid) enforce(explicitGroupsDecision(principal, v.explicitGroups));
-      const contents = await ctx.ledger.withActorGroups(valid.map((v) => ({ ...v.content, explicitGroups: v.explicitGroups })));
       const results = await ctx.ledger.record(
-        valid.map((v, i) => ({
-          content: contents[i]!,
-          credentialId: principal.keyId,
+        valid.map((v) => ({
+          content: { ...v.content, explicitGroups: v.explicitGroups },
           ...(v.idempotencyKey !== undefined && { idempotencyKey: v.idempotencyKey }),
         })),
+        { keyId: principal.keyId, userId: principal.userId, groupIds: principal.groupIds },
       );
       return results.map((r) => receiptView(ctx, r));
     });
@@ -124,12 +122,13 @@ const COUNT_KEYS: Record<EventCountGroupBy, EventCountKey> = {
 };
 
 /** The store query for a filter, narrowed to what the principal may read (or refused). */
-function scopedQuery(principal: Principal, filter: EventFilter | undefined): Omit<EventQuery, 'limit'> {
+function scopedQuery(principal: Principal, filter: EventFilter | undefined): EventQuery {
   const groups = effectiveGroupFilter(readScope(principal), filter?.groupIds ?? undefined);
   if (!groups.allowed) throw new AccessDenied(groups.code, groups.reason);
   return {
     ...(filter?.actorId != null && { actorId: filter.actorId }),
     ...(filter?.action != null && { action: filter.action }),
+    ...(filter?.actionPrefix != null && { actionPrefix: filter.actionPrefix }),
     ...(filter?.targetType != null && { targetType: filter.targetType }),
     ...(filter?.targetId != null && { targetId: filter.targetId }),
     ...(filter?.outcome != null && { outcome: filter.outcome }),
@@ -156,14 +155,14 @@ async function recordRead(ctx: LedgerContext, principal: Principal, operation: s
 }
 
 function receiptView(ctx: LedgerContext, r: AppendResult): Receipt {
-  const leafHash = bytesToHex(r.event.leafHash.buffer);
+  const leafHash = bytesToHex(r.leafHash);
   return {
-    eventId: r.event.id,
-    leafIndex: r.event._id,
+    eventId: r.eventId,
+    leafIndex: r.leafIndex,
     leafHash,
     inclusionProof: {
-      leafIndex: r.event._id,
-      treeSize: r.checkpoint._id,
+      leafIndex: r.leafIndex,
+      treeSize: r.checkpoint.treeSize,
       leafHash,
       hashes: r.proof.map(bytesToHex),
       checkpoint: checkpointView(ctx.ledger, r.checkpoint),
@@ -171,11 +170,11 @@ function receiptView(ctx: LedgerContext, r: AppendResult): Receipt {
   };
 }
 
-export function eventView(d: EventDoc): Event {
+export function eventView(d: StoredEvent): Event {
   return {
     id: d.id,
-    leafIndex: d._id,
-    leafHash: bytesToHex(d.leafHash.buffer),
+    leafIndex: d.leafIndex,
+    leafHash: bytesToHex(d.leafHash),
     leaf: d.leaf,
     action: d.action,
     actor: { id: d.actor.id, type: d.actor.type as ActorTypeEnum, ...(d.actor.name !== undefined && { name: d.actor.name }) },
@@ -186,8 +185,9 @@ export function eventView(d: EventDoc): Event {
     recordedAt: d.recordedAt,
     ...(d.source && { source: d.source }),
     ...(d.metadata !== undefined && { metadata: JSON.parse(d.metadata) as JsonObject }),
-    groups: d.groups,
+    groups: [...d.groups],
     salt: d.salt,
+    ...(d.submitter && { submitter: { keyId: d.submitter.keyId, userId: d.submitter.userId } }),
   };
 }
 

@@ -36,7 +36,7 @@ export class LogResolver {
       const proof = await ctx.ledger.inclusionProof(leafIndex, treeSize ?? undefined);
       return {
         leafIndex,
-        treeSize: proof.checkpoint._id,
+        treeSize: proof.checkpoint.treeSize,
         leafHash: bytesToHex(proof.leafHash),
         hashes: proof.hashes.map(bytesToHex),
         checkpoint: checkpointView(ctx.ledger, proof.checkpoint),
@@ -55,7 +55,7 @@ export class LogResolver {
       const proof = await ctx.ledger.consistencyProof(fromSize, toSize ?? undefined);
       return {
         fromSize,
-        toSize: proof.checkpoint._id,
+        toSize: proof.checkpoint.treeSize,
         hashes: proof.hashes.map(bytesToHex),
         checkpoint: checkpointView(ctx.ledger, proof.checkpoint),
       };

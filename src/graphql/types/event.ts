@@ -126,6 +126,15 @@ export class Source {
   requestId?: string;
 }
 
+@ObjectType({ description: 'Provenance: which API key, of which directory user, submitted an event. Part of the leaf.' })
+export class Submitter {
+  @Field(() => ID)
+  keyId!: string;
+
+  @Field(() => ID)
+  userId!: string;
+}
+
 @ObjectType({ description: 'A recorded audit event and its place in the log.' })
 export class Event {
   @Field(() => ID)
@@ -172,6 +181,9 @@ export class Event {
 
   @Field(() => String, { description: '128 random bits, lowercase hex.' })
   salt!: string;
+
+  @Field(() => Submitter, { nullable: true, description: 'The API key and user that submitted the event (absent on the ledger\'s own events).' })
+  submitter?: Submitter;
 }
 
 @InputType()
@@ -179,8 +191,11 @@ export class EventFilter {
   @Field(() => String, { nullable: true })
   actorId?: string;
 
-  @Field(() => String, { nullable: true })
+  @Field(() => String, { nullable: true, description: 'Exact action.' })
   action?: string;
+
+  @Field(() => String, { nullable: true, description: 'Action prefix: "user.role." matches user.role.grant and user.role.revoke.' })
+  actionPrefix?: string;
 
   @Field(() => String, { nullable: true })
   targetType?: string;

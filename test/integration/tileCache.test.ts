@@ -3,25 +3,29 @@ import { CompactRange } from '../../src/merkle/compactRange';
 import { nodeCryptoRfc6962 as hasher } from '../../src/merkle/nodeHasher';
 import type { NodeId } from '../../src/merkle/nodeId';
 import { inclusionProof, rootHash } from '../../src/merkle/proof';
-import { type TileDoc, TileStore } from '../../src/log/tileStore';
+import { TileCache } from '../../src/log/tileCache';
+import type { LedgerStorage } from '../../src/storage/port';
 import { bytesToHex, verifyInclusion } from '../../src/verify';
-import { openTestDatabase, type TestDatabase } from '../support/testDatabase';
+import { type AdapterName, describeEachAdapter } from '../support/adapters';
+import { openTestStorage } from '../support/testStorage';
 
-describe('hash tiles in the real engine', () => {
-  let t: TestDatabase;
+describeEachAdapter('hash tiles through the storage port', (adapter: AdapterName) => {
+  let storage: LedgerStorage;
+  let dispose: () => Promise<void>;
   beforeAll(async () => {
-    t = await openTestDatabase('tiles');
+    ({ storage, dispose } = await openTestStorage(adapter, 'tiles'));
   });
-  afterAll(async () => t.dispose());
+  afterAll(async () => dispose());
 
   it('keep every subtree hash through appends in odd batches while reads churn a tiny cache', async () => {
     // A two-tile cache forces evictions between and within writes.
-    const store = new TileStore(t.db.collection<TileDoc>('tiles'), hasher, 2);
+    const store = new TileCache(storage.tiles, hasher, 2);
     const range = CompactRange.empty();
     const leaves: Uint8Array[] = [];
     let seed = 7;
     const next = (max: number) => (seed = (seed * 1103515245 + 12345) % 2 ** 31) % max;
-    while (range.size < 70_000) {
+    const target = adapter === 'sqlite' ? 70_000 : 20_000;
+    while (range.size < target) {
       const batch = Array.from({ length: 1 + next(3000) }, () => hasher.leafHash(randomBytes(8)));
       const completed: { id: NodeId; hash: Uint8Array }[] = [];
       range.append(batch, hasher, (id, hash) => completed.push({ id, hash }));
@@ -33,8 +37,8 @@ describe('hash tiles in the real engine', () => {
     }
     const size = range.size;
     const root = range.root(hasher);
-    // A fresh store (empty cache) sees the same tree from the database alone.
-    const fresh = new TileStore(t.db.collection<TileDoc>('tiles'), hasher, 2);
+    // A fresh cache sees the same tree from the database alone.
+    const fresh = new TileCache(storage.tiles, hasher, 2);
     expect(bytesToHex(await rootHash(fresh, size, hasher))).toBe(bytesToHex(root));
     for (let k = 0; k < 200; k++) {
       const index = next(size);

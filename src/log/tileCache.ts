@@ -1,52 +1,16 @@
 /**
- * Stored subtree hashes, in hash tiles after C2SP tlog-tiles.
- *
- * Layout: tile (L, N) holds the hashes of the tree's nodes at height 8·L with indices
- * 256·N … 256·N+255 (fewer while the tile is the partial, rightmost one). Only every eighth
- * level is stored; any complete node in between is rebuilt from at most 128 hashes of the
- * one tile below it, which is exactly the trade Go's sumdb and Tessera make:
- *   - writes: a batch of appends rewrites one or two level-0 tiles (plus, rarely, a higher
- *     tile) instead of inserting ~2 node documents per leaf, which the engine could not
- *     sustain at tens of thousands of events per second;
- *   - reads: a proof of a tree of 2^k leaves touches at most ⌈k/8⌉+1 tiles per side, so
- *     O(log n) documents, and full tiles never change, so they cache perfectly;
- *   - the layout is the standard one, so tiles can later be served as C2SP tlog-tiles.
- * In memory a tile is expanded to all its eight internal levels (16 KiB), so that once
- * loaded every node read is a lookup. A bounded LRU keeps memory flat as the log grows.
+ * The tree's stored subtree hashes as the sequencer and the proof paths see them: hash tiles
+ * (tileLayout.ts) read and written through the storage port, with a bounded LRU of tiles
+ * expanded to their eight internal levels (16 KiB each), so that once loaded every node read
+ * is a lookup and memory stays flat as the log grows. A batch of appends rewrites one or two
+ * level-0 tiles (plus, rarely, a higher one); a proof of a tree of 2^k leaves touches at most
+ * ⌈k/8⌉+1 tiles per side; full tiles never change, so they cache perfectly.
  */
-import { Binary, type Collection } from 'mongodb';
 import type { NodeId } from '../merkle/nodeId';
 import type { SubtreeReader } from '../merkle/proof';
+import type { StoredTile, TileRepository } from '../storage/port';
 import { HASH_SIZE, type Rfc6962Hasher } from '../verify/rfc6962';
-import type { CollectionDefinition } from '../db/collections';
-
-export const TILE_HEIGHT = 8;
-export const TILE_WIDTH = 1 << TILE_HEIGHT;
-
-export interface TileDoc {
-  _id: string;
-  level: number;
-  index: number;
-  width: number;
-  /** `width` concatenated 32-byte hashes. */
-  hashes: Binary;
-}
-
-export const TILES_COLLECTION: CollectionDefinition = {
-  name: 'tiles',
-  schema: {
-    bsonType: 'object',
-    required: ['_id', 'level', 'index', 'width', 'hashes'],
-    properties: {
-      _id: { bsonType: 'string' },
-      level: { bsonType: ['int', 'long'], minimum: 0, maximum: 8 },
-      index: { bsonType: ['int', 'long'], minimum: 0 },
-      width: { bsonType: ['int', 'long'], minimum: 1, maximum: TILE_WIDTH },
-      hashes: { bsonType: 'binData' },
-    },
-  },
-  indexes: [],
-};
+import { locateNode as locate, TILE_HEIGHT, TILE_WIDTH, tileKey as tileId } from './tileLayout';
 
 export class MissingNodeError extends Error {
   override readonly name = 'MissingNodeError';
@@ -55,7 +19,6 @@ export class MissingNodeError extends Error {
   }
 }
 
-const tileId = (level: number, index: number): string => `${level}/${index}`;
 
 /** A tile expanded to its internal levels: layer r holds nodes at height 8L+r. */
 class Tile {
@@ -105,27 +68,12 @@ class Tile {
   }
 }
 
-interface Position {
-  readonly tile: string;
-  readonly level: number;
-  readonly index: number;
-  readonly r: number;
-  readonly j: number;
-}
 
-function locate(id: NodeId): Position {
-  const level = Math.floor(id.level / TILE_HEIGHT);
-  const r = id.level % TILE_HEIGHT;
-  const perTile = TILE_WIDTH >> r;
-  const index = Math.floor(id.index / perTile);
-  return { tile: tileId(level, index), level, index, r, j: id.index - index * perTile };
-}
-
-export class TileStore implements SubtreeReader {
+export class TileCache implements SubtreeReader {
   private readonly cache = new Map<string, Tile>();
 
   constructor(
-    private readonly tiles: Collection<TileDoc>,
+    private readonly tiles: TileRepository,
     private readonly hasher: Rfc6962Hasher,
     private readonly maxCachedTiles = 1024,
   ) {}
@@ -172,7 +120,7 @@ export class TileStore implements SubtreeReader {
       if (p.r === 0) changed.add(p.tile);
     }
     for (const [key, tile] of touched) this.remember(key, tile);
-    await Promise.all([...changed].map((key) => this.persist(touched.get(key)!)));
+    await this.persist([...changed].map((key) => touched.get(key)!));
   }
 
   /** Forgets cached tiles: after losing the sequencer lease, another process may have written. */
@@ -180,33 +128,27 @@ export class TileStore implements SubtreeReader {
     for (const [key, tile] of this.cache) if (tile.width < TILE_WIDTH) this.cache.delete(key);
   }
 
-  /**
-   * Writes a tile by `_id` alone: FerretDB v1 pushes nothing else down, so a guard on `width`
-   * in the filter would scan every tile. A tile only ever grows; the sequencer lease keeps one
-   * writer at a time, and a tile written narrower by a process that lost its lease mid-batch
-   * is rewritten whole by the next batch (and is never a fork: tiles derive from the leaves).
-   */
-  private async persist(tile: Tile): Promise<void> {
-    const key = tileId(tile.level, tile.index);
-    await this.tiles.updateOne(
-      { _id: key },
-      { $set: { level: tile.level, index: tile.index, width: tile.width, hashes: new Binary(tile.base()) } },
-      { upsert: true },
-    );
+  /** Persists whole tiles. A tile only grows; the sequencer lease keeps one writer at a time. */
+  private async persist(tiles: readonly Tile[]): Promise<void> {
+    if (tiles.length === 0) return;
+    await this.tiles.write(tiles.map((t): StoredTile => ({ level: t.level, index: t.index, hashes: t.base() })));
   }
 
-  /** Loads tiles by `_id`; answers, per key found, the widest version known (cached or stored). */
+  /** Loads tiles; answers, per key found, the widest version known (cached or stored). */
   private async load(keys: string[]): Promise<Map<string, Tile>> {
-    // One primary-key read per tile rather than `$in`, which FerretDB v1 answers with a scan.
-    const found = await Promise.all(keys.map((key) => this.tiles.findOne({ _id: key })));
+    const ids = keys.map((key) => {
+      const [level, index] = key.split('/').map(Number) as [number, number];
+      return { level, index };
+    });
+    const found = await this.tiles.read(ids);
     const loaded = new Map<string, Tile>();
-    for (const doc of found) {
-      if (!doc) continue;
-      const stored = Tile.fromBase(doc.level, doc.index, doc.hashes.buffer, this.hasher);
-      const existing = this.cache.get(doc._id);
-      const best = existing && existing.width >= stored.width ? existing : stored;
-      this.remember(doc._id, best);
-      loaded.set(doc._id, best);
+    for (const stored of found) {
+      const key = tileId(stored.level, stored.index);
+      const tile = Tile.fromBase(stored.level, stored.index, stored.hashes, this.hasher);
+      const existing = this.cache.get(key);
+      const best = existing && existing.width >= tile.width ? existing : tile;
+      this.remember(key, best);
+      loaded.set(key, best);
     }
     return loaded;
   }

@@ -6,6 +6,7 @@
  * before every write. One schema, two enforcers; on MongoDB both apply.
  */
 import { Binary, Decimal128, Double, Int32, Long, ObjectId } from 'mongodb';
+import { LedgerError } from '../../errors';
 
 export type BsonType =
   | 'object'
@@ -39,13 +40,17 @@ export interface JsonSchema {
   readonly description?: string;
 }
 
-export class DocumentValidationError extends Error {
-  override readonly name = 'DocumentValidationError';
+/**
+ * A document the schema refuses. A LedgerError (BAD_INPUT) so that it never reaches a caller
+ * of the port as a driver-shaped failure; the event repository wraps it in EventRejectedError.
+ */
+export class DocumentValidationError extends LedgerError {
+  override name = 'DocumentValidationError';
   constructor(
     readonly collection: string,
     readonly problems: readonly string[],
   ) {
-    super(`document failed validation for ${collection}: ${problems.join('; ')}`);
+    super('BAD_INPUT', `document failed validation for ${collection}: ${problems.join('; ')}`);
   }
 }
 
@@ -94,6 +99,16 @@ export function schemaProblems(schema: JsonSchema, value: unknown, at = '$'): st
 
 export function assertMatchesSchema(collection: string, schema: JsonSchema, doc: unknown): void {
   const problems = schemaProblems(schema, doc);
+  if (problems.length > 0) throw new DocumentValidationError(collection, problems);
+}
+
+/** Checks the fields an update `$set`s against their property schemas (an update holds no whole document). */
+export function assertFieldsMatchSchema(collection: string, schema: JsonSchema, fields: Readonly<Record<string, unknown>>): void {
+  const problems = Object.entries(fields).flatMap(([key, value]) => {
+    const property = schema.properties?.[key];
+    if (property) return value === undefined ? [] : schemaProblems(property, value, `$.${key}`);
+    return schema.additionalProperties === false ? [`$.${key} is not allowed`] : [];
+  });
   if (problems.length > 0) throw new DocumentValidationError(collection, problems);
 }
 

@@ -1,0 +1,44 @@
+/**
+ * Chooses and opens the storage adapter the configuration names: MongoDB when `MONGODB_URI`
+ * is set, else the embedded SQLite database in `$LEDGER_DATA_DIR/ledger.db`. The one module
+ * outside the adapters that knows both exist.
+ */
+import path from 'node:path';
+import type { Config } from '../config';
+import { mongoUriWithoutCredentials, openMongoStorage } from './mongodb/mongoStorage';
+import type { LedgerStorage } from './port';
+import { acquireServerLock } from './sqlite/serverLock';
+import { openSqliteStorage } from './sqlite/sqliteStorage';
+
+export type StorageConfig = Pick<Config, 'mongodbUri' | 'dbName' | 'dataDir'>;
+
+export const SQLITE_FILE_NAME = 'ledger.db';
+
+export function sqliteFile(dataDir: string): string {
+  return path.join(path.resolve(dataDir), SQLITE_FILE_NAME);
+}
+
+/** Which database a configuration names, for operators (never with credentials). */
+export function describeStorage(config: StorageConfig): string {
+  return config.mongodbUri
+    ? `mongodb ${mongoUriWithoutCredentials(config.mongodbUri)} database ${config.dbName}`
+    : `sqlite ${sqliteFile(config.dataDir)}`;
+}
+
+/**
+ * Opens the configured database. Without `create`, a database that holds no ledger is refused
+ * (WrongDatabaseError): operator commands must not quietly start a new, empty log.
+ */
+export function openStorage(config: StorageConfig, options: { create: boolean }): Promise<LedgerStorage> {
+  if (config.mongodbUri) return openMongoStorage({ uri: config.mongodbUri, dbName: config.dbName, create: options.create });
+  return openSqliteStorage({ file: sqliteFile(config.dataDir), create: options.create });
+}
+
+/**
+ * The embedded database serves one server process (MongoDB serves many, through the lease):
+ * holds the data folder for this server, or fails naming the process that holds it.
+ */
+export async function holdDataFolder(config: StorageConfig): Promise<{ release(): Promise<void> }> {
+  if (config.mongodbUri) return { release: async () => undefined };
+  return acquireServerLock(config.dataDir);
+}

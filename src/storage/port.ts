@@ -1,0 +1,340 @@
+/**
+ * The storage port: everything the ledger needs from a database, said in the ledger's own
+ * words (leaf indices, tree sizes, bytes as Uint8Array). The core (sequencer, ledger,
+ * directory, authentication, integrity checks) depends on these interfaces only; the two
+ * adapters (`storage/sqlite`, `storage/mongodb`) are the only modules that import a driver.
+ *
+ * Contracts every adapter keeps (checked by test/storage/contract.ts on both):
+ * - an append is all-or-nothing per call on engines with transactions, and at worst a
+ *   contiguous prefix of the call on engines without (recovery replays it);
+ * - a leaf index is stored at most once, ever (a second writer fails, it never overwrites);
+ * - the log head only moves forward, and `markPending` is the fencing compare-and-set;
+ * - every query shape below is answered from an index (a range scan ending in leaf index).
+ */
+import type { Role } from '../auth/role';
+import type { Actor, Outcome, Source, Submitter, Target } from '../event/eventRecord';
+
+export type { Submitter };
+
+// ---------------------------------------------------------------------------------------
+// Events
+
+/** The fields an event is stored with; the leaf text is derived from exactly these. */
+export interface EventFields {
+  readonly id: string;
+  readonly action: string;
+  readonly actor: Actor;
+  readonly target?: Target;
+  readonly outcome: Outcome;
+  readonly reason?: string;
+  readonly occurredAt?: Date;
+  readonly source?: Source;
+  /** Canonical JSON text of the metadata object (keys the engine could not store as keys stay text). */
+  readonly metadata?: string;
+  readonly groups: readonly string[];
+  readonly recordedAt: Date;
+  /** 128 random bits, lowercase hex. */
+  readonly salt: string;
+  readonly submitter?: Submitter;
+}
+
+/** One leaf of the log, as stored. */
+export interface StoredEvent extends EventFields {
+  readonly leafIndex: number;
+  /** RFC 8785 canonical JSON of the fields: the text the tree commits to. */
+  readonly leaf: string;
+  /** RFC 6962 leaf hash of `leaf` (32 bytes). */
+  readonly leafHash: Uint8Array;
+  /** The caller-scoped idempotency key it was recorded under, if any (not part of the leaf). */
+  readonly idempotencyKey?: string;
+  /** SHA-256 hex of the request content, to tell a retry from a conflicting reuse of the key. */
+  readonly contentDigest?: string;
+}
+
+export interface EventQuery {
+  readonly actorId?: string;
+  /** Exact action. */
+  readonly action?: string;
+  /** Action prefix, e.g. `user.role.` (matches `user.role.grant`). */
+  readonly actionPrefix?: string;
+  readonly targetType?: string;
+  readonly targetId?: string;
+  readonly outcome?: Outcome;
+  /** recordedAt ≥ from. */
+  readonly from?: Date;
+  /** recordedAt < to. */
+  readonly to?: Date;
+  /** Events carrying at least one of these groups. */
+  readonly groupIds?: readonly string[];
+}
+
+export interface EventPageQuery extends EventQuery {
+  /** Only leaves below this index: the signed tree size, so only checkpointed events are read. */
+  readonly treeSize: number;
+  /** Exclusive leaf-index bound for keyset pagination, in the direction of `newestFirst`. */
+  readonly afterLeafIndex?: number;
+  readonly newestFirst?: boolean;
+  readonly limit: number;
+}
+
+export type EventCountKey = 'groups' | 'action' | 'actor.id' | 'outcome';
+
+export interface EventCount {
+  readonly key: string;
+  readonly count: number;
+}
+
+export interface EventRepository {
+  /**
+   * Stores events at consecutive leaf indices, in order, with the idempotency records of
+   * those that carry a key. Fails with `LeafIndexTakenError` if any index is already stored.
+   */
+  append(events: readonly StoredEvent[]): Promise<void>;
+  /** Leaves [from, to) in order (replay after a crash). */
+  range(from: number, to: number): Promise<StoredEvent[]>;
+  byLeafIndex(leafIndex: number): Promise<StoredEvent | undefined>;
+  byId(id: string): Promise<StoredEvent | undefined>;
+  /** A page of events matching the query, by leaf index in the requested direction. */
+  page(query: EventPageQuery): Promise<StoredEvent[]>;
+  /**
+   * Counts per value of `key` among the leaves below `treeSize` matching the query, most
+   * frequent first then by key. An event counts once under each of its groups; with a group
+   * filter only those groups are keys. Must not block the server on millions of rows:
+   * answered from maintained counts or off the main thread.
+   */
+  countBy(key: EventCountKey, query: EventQuery, treeSize: number): Promise<EventCount[]>;
+  /** How many events are stored (an estimate is fine: progress bars). */
+  estimatedCount(): Promise<number>;
+  /** Largest byte size one stored event may have on this engine (its canonical leaf counted twice over). */
+  readonly maxEventBytes: number;
+}
+
+// ---------------------------------------------------------------------------------------
+// Tiles, checkpoints, head
+
+export interface TileId {
+  /** Tile level L: nodes at tree height 8·L. */
+  readonly level: number;
+  /** Tile index N within its level. */
+  readonly index: number;
+}
+
+export interface StoredTile extends TileId {
+  /** `width` concatenated 32-byte hashes, width 1…256. */
+  readonly hashes: Uint8Array;
+}
+
+export interface TileRepository {
+  /** The tiles found among `ids` (absent ones are simply missing from the answer). */
+  read(ids: readonly TileId[]): Promise<StoredTile[]>;
+  /** Writes whole tiles (insert or replace). A tile only grows; the lease keeps one writer. */
+  write(tiles: readonly StoredTile[]): Promise<void>;
+}
+
+export interface SignedCheckpoint {
+  readonly treeSize: number;
+  /** Lowercase hex. */
+  readonly rootHash: string;
+  /** The C2SP signed note. */
+  readonly note: string;
+  readonly createdAt: Date;
+}
+
+export interface CheckpointRepository {
+  /** Archives a checkpoint; saving one already stored (same size) is a no-op. */
+  save(checkpoint: SignedCheckpoint): Promise<void>;
+}
+
+export interface LogHeadRecord {
+  readonly checkpoint: SignedCheckpoint;
+  /** recordedAt of the last leaf (ms since epoch), so it never decreases along the log. */
+  readonly lastRecordedAt: number;
+  /** Leaves [from, to) being written after the head; null when none. */
+  readonly pending: { readonly from: number; readonly to: number } | null;
+}
+
+export interface LogHeadRepository {
+  read(): Promise<LogHeadRecord | undefined>;
+  /**
+   * Records the batch about to be written, if the head is still at size `from`. False means
+   * another sequencer moved the head (this one's lease lapsed): the fencing check.
+   */
+  markPending(from: number, to: number): Promise<boolean>;
+  /** Moves the head to a newer checkpoint and clears `pending`; never moves it back. */
+  advance(checkpoint: SignedCheckpoint, lastRecordedAt: number): Promise<void>;
+}
+
+// ---------------------------------------------------------------------------------------
+// Idempotency and the lease
+
+export interface IdempotencyRecord {
+  /** Caller-scoped key: `k:<credential>:<client key>`. */
+  readonly key: string;
+  readonly leafIndex: number;
+  readonly eventId: string;
+  readonly leafHash: Uint8Array;
+  readonly contentDigest: string;
+}
+
+export interface IdempotencyRepository {
+  /** Primary-key look-ups only: never a scan, never a read of the events. */
+  lookup(keys: readonly string[]): Promise<Map<string, IdempotencyRecord>>;
+  /** Stores records; ones already stored under the same key are kept as they are. */
+  remember(records: readonly IdempotencyRecord[]): Promise<void>;
+}
+
+export interface HeldLease {
+  /** Grows on every change of owner. */
+  readonly token: number;
+  /** Another process waiting for the lease, if any. */
+  readonly wantedBy: string | undefined;
+}
+
+export interface LeaseRepository {
+  /** Takes or renews the lease for `owner`; undefined if another live owner holds it. */
+  acquire(owner: string, ttlMs: number): Promise<HeldLease | undefined>;
+  /** Gives it up: to `handTo` at once (new token), else by expiring it now (same token). */
+  release(owner: string, ttlMs: number, handTo?: string): Promise<void>;
+}
+
+// ---------------------------------------------------------------------------------------
+// The directory
+
+export type UserType = 'HUMAN' | 'SERVICE';
+export type UserStatus = 'ACTIVE' | 'DISABLED';
+
+export interface UserRecord {
+  readonly id: string;
+  readonly name: string;
+  readonly type: UserType;
+  readonly externalId: string | null;
+  readonly status: UserStatus;
+  readonly createdAt: Date;
+  readonly updatedAt: Date;
+}
+
+export interface GroupRecord {
+  readonly id: string;
+  readonly name: string;
+  /** Lower-cased name: unique. */
+  readonly nameKey: string;
+  readonly description: string | null;
+  /** Member user ids, in the order they were added. */
+  readonly members: readonly string[];
+  readonly createdAt: Date;
+}
+
+export interface ApiKeyRecord {
+  readonly id: string;
+  readonly name: string;
+  readonly roles: readonly Role[];
+  readonly userId: string;
+  readonly groupIds: readonly string[];
+  /** SHA-256 hex of the token: unique. */
+  readonly tokenHash: string;
+  readonly createdAt: Date;
+  readonly createdBy: string | null;
+  readonly revokedAt: Date | null;
+}
+
+export interface UserRepository {
+  /** Fails with `DuplicateKeyError` if the id exists. */
+  insert(user: UserRecord): Promise<void>;
+  byId(id: string): Promise<UserRecord | undefined>;
+  byIds(ids: readonly string[]): Promise<UserRecord[]>;
+  /** Users whose `externalId` is one of these. */
+  byExternalIds(externalIds: readonly string[]): Promise<UserRecord[]>;
+  update(id: string, change: { name: string; status: UserStatus; updatedAt: Date }): Promise<void>;
+  /** All users, oldest first. */
+  list(): Promise<UserRecord[]>;
+}
+
+export interface GroupRepository {
+  /** Fails with `DuplicateKeyError` (field `nameKey` or `id`) on a taken name or id. */
+  insert(group: GroupRecord): Promise<void>;
+  byId(id: string): Promise<GroupRecord | undefined>;
+  byNameKey(nameKey: string): Promise<GroupRecord | undefined>;
+  byIds(ids: readonly string[]): Promise<GroupRecord[]>;
+  /** Atomic; adding a member twice keeps one. */
+  addMember(groupId: string, userId: string): Promise<void>;
+  removeMember(groupId: string, userId: string): Promise<void>;
+  /** Ids of the groups listing each user, sorted; every asked user has an entry. */
+  groupIdsOf(userIds: readonly string[]): Promise<Map<string, string[]>>;
+  /** All groups, oldest first. */
+  list(): Promise<GroupRecord[]>;
+}
+
+export interface ApiKeyRepository {
+  /** Fails with `DuplicateKeyError` if the id or token hash exists. */
+  insert(key: ApiKeyRecord): Promise<void>;
+  byId(id: string): Promise<ApiKeyRecord | undefined>;
+  byTokenHash(tokenHash: string): Promise<ApiKeyRecord | undefined>;
+  /** Sets revokedAt once; revoking again keeps the first time. */
+  revoke(id: string, at: Date): Promise<void>;
+  /** Unrevoked keys holding ADMIN. */
+  activeAdmins(): Promise<ApiKeyRecord[]>;
+  /** All keys, oldest first. */
+  list(): Promise<ApiKeyRecord[]>;
+}
+
+// ---------------------------------------------------------------------------------------
+// The integrity walk (verify-db): raw reads that keep whatever an operator might have edited
+
+/** A stored event as found, with fields not trusted to have their types. */
+export interface RawStoredEvent {
+  /** The stored position: a leaf index unless tampered with. */
+  readonly position: unknown;
+  /** The fields as stored, shaped like EventFields plus `leaf` and `leafHash` (Uint8Array when it is bytes). */
+  readonly fields: { readonly [key: string]: unknown };
+}
+
+export interface RawCheckpoint {
+  readonly treeSize: unknown;
+  readonly rootHash: unknown;
+  readonly note: unknown;
+}
+
+export interface RawTile {
+  /** The tile's stored id, `L/N` unless tampered with. */
+  readonly id: string;
+  readonly level: number;
+  readonly index: number;
+  readonly hashes: Uint8Array;
+}
+
+export interface IntegrityReader {
+  /** Every stored event, ascending by position, in batches. */
+  events(batchSize: number): AsyncIterable<RawStoredEvent[]>;
+  /** The stored checkpoint with the largest numeric tree size. */
+  latestCheckpoint(): Promise<RawCheckpoint | undefined>;
+  /** Stored checkpoints with tree size ≤ `maxSize`, ascending. */
+  checkpoints(maxSize: number): AsyncIterable<RawCheckpoint>;
+  /** The stored tiles among these ids (`L/N`), as found. */
+  tiles(ids: readonly string[]): Promise<RawTile[]>;
+}
+
+// ---------------------------------------------------------------------------------------
+// The whole
+
+export type StorageKind = 'sqlite' | 'mongodb';
+
+export interface LedgerStorage {
+  readonly kind: StorageKind;
+  /** Which database this is, for operators: a file path, or a URI without credentials. */
+  readonly description: string;
+  readonly events: EventRepository;
+  readonly tiles: TileRepository;
+  readonly checkpoints: CheckpointRepository;
+  readonly head: LogHeadRepository;
+  readonly idempotency: IdempotencyRepository;
+  readonly lease: LeaseRepository;
+  readonly users: UserRepository;
+  readonly groups: GroupRepository;
+  readonly apiKeys: ApiKeyRepository;
+  readonly integrity: IntegrityReader;
+  /** Whether more than one server process may use this database at once. */
+  readonly sharedByProcesses: boolean;
+  /** Throws if the database does not answer. */
+  ping(): Promise<void>;
+  close(): Promise<void>;
+}

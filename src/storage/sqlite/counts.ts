@@ -1,0 +1,243 @@
+/**
+ * Event counts per key. The totals per key, overall and within each group, are maintained
+ * by the append transaction (`event_counts`, `group_counts`), so the counts a dashboard asks
+ * for most (everything, or one reader's group) are a small indexed read however long the
+ * log. Counts are over the leaves below the tree size: the leaves stored past it (a batch
+ * being written, normally none or a handful) are subtracted in the same statement, from a
+ * primary-key range read.
+ *
+ * Any other filter needs an aggregate over the matching rows, which may be millions: it runs
+ * in a worker thread with its own read-only connection (countWorker.ts), so the server keeps
+ * answering meanwhile. An in-memory database cannot be shared with a worker; its counts run
+ * inline (tests and tools only).
+ */
+import { existsSync } from 'node:fs';
+import path from 'node:path';
+import { Worker } from 'node:worker_threads';
+import Database from 'better-sqlite3';
+import { LedgerError } from '../../errors';
+import type { EventCount, EventCountKey, EventQuery, StoredEvent } from '../port';
+import type { CountReply, CountRequest, CountRow, CountWorkerData } from './countWorker';
+import { translateError } from './driverErrors';
+import type { SqlStatement } from './eventQueryPlan';
+
+/** Beyond this many leaves stored past the tree size, subtracting them costs more than the worker's aggregate. */
+const MAX_TAIL = 10_000;
+
+const DIMS = ['action', 'actor.id', 'outcome'] as const;
+type Dim = (typeof DIMS)[number];
+
+function dimValue(dim: Dim, e: { readonly action: string; readonly actorId: string; readonly outcome: string }): string {
+  return dim === 'action' ? e.action : dim === 'actor.id' ? e.actorId : e.outcome;
+}
+
+/** Most frequent first, then by key. */
+export function sortCounts(counts: Map<string, number>): EventCount[] {
+  const out: EventCount[] = [];
+  for (const [key, count] of counts) if (count > 0) out.push({ key, count });
+  return out.sort((a, b) => b.count - a.count || (a.key < b.key ? -1 : a.key > b.key ? 1 : 0));
+}
+
+/** Unordered aggregate rows as counts in the port's order (keys with no events left out). */
+export function countsOfRows(rows: readonly CountRow[]): EventCount[] {
+  const counts = new Map<string, number>();
+  for (const r of rows) counts.set(String(r.key), (counts.get(String(r.key)) ?? 0) + r.n);
+  return sortCounts(counts);
+}
+
+const COUNT_COLUMN: Record<Dim, string> = { action: 'e.action', 'actor.id': 'e.actor_id', outcome: 'e.outcome' };
+
+/** The groups of a row as SQL rows `j.value`; a damaged column counts as no groups rather than failing. */
+const GROUPS_OF_E = "json_each(CASE WHEN json_valid(e.groups) THEN e.groups ELSE '[]' END) j";
+
+// The leaves past the tree size are read by primary key (NOT INDEXED): left to itself,
+// SQLite would rather scan a whole index in key order to spare the GROUP BY a sort.
+
+const placeholders = (n: number): string => Array.from({ length: n }, () => '?').join(', ');
+
+export class MaintainedCounts {
+  private readonly bumpEvent: Database.Statement<[string, string, number]>;
+  private readonly bumpGroup: Database.Statement<[string, string, string, number]>;
+  private readonly lastLeaf: Database.Statement<[], number | null>;
+
+  constructor(db: Database.Database) {
+    this.bumpEvent = db.prepare('INSERT INTO event_counts (dim, key, n) VALUES (?, ?, ?) ON CONFLICT (dim, key) DO UPDATE SET n = n + excluded.n');
+    this.bumpGroup = db.prepare(
+      'INSERT INTO group_counts (group_id, dim, key, n) VALUES (?, ?, ?, ?) ON CONFLICT (group_id, dim, key) DO UPDATE SET n = n + excluded.n',
+    );
+    this.lastLeaf = db.prepare<[], number | null>('SELECT max(leaf_index) FROM events').pluck();
+  }
+
+  /** Adds appended events to the totals; call inside the append transaction. */
+  record(events: readonly StoredEvent[]): void {
+    // Summed per key first: a batch has few distinct keys, so few upserts.
+    const overall = new Map<string, Map<string, number>>();
+    const perGroup = new Map<string, Map<string, Map<string, number>>>();
+    const bump = (m: Map<string, Map<string, number>>, dim: string, key: string): void => {
+      let keys = m.get(dim);
+      if (!keys) m.set(dim, (keys = new Map()));
+      keys.set(key, (keys.get(key) ?? 0) + 1);
+    };
+    for (const e of events) {
+      const values = { action: e.action, actorId: e.actor.id, outcome: e.outcome };
+      for (const dim of DIMS) bump(overall, dim, dimValue(dim, values));
+      for (const g of new Set(e.groups)) {
+        bump(overall, 'groups', g);
+        let dims = perGroup.get(g);
+        if (!dims) perGroup.set(g, (dims = new Map()));
+        for (const dim of DIMS) bump(dims, dim, dimValue(dim, values));
+      }
+    }
+    for (const [dim, keys] of overall) for (const [key, n] of keys) this.bumpEvent.run(dim, key, n);
+    for (const [g, dims] of perGroup) for (const [dim, keys] of dims) for (const [key, n] of keys) this.bumpGroup.run(g, dim, key, n);
+  }
+
+  /**
+   * A statement answering rows `{ key, n }` from the maintained totals, less the leaves
+   * stored at or past the tree size; undefined when the query is not one the totals answer
+   * (a filter other than groups, several groups unless counting by group) or when too many
+   * leaves lie past the tree size.
+   */
+  statement(key: EventCountKey, q: EventQuery, treeSize: number): SqlStatement | undefined {
+    const { groupIds } = q;
+    const others = [q.actorId, q.action, q.actionPrefix, q.targetType, q.targetId, q.outcome, q.from, q.to];
+    if (others.some((v) => v !== undefined)) return undefined;
+    if (groupIds !== undefined && groupIds.length > 1 && key !== 'groups') return undefined;
+    const from = Math.max(treeSize, 0);
+    const last = this.lastLeaf.get() ?? -1;
+    if (last + 1 - from > MAX_TAIL) return undefined;
+    const hasTail = last >= from;
+
+    let base: SqlStatement;
+    let tail: SqlStatement;
+    if (key === 'groups') {
+      const only = groupIds === undefined ? '' : ` AND key IN (${placeholders(groupIds.length)})`;
+      const onlyTail = groupIds === undefined ? '' : ` AND j.value IN (${placeholders(groupIds.length)})`;
+      base = { sql: `SELECT key, n FROM event_counts WHERE dim = 'groups'${only}`, params: [...(groupIds ?? [])] };
+      tail = {
+        sql: `SELECT j.value AS key, -count(*) AS n FROM events e NOT INDEXED CROSS JOIN ${GROUPS_OF_E} WHERE e.leaf_index >= ?${onlyTail} GROUP BY j.value`,
+        params: [from, ...(groupIds ?? [])],
+      };
+    } else if (groupIds === undefined) {
+      base = { sql: 'SELECT key, n FROM event_counts WHERE dim = ?', params: [key] };
+      tail = { sql: `SELECT ${COUNT_COLUMN[key]} AS key, -count(*) AS n FROM events e NOT INDEXED WHERE e.leaf_index >= ? GROUP BY 1`, params: [from] };
+    } else {
+      const group = groupIds[0]!;
+      base = { sql: 'SELECT key, n FROM group_counts WHERE group_id = ? AND dim = ?', params: [group, key] };
+      tail = {
+        sql: `SELECT ${COUNT_COLUMN[key]} AS key, -count(*) AS n FROM events e NOT INDEXED WHERE e.leaf_index >= ? AND EXISTS (SELECT 1 FROM event_groups x WHERE x.group_id = ? AND x.leaf_index = e.leaf_index) GROUP BY 1`,
+        params: [from, group],
+      };
+    }
+    if (!hasTail) return base;
+    return { sql: `SELECT key, sum(n) AS n FROM (${base.sql} UNION ALL ${tail.sql}) GROUP BY key`, params: [...base.params, ...tail.params] };
+  }
+}
+
+// ---------------------------------------------------------------------------------------
+// Running the aggregates
+
+export interface CountRunner {
+  run(statement: SqlStatement): Promise<CountRow[]>;
+  close(): Promise<void>;
+}
+
+/** On the main thread: for in-memory databases, which no other connection can open. */
+export class InlineCountRunner implements CountRunner {
+  private readonly statements = new Map<string, Database.Statement<unknown[], CountRow>>();
+
+  constructor(private readonly db: Database.Database) {}
+
+  async run(statement: SqlStatement): Promise<CountRow[]> {
+    try {
+      let prepared = this.statements.get(statement.sql);
+      if (!prepared) {
+        prepared = this.db.prepare<unknown[], CountRow>(statement.sql);
+        this.statements.set(statement.sql, prepared);
+      }
+      return prepared.all(...statement.params);
+    } catch (err) {
+      throw translateError(err);
+    }
+  }
+
+  async close(): Promise<void> {}
+}
+
+interface Waiting {
+  readonly resolve: (rows: CountRow[]) => void;
+  readonly reject: (err: Error) => void;
+}
+
+/** How to start the worker: its compiled entry, or (running from the sources) the TypeScript one. */
+function workerEntry(): { readonly file: string; readonly execArgv?: string[] } {
+  const compiled = path.join(__dirname, 'countWorker.js');
+  if (existsSync(compiled)) return { file: compiled };
+  return { file: path.join(__dirname, 'countWorker.ts'), execArgv: ['--require', require.resolve('ts-node/register/transpile-only')] };
+}
+
+/**
+ * One long-lived worker, started on first use and restarted after a crash. It keeps the
+ * process alive only while a count is pending, so an idle server (or a CLI command) can exit.
+ */
+export class WorkerCountRunner implements CountRunner {
+  private worker: Worker | undefined;
+  private readonly waiting = new Map<number, Waiting>();
+  private nextId = 1;
+  private closed = false;
+
+  constructor(private readonly file: string) {}
+
+  run(statement: SqlStatement): Promise<CountRow[]> {
+    if (this.closed) return Promise.reject(new LedgerError('UNAVAILABLE', 'the storage is closed'));
+    const worker = this.start();
+    const id = this.nextId++;
+    return new Promise<CountRow[]>((resolve, reject) => {
+      this.waiting.set(id, { resolve, reject });
+      worker.ref();
+      const request: CountRequest = { id, sql: statement.sql, params: statement.params };
+      worker.postMessage(request);
+    });
+  }
+
+  async close(): Promise<void> {
+    this.closed = true;
+    const worker = this.worker;
+    this.worker = undefined;
+    this.failAll(new LedgerError('UNAVAILABLE', 'the storage was closed during a count'));
+    if (worker) await worker.terminate();
+  }
+
+  private start(): Worker {
+    if (this.worker) return this.worker;
+    const entry = workerEntry();
+    const data: CountWorkerData = { countWorkerFile: this.file };
+    const worker = new Worker(entry.file, { workerData: data, ...(entry.execArgv && { execArgv: entry.execArgv }) });
+    worker.on('message', (reply: CountReply) => {
+      const waiting = this.waiting.get(reply.id);
+      if (!waiting) return;
+      this.waiting.delete(reply.id);
+      if (this.waiting.size === 0) worker.unref();
+      if ('rows' in reply) waiting.resolve(reply.rows);
+      else {
+        const { message, code } = reply.error;
+        waiting.reject(code === undefined ? new LedgerError('INTERNAL', `count worker: ${message}`) : translateError(new Database.SqliteError(message, code)));
+      }
+    });
+    const lost = (why: string): void => {
+      if (this.worker === worker) this.worker = undefined;
+      this.failAll(new LedgerError('UNAVAILABLE', `the count worker ${why}`));
+    };
+    worker.on('error', (err) => lost(`failed: ${err.message}`));
+    worker.on('exit', (code) => lost(`exited (code ${code})`));
+    worker.unref();
+    this.worker = worker;
+    return worker;
+  }
+
+  private failAll(err: Error): void {
+    const waiting = [...this.waiting.values()];
+    this.waiting.clear();
+    for (const w of waiting) w.reject(err);
+  }
+}

@@ -1,0 +1,209 @@
+/**
+ * The SQLite ledger database: its tables, its format marker and the connection settings.
+ *
+ * One file holds everything. Every secondary index on `events` ends in the leaf index, so a
+ * filter on its leading columns is a range already in leaf order: a page is a bounded range
+ * scan and never a sort (see eventQueryPlan.ts). Counts per key are maintained in
+ * `event_counts` and `group_counts` by the same transaction that appends the events
+ * (counts.ts), because an aggregate over millions of rows would stall the server.
+ */
+import type Database from 'better-sqlite3';
+import { WrongDatabaseError } from '../errors';
+
+export const FORMAT = 'audit-ledger';
+export const SCHEMA_VERSION = 1;
+
+/** Milliseconds a connection waits for another one's write lock (a CLI command beside the server). */
+export const BUSY_TIMEOUT_MS = 5000;
+
+const DDL = `
+CREATE TABLE IF NOT EXISTS meta (key TEXT PRIMARY KEY, value TEXT NOT NULL) WITHOUT ROWID;
+
+CREATE TABLE IF NOT EXISTS events (
+  leaf_index INTEGER PRIMARY KEY,
+  id TEXT NOT NULL UNIQUE,
+  action TEXT NOT NULL,
+  actor_id TEXT NOT NULL,
+  actor_type TEXT NOT NULL,
+  actor_name TEXT,
+  target_type TEXT,
+  target_id TEXT,
+  target_name TEXT,
+  outcome TEXT NOT NULL,
+  reason TEXT,
+  occurred_at INTEGER,
+  source TEXT,
+  metadata TEXT,
+  groups TEXT NOT NULL,
+  recorded_at INTEGER NOT NULL,
+  salt TEXT NOT NULL,
+  submitter_key_id TEXT,
+  submitter_user_id TEXT,
+  leaf TEXT NOT NULL,
+  leaf_hash BLOB NOT NULL,
+  idempotency_key TEXT,
+  content_digest TEXT
+);
+CREATE INDEX IF NOT EXISTS events_actor ON events (actor_id, leaf_index);
+CREATE INDEX IF NOT EXISTS events_action ON events (action, leaf_index);
+CREATE INDEX IF NOT EXISTS events_target ON events (target_type, target_id, leaf_index);
+CREATE INDEX IF NOT EXISTS events_outcome ON events (outcome, leaf_index);
+CREATE INDEX IF NOT EXISTS events_recorded_at ON events (recorded_at, leaf_index);
+
+CREATE TABLE IF NOT EXISTS event_groups (
+  group_id TEXT NOT NULL,
+  leaf_index INTEGER NOT NULL,
+  PRIMARY KEY (group_id, leaf_index)
+) WITHOUT ROWID;
+
+-- Events per value of a count key (dim: groups, action, actor.id, outcome), over all stored events.
+CREATE TABLE IF NOT EXISTS event_counts (
+  dim TEXT NOT NULL,
+  key TEXT NOT NULL,
+  n INTEGER NOT NULL,
+  PRIMARY KEY (dim, key)
+) WITHOUT ROWID;
+
+-- The same within each group (dims action, actor.id, outcome: a group's own count is in event_counts).
+CREATE TABLE IF NOT EXISTS group_counts (
+  group_id TEXT NOT NULL,
+  dim TEXT NOT NULL,
+  key TEXT NOT NULL,
+  n INTEGER NOT NULL,
+  PRIMARY KEY (group_id, dim, key)
+) WITHOUT ROWID;
+
+CREATE TABLE IF NOT EXISTS idempotency (
+  key TEXT PRIMARY KEY,
+  leaf_index INTEGER NOT NULL,
+  event_id TEXT NOT NULL,
+  leaf_hash BLOB NOT NULL,
+  content_digest TEXT NOT NULL
+) WITHOUT ROWID;
+
+-- A rowid table: tiles are up to 8 KiB, too large for a WITHOUT ROWID b-tree's cells.
+CREATE TABLE IF NOT EXISTS tiles (
+  level INTEGER NOT NULL,
+  idx INTEGER NOT NULL,
+  hashes BLOB NOT NULL,
+  PRIMARY KEY (level, idx)
+);
+
+CREATE TABLE IF NOT EXISTS checkpoints (
+  tree_size INTEGER PRIMARY KEY,
+  root_hash TEXT NOT NULL,
+  note TEXT NOT NULL,
+  created_at INTEGER NOT NULL
+);
+
+CREATE TABLE IF NOT EXISTS log_head (
+  id INTEGER PRIMARY KEY CHECK (id = 1),
+  size INTEGER NOT NULL,
+  root_hash TEXT NOT NULL,
+  note TEXT NOT NULL,
+  signed_at INTEGER NOT NULL,
+  last_recorded_at INTEGER NOT NULL,
+  pending_from INTEGER,
+  pending_to INTEGER
+);
+
+CREATE TABLE IF NOT EXISTS lease (
+  name TEXT PRIMARY KEY,
+  owner TEXT NOT NULL,
+  token INTEGER NOT NULL,
+  expires_at INTEGER NOT NULL,
+  wanted_by TEXT
+) WITHOUT ROWID;
+
+CREATE TABLE IF NOT EXISTS users (
+  id TEXT PRIMARY KEY,
+  name TEXT NOT NULL,
+  type TEXT NOT NULL,
+  external_id TEXT,
+  status TEXT NOT NULL,
+  created_at INTEGER NOT NULL,
+  updated_at INTEGER NOT NULL
+);
+CREATE INDEX IF NOT EXISTS users_external_id ON users (external_id);
+
+CREATE TABLE IF NOT EXISTS groups (
+  id TEXT PRIMARY KEY,
+  name TEXT NOT NULL,
+  name_key TEXT NOT NULL UNIQUE,
+  description TEXT,
+  created_at INTEGER NOT NULL
+);
+CREATE TABLE IF NOT EXISTS group_members (
+  group_id TEXT NOT NULL,
+  user_id TEXT NOT NULL,
+  position INTEGER NOT NULL,
+  PRIMARY KEY (group_id, user_id)
+) WITHOUT ROWID;
+CREATE INDEX IF NOT EXISTS group_members_user ON group_members (user_id, group_id);
+
+CREATE TABLE IF NOT EXISTS api_keys (
+  id TEXT PRIMARY KEY,
+  name TEXT NOT NULL,
+  roles TEXT NOT NULL,
+  user_id TEXT NOT NULL,
+  group_ids TEXT NOT NULL,
+  token_hash TEXT NOT NULL UNIQUE,
+  created_at INTEGER NOT NULL,
+  created_by TEXT,
+  revoked_at INTEGER
+);
+`;
+
+/**
+ * Connection settings. WAL lets the count worker and CLI commands read beside the writer;
+ * synchronous=FULL syncs the WAL on every commit, so an acknowledged event survives a power
+ * loss (NORMAL would only keep the database consistent, not durable). No foreign keys: no
+ * row is ever deleted, and the repositories keep their references themselves.
+ */
+export function applyPragmas(db: Database.Database, options: { readonly: boolean }): void {
+  if (!db.memory && !options.readonly) db.pragma('journal_mode = WAL');
+  db.pragma('synchronous = FULL');
+  db.pragma('foreign_keys = OFF');
+  // 64 MiB of page cache: the five event indexes are written at random places once the
+  // log outgrows the cache, and each miss is a read.
+  db.pragma('cache_size = -65536');
+  // A checkpointed WAL is reused, not shrunk: keep what stays on disk after a burst bounded.
+  if (!options.readonly) db.pragma('journal_size_limit = 67108864');
+}
+
+/** What a database file holds, as far as the ledger is concerned. */
+export type DatabaseState =
+  | { readonly kind: 'ledger'; readonly schemaVersion: number }
+  | { readonly kind: 'empty' }
+  | { readonly kind: 'other' };
+
+export function inspectDatabase(db: Database.Database): DatabaseState {
+  const tables = db.prepare<[], { name: string }>("SELECT name FROM sqlite_schema WHERE type = 'table'").all();
+  if (!tables.some((t) => t.name === 'meta')) return tables.length === 0 ? { kind: 'empty' } : { kind: 'other' };
+  const rows = db.prepare<[], { key: string; value: string }>('SELECT key, value FROM meta').all();
+  const meta = new Map(rows.map((r) => [r.key, r.value]));
+  if (meta.get('format') !== FORMAT) return rows.length === 0 && tables.length === 1 ? { kind: 'empty' } : { kind: 'other' };
+  const version = Number(meta.get('schema_version'));
+  return { kind: 'ledger', schemaVersion: Number.isSafeInteger(version) ? version : Number.NaN };
+}
+
+/** Refuses a schema this code does not know (written by a newer release, or damaged). */
+export function assertKnownSchema(state: { readonly schemaVersion: number }, file: string): void {
+  if (state.schemaVersion === SCHEMA_VERSION) return;
+  if (state.schemaVersion > SCHEMA_VERSION) {
+    throw new WrongDatabaseError(
+      `${file} has ledger schema version ${state.schemaVersion}, newer than this release understands (${SCHEMA_VERSION}); upgrade audit-ledger`,
+    );
+  }
+  throw new WrongDatabaseError(`${file} has an unknown ledger schema version (${String(state.schemaVersion)})`);
+}
+
+/** Creates the schema and its format marker; running it again changes nothing. */
+export function createSchema(db: Database.Database): void {
+  db.transaction(() => {
+    db.exec(DDL);
+    const mark = db.prepare('INSERT OR IGNORE INTO meta (key, value) VALUES (?, ?)');
+    mark.run('format', FORMAT);
+    mark.run('schema_version', String(SCHEMA_VERSION));
+  }).immediate();
+}

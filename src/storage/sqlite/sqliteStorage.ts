@@ -1,0 +1,135 @@
+/**
+ * The embedded storage: one SQLite file, opened with better-sqlite3. The database file and
+ * its WAL hold every event and key hash, so they are private to the user running the
+ * server (0600, in a 0700 folder when we create it).
+ */
+import { chmodSync, closeSync, existsSync, mkdirSync, openSync } from 'node:fs';
+import path from 'node:path';
+import Database from 'better-sqlite3';
+import { LedgerError } from '../../errors';
+import { WrongDatabaseError } from '../errors';
+import type { LedgerStorage } from '../port';
+import { type CountRunner, InlineCountRunner, WorkerCountRunner } from './counts';
+import { SqliteApiKeyRepository, SqliteGroupRepository, SqliteUserRepository } from './directoryRepositories';
+import { sqliteCode, step } from './driverErrors';
+import { SqliteEventRepository } from './eventRepository';
+import { SqliteIntegrityReader } from './integrityReader';
+import {
+  SqliteCheckpointRepository,
+  SqliteIdempotencyRepository,
+  SqliteLeaseRepository,
+  SqliteLogHeadRepository,
+  SqliteTileRepository,
+} from './logRepositories';
+import { applyPragmas, assertKnownSchema, BUSY_TIMEOUT_MS, createSchema, inspectDatabase } from './schema';
+
+export interface SqliteStorageOptions {
+  /** The database file, or `:memory:` (a private database that ends with the process). */
+  readonly file: string;
+  /** Create the file and the schema if missing (the server); else the ledger must exist (CLI commands). */
+  readonly create: boolean;
+  /** Open for reading only (verify-db beside a running server). */
+  readonly readonly?: boolean;
+  readonly logger?: { info(obj: object, msg?: string): void };
+}
+
+const MEMORY = ':memory:';
+const PRIVATE_FILE = 0o600;
+const PRIVATE_DIR = 0o700;
+
+function noLedger(file: string): WrongDatabaseError {
+  return new WrongDatabaseError(`${file} holds no audit-ledger database; create one by starting the server first (or pass the create flag)`);
+}
+
+/** Creates the folder (0700) and an empty file (0600) unless they exist. */
+function createPrivateFile(file: string): void {
+  const dir = path.dirname(file);
+  if (!existsSync(dir)) mkdirSync(dir, { recursive: true, mode: PRIVATE_DIR });
+  try {
+    closeSync(openSync(file, 'wx', PRIVATE_FILE));
+  } catch (err) {
+    if ((err as NodeJS.ErrnoException).code !== 'EEXIST') throw err;
+  }
+}
+
+/**
+ * SQLite gives `-wal` and `-shm` the database file's mode, but a umask applies at creation
+ * and the main file may predate us: make all three private whatever happened before.
+ */
+function makePrivate(file: string): void {
+  for (const f of [file, `${file}-wal`, `${file}-shm`]) {
+    try {
+      chmodSync(f, PRIVATE_FILE);
+    } catch (err) {
+      if ((err as NodeJS.ErrnoException).code !== 'ENOENT') throw err;
+    }
+  }
+}
+
+function openDatabase(file: string, options: SqliteStorageOptions): Database.Database {
+  const memory = file === MEMORY;
+  const readonly = options.readonly === true;
+  const create = options.create && !readonly;
+  if (!memory) {
+    if (create) createPrivateFile(file);
+    else if (!existsSync(file)) throw noLedger(file);
+  }
+  let db: Database.Database;
+  try {
+    db = new Database(file, { readonly, fileMustExist: !memory, timeout: BUSY_TIMEOUT_MS });
+  } catch (err) {
+    throw new LedgerError('UNAVAILABLE', `cannot open ${file}: ${(err as Error).message}`, { cause: err });
+  }
+  try {
+    const state = inspectDatabase(db);
+    if (state.kind === 'other') {
+      throw new WrongDatabaseError(`${file} is an SQLite database of something else than audit-ledger; point the ledger at its own database file`);
+    }
+    if (state.kind === 'ledger') assertKnownSchema(state, file);
+    else if (!create) throw noLedger(file);
+    applyPragmas(db, { readonly });
+    if (create) createSchema(db);
+    if (!memory && !readonly) makePrivate(file);
+    options.logger?.info({ file, created: state.kind === 'empty' && create, readonly }, 'SQLite ledger database open');
+    return db;
+  } catch (err) {
+    db.close();
+    if (err instanceof LedgerError) throw err;
+    const code = sqliteCode(err);
+    if (code === 'SQLITE_NOTADB' || code === 'SQLITE_CORRUPT') throw new WrongDatabaseError(`${file} is not an SQLite database: ${(err as Error).message}`, { cause: err });
+    throw new LedgerError('UNAVAILABLE', `cannot open ${file}: ${(err as Error).message}`, { cause: err });
+  }
+}
+
+export async function openSqliteStorage(options: SqliteStorageOptions): Promise<LedgerStorage> {
+  const file = options.file === MEMORY ? MEMORY : path.resolve(options.file);
+  const db = openDatabase(file, options);
+  const inline = new InlineCountRunner(db);
+  const countRunner: CountRunner = db.memory ? inline : new WorkerCountRunner(file);
+  let closed = false;
+  return {
+    kind: 'sqlite',
+    description: file,
+    sharedByProcesses: false,
+    events: new SqliteEventRepository(db, inline, countRunner),
+    tiles: new SqliteTileRepository(db),
+    checkpoints: new SqliteCheckpointRepository(db),
+    head: new SqliteLogHeadRepository(db),
+    idempotency: new SqliteIdempotencyRepository(db),
+    lease: new SqliteLeaseRepository(db),
+    users: new SqliteUserRepository(db),
+    groups: new SqliteGroupRepository(db),
+    apiKeys: new SqliteApiKeyRepository(db),
+    integrity: new SqliteIntegrityReader(db),
+    async ping() {
+      if (closed) throw new LedgerError('UNAVAILABLE', `${file} is closed`);
+      await step(() => db.prepare('SELECT 1').get());
+    },
+    async close() {
+      if (closed) return;
+      closed = true;
+      await countRunner.close();
+      db.close();
+    },
+  };
+}

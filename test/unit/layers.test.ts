@@ -1,0 +1,55 @@
+/**
+ * The layering rules of docs/architecture.md, checked on the source: only the storage
+ * adapters import a database driver; nothing outside `src/storage` reaches into an adapter
+ * (but the chooser, `storage/open.ts`, and the FerretDB test-engine commands); and the core
+ * never imports the shell (GraphQL, HTTP server, CLI).
+ */
+import { readdirSync, readFileSync } from 'node:fs';
+import path from 'node:path';
+
+const SRC = path.resolve(__dirname, '..', '..', 'src');
+
+function sources(dir: string): string[] {
+  return readdirSync(dir, { withFileTypes: true }).flatMap((e) => {
+    const full = path.join(dir, e.name);
+    return e.isDirectory() ? sources(full) : e.name.endsWith('.ts') ? [full] : [];
+  });
+}
+
+/** Every module specifier a file imports, resolved to a path under src/ when relative. */
+function imports(file: string): string[] {
+  const text = readFileSync(file, 'utf8');
+  const specs = [...text.matchAll(/(?:from|import|require\()\s*['"]([^'"]+)['"]/g)].map((m) => m[1]!);
+  return specs.map((s) => (s.startsWith('.') ? path.relative(SRC, path.resolve(path.dirname(file), s)) : s));
+}
+
+const files = sources(SRC).map((f) => ({ rel: path.relative(SRC, f), imports: imports(f) }));
+const DRIVERS: Record<string, string> = { mongodb: 'storage/mongodb/', bson: 'storage/mongodb/', 'better-sqlite3': 'storage/sqlite/' };
+const CORE = ['merkle/', 'verify/', 'checkpoint/', 'event/', 'log/', 'ledger/', 'directory/', 'auth/', 'integrity/', 'audit/', 'storage/port.ts', 'storage/errors.ts', 'errors.ts'];
+const SHELL = ['graphql/', 'server/', 'cli/'];
+
+describe('the layers', () => {
+  it('lets only the storage adapters import a database driver', () => {
+    const offenders = files.flatMap((f) =>
+      f.imports.filter((i) => i in DRIVERS && !f.rel.startsWith(DRIVERS[i]!)).map((i) => `${f.rel} imports ${i}`),
+    );
+    expect(offenders).toEqual([]);
+  });
+
+  it('keeps adapter internals inside src/storage (the chooser and the test-engine commands aside)', () => {
+    const allowed = ['storage/', 'cli/localDb.ts', 'cli/main.ts'];
+    const offenders = files.flatMap((f) =>
+      allowed.some((a) => f.rel.startsWith(a))
+        ? []
+        : f.imports.filter((i) => i.startsWith('storage/sqlite') || i.startsWith('storage/mongodb')).map((i) => `${f.rel} imports ${i}`),
+    );
+    expect(offenders).toEqual([]);
+  });
+
+  it('keeps the core free of the shell', () => {
+    const offenders = files.flatMap((f) =>
+      CORE.some((c) => f.rel.startsWith(c)) ? f.imports.filter((i) => SHELL.some((s) => i.startsWith(s))).map((i) => `${f.rel} imports ${i}`) : [],
+    );
+    expect(offenders).toEqual([]);
+  });
+});
