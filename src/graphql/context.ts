@@ -8,6 +8,8 @@ import { actorOfUser, type Authentication, type KnownActor } from '../auth/authe
 import { decide, type Decision, type DenialCode, type Operation, type Policy, type Principal } from '../auth/role';
 import { DirectoryInputError } from '../directory/directory';
 import { EventInputError } from '../event/eventInput';
+import type { Source } from '../event/eventRecord';
+import type { DenialSink } from '../ledger/denialRecorder';
 import { LedgerInputError, type Ledger } from '../ledger/ledger';
 import { denialEvent } from '../ledger/selfEvent';
 import { ProofRangeError } from '../merkle/errors';
@@ -20,6 +22,12 @@ export interface LedgerContext {
   /** Whether event reads by READER and AUDITOR keys are recorded as `ledger.events.read`. */
   readonly recordReads: boolean;
   readonly authentication: Authentication;
+  /** Client address and user agent, recorded on refusals, directory changes and reads. */
+  readonly source?: Source;
+  /** Rate-limit key of the client address: refusals are aggregated per caller and address. */
+  readonly clientKey?: string;
+  /** Records refusals, aggregated (see denialAggregator.ts); absent: each one at once. */
+  readonly denials?: DenialSink;
 }
 
 /** A refused call: the caller may not do this (as opposed to asking for something malformed). */
@@ -70,6 +78,28 @@ export function badInput(message: string, field?: string): GraphQLError {
   return new GraphQLError(message, { extensions: { code: 'BAD_USER_INPUT', ...(field && { field }) } });
 }
 
+/** The ledger cannot do its part now (its database is unreachable): HTTP 503. */
+export function unavailable(message: string): GraphQLError {
+  return new GraphQLError(message, { extensions: { code: 'UNAVAILABLE', http: { status: 503 } } });
+}
+
+/**
+ * Records a refusal before it is answered. Refusals repeat (floods, aliases), so they go
+ * through the aggregating sink, keyed by who was refused, where from, for what and why. One
+ * that cannot be recorded is answered UNAVAILABLE: nobody is refused without a trace.
+ */
+async function recordDenial(ctx: LedgerContext, operation: string, err: AccessDenied): Promise<void> {
+  const event = denialEvent(callerActor(ctx), operation, err.code, err.reason, ctx.source);
+  const auth = ctx.authentication;
+  const who = auth.kind === 'authenticated' ? `key:${auth.principal.keyId}` : `${event.actor.id}@${ctx.clientKey ?? 'unknown'}`;
+  try {
+    if (ctx.denials) await ctx.denials.record(`${who}|${operation}|${err.code}`, event);
+    else await ctx.ledger.recordSelf([event]);
+  } catch {
+    throw unavailable('the ledger cannot record this refusal now; try again later');
+  }
+}
+
 /**
  * Runs a resolver body (authorization included), turning expected domain errors into coded
  * GraphQL errors. A refusal is recorded before it is answered, so the caller cannot outrun it.
@@ -79,8 +109,7 @@ export async function guard<T>(ctx: LedgerContext, operation: string, work: () =
     return await work();
   } catch (err) {
     if (err instanceof AccessDenied) {
-      // The refusal stands even if it cannot be recorded; the sequencer logs its own failures.
-      await ctx.ledger.recordSelf([denialEvent(callerActor(ctx), operation, err.code, err.reason)]).catch(() => undefined);
+      await recordDenial(ctx, operation, err);
       throw new GraphQLError(err.reason, { extensions: { code: err.code } });
     }
     if (err instanceof EventInputError) throw badInput(err.message, err.field);

@@ -24,7 +24,14 @@ export interface DenialRecorderOptions {
   readonly windowMs: number;
   readonly maxKeysPerWindow: number;
   readonly recordTimeoutMs?: number;
+  /**
+   * Resolves when the database answers. Counted refusals are written only when their window
+   * closes, so they are answered only while this succeeds (asked at most once a second).
+   */
+  readonly probe?: () => Promise<void>;
 }
+
+const PROBE_EVERY_MS = 1_000;
 
 export class DenialRecorder implements DenialSink {
   private readonly aggregator: DenialAggregator;
@@ -32,6 +39,8 @@ export class DenialRecorder implements DenialSink {
   private readonly unwritten: SelfEvent[] = [];
   private flushing: Promise<void> | undefined;
   private stopped = false;
+  private health: { at: number; ok: boolean } = { at: -Infinity, ok: true };
+  private probing: Promise<boolean> | undefined;
 
   constructor(private readonly options: DenialRecorderOptions) {
     this.aggregator = new DenialAggregator({ windowMs: options.windowMs, maxKeysPerWindow: options.maxKeysPerWindow });
@@ -41,12 +50,15 @@ export class DenialRecorder implements DenialSink {
   }
 
   async record(key: string, event: SelfEvent): Promise<void> {
+    if (!(await this.databaseAnswers())) throw new DenialNotRecordedError('the database does not answer');
     if (this.aggregator.admit(key, event) === 'counted') return;
     try {
       await this.writeWithin([event], this.options.recordTimeoutMs ?? 5_000);
       this.aggregator.recorded(key, true);
+      this.health = { at: Date.now(), ok: true };
     } catch (err) {
       this.aggregator.recorded(key, false);
+      this.health = { at: Date.now(), ok: false };
       this.options.logger.error({ err, action: event.action }, 'a refusal could not be recorded; answering UNAVAILABLE');
       throw new DenialNotRecordedError('the refusal could not be recorded');
     }
@@ -70,13 +82,32 @@ export class DenialRecorder implements DenialSink {
     }
   }
 
+  /** Whether the database answered lately (cached for a second, so floods cost one ping a second). */
+  private async databaseAnswers(): Promise<boolean> {
+    const probe = this.options.probe;
+    if (!probe || Date.now() - this.health.at < PROBE_EVERY_MS) return this.health.ok;
+    this.probing ??= this.writeWithin([], PROBE_EVERY_MS, probe)
+      .then(
+        () => true,
+        () => false,
+      )
+      .then((ok) => {
+        this.health = { at: Date.now(), ok };
+        this.probing = undefined;
+        return ok;
+      });
+    return this.probing;
+  }
+
   private async writeSummaries(summaries: readonly SelfEvent[]): Promise<void> {
     // Bounded: at most one summary per open window plus one overflow summary per window.
     const batch = [...this.unwritten.splice(0), ...summaries];
     if (batch.length === 0) return;
     try {
       await this.writeWithin(batch, 30_000);
+      this.health = { at: Date.now(), ok: true };
     } catch (err) {
+      this.health = { at: Date.now(), ok: false };
       this.options.logger.warn({ err, events: batch.length }, 'refusal summaries not recorded yet; will retry');
       this.unwritten.push(...batch);
       // While the database stays down, keep the newest summaries only (the log of this process says how many were lost).
@@ -88,13 +119,13 @@ export class DenialRecorder implements DenialSink {
     }
   }
 
-  private async writeWithin(events: readonly SelfEvent[], ms: number): Promise<void> {
+  private async writeWithin(events: readonly SelfEvent[], ms: number, work: () => Promise<void> = () => this.options.write(events)): Promise<void> {
     let timer: NodeJS.Timeout | undefined;
     const timeout = new Promise<never>((_, reject) => {
-      timer = setTimeout(() => reject(new Error(`not recorded within ${ms} ms`)), ms);
+      timer = setTimeout(() => reject(new Error(`no answer within ${ms} ms`)), ms);
     });
     try {
-      await Promise.race([this.options.write(events), timeout]);
+      await Promise.race([work(), timeout]);
     } finally {
       clearTimeout(timer);
     }

@@ -5,11 +5,12 @@
  */
 import type { Config } from '../config';
 import { type Database, openDatabase } from '../db/database';
-import { GraphQLError } from 'graphql';
-import { bearerToken, type LedgerContext } from '../graphql/context';
+import type { LedgerContext } from '../graphql/context';
 import { buildLedgerSchema } from '../graphql/schema';
+import { DenialRecorder } from '../ledger/denialRecorder';
 import { Ledger } from '../ledger/ledger';
 import type { Logger } from '../logger';
+import { AdmissionControl } from './admission';
 import { type RunningHttpServer, startHttpServer } from './httpServer';
 
 export interface LedgerServer {
@@ -22,21 +23,25 @@ export interface LedgerServer {
 export async function startLedgerServer(config: Config, logger: Logger): Promise<LedgerServer> {
   let database: Database | undefined;
   let ledger: Ledger | undefined;
+  let denials: DenialRecorder | undefined;
   let http: RunningHttpServer | undefined;
   const schema = await buildLedgerSchema();
+  const admission = new AdmissionControl({ perKey: config.http.rateLimitPerKey, anonymous: config.http.rateLimitAnonymous, authenticate: null });
   http = await startHttpServer({
     host: config.host,
     port: config.port,
     schema,
     logger,
+    http: config.http,
+    admit: (req) => admission.admit(req),
     isReady: async () => {
       if (!database || !ledger) return false;
       await database.db.command({ ping: 1 });
       return true;
     },
-    routes: (app) => {
+    routes: (app, admitted) => {
       // C2SP tlog-tiles convention: the latest signed checkpoint as plain text, for monitors and witnesses.
-      app.get('/checkpoint', async (_req, res) => {
+      app.get('/checkpoint', admitted, async (_req, res) => {
         if (!ledger) {
           res.status(503).type('text/plain').send('starting\n');
           return;
@@ -45,14 +50,16 @@ export async function startLedgerServer(config: Config, logger: Logger): Promise
         res.status(200).set('Cache-Control', 'no-cache').type('text/plain; charset=utf-8').send(latest.note);
       });
     },
-    context: async (req): Promise<LedgerContext> => {
-      if (!ledger) {
-        throw new GraphQLError('the ledger is starting', { extensions: { code: 'SERVICE_UNAVAILABLE', http: { status: 503 } } });
-      }
-      const token = bearerToken(req.headers.authorization);
-      const authentication = await ledger.authenticate(token);
-      return { ledger, policy: { publicLog: config.publicProofs }, recordReads: config.recordReads, authentication };
-    },
+    // Admission refuses every request until the ledger is open, so `ledger` is set here.
+    context: async (_req, admitted): Promise<LedgerContext> => ({
+      ledger: ledger!,
+      policy: { publicLog: config.publicProofs },
+      recordReads: config.recordReads,
+      authentication: admitted.authentication,
+      source: admitted.source,
+      clientKey: admitted.clientKey,
+      ...(denials && { denials }),
+    }),
   });
   logger.info({ url: http.url }, 'listening');
 
@@ -60,6 +67,17 @@ export async function startLedgerServer(config: Config, logger: Logger): Promise
     database = db;
     logger.info({ embedded: db.engine !== undefined, enginePid: db.engine?.pid, db: config.dbName }, 'database ready');
     ledger = await Ledger.open({ db: db.db, logger, signingKeyFile: config.signingKeyFile, origin: config.origin });
+    const opened = ledger;
+    denials = new DenialRecorder({
+      write: (events) => opened.recordSelf(events),
+      probe: async () => {
+        await db.db.command({ ping: 1 });
+      },
+      logger,
+      windowMs: config.http.denialWindowMs,
+      maxKeysPerWindow: config.http.denialMaxCallers,
+    });
+    admission.authenticate = (token) => opened.authenticate(token);
     const latest = await ledger.latestCheckpoint();
     logger.info({ origin: ledger.origin, treeSize: latest._id, verifierKey: ledger.verifierKey }, 'ledger ready');
   });
@@ -71,6 +89,8 @@ export async function startLedgerServer(config: Config, logger: Logger): Promise
     await http?.close();
     http = undefined;
     await ready.catch(() => undefined);
+    // Counted refusals are owed to the log before it closes.
+    await denials?.stop();
     await ledger?.close();
     ledger = undefined;
     await database?.close();

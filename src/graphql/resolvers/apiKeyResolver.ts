@@ -32,7 +32,7 @@ export class ApiKeyResolver {
       } else {
         const user = await directory.createUser({ name, type: 'SERVICE' });
         await ctx.ledger.recordSelf([
-          changeEvent('ledger.user.created', actor, { type: 'user', id: user._id, name: user.name }, { type: user.type }),
+          changeEvent('ledger.user.created', actor, { type: 'user', id: user._id, name: user.name }, { type: user.type }, ctx.source),
         ]);
         userId = user._id;
       }
@@ -42,7 +42,7 @@ export class ApiKeyResolver {
           roles: [...doc.roles],
           userId: doc.userId,
           groupIds: doc.groupIds,
-        }),
+        }, ctx.source),
       ]);
       return { id: doc._id, token, userId };
     });
@@ -60,7 +60,7 @@ export class ApiKeyResolver {
       }
       const revoked = (await ctx.ledger.apiKeys.revoke(id))!;
       await ctx.ledger.recordSelf([
-        changeEvent('ledger.apikey.revoked', actorOf(admin), { type: 'apikey', id: revoked._id, name: revoked.name }, { userId: revoked.userId }),
+        changeEvent('ledger.apikey.revoked', actorOf(admin), { type: 'apikey', id: revoked._id, name: revoked.name }, { userId: revoked.userId }, ctx.source),
       ]);
       return apiKeyView(revoked);
     });

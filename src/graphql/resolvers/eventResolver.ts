@@ -1,7 +1,7 @@
 import { GraphQLSafeInt } from 'graphql-scalars';
 import { Arg, Ctx, ID, Int, Mutation, Query, Resolver } from 'type-graphql';
 import { effectiveGroupFilter, explicitGroupsDecision, mayReadEvent, type Principal, readScope } from '../../auth/role';
-import { validateEventInput } from '../../event/eventInput';
+import { LIMITS, validateEventInput } from '../../event/eventInput';
 import type { JsonObject } from '../../event/eventRecord';
 import { readEvent } from '../../ledger/selfEvent';
 import type { EventCountKey, EventDoc, EventQuery } from '../../log/eventStore';
@@ -125,6 +125,8 @@ const COUNT_KEYS: Record<EventCountGroupBy, EventCountKey> = {
 
 /** The store query for a filter, narrowed to what the principal may read (or refused). */
 function scopedQuery(principal: Principal, filter: EventFilter | undefined): Omit<EventQuery, 'limit'> {
+  // Each group id is one more term of the store's $in: as many as an event can carry, no more.
+  if ((filter?.groupIds?.length ?? 0) > LIMITS.groups) throw badInput(`filter.groupIds may name at most ${LIMITS.groups} groups`, 'filter.groupIds');
   const groups = effectiveGroupFilter(readScope(principal), filter?.groupIds ?? undefined);
   if (!groups.allowed) throw new AccessDenied(groups.code, groups.reason);
   return {
@@ -152,7 +154,7 @@ function filterMetadata(filter: EventFilter | undefined): JsonObject {
 async function recordRead(ctx: LedgerContext, principal: Principal, operation: string, metadata: JsonObject, results: number): Promise<void> {
   if (!ctx.recordReads) return;
   if (!principal.roles.includes('READER') && !principal.roles.includes('AUDITOR')) return;
-  await ctx.ledger.recordSelf([readEvent(actorOf(principal), operation, metadata, results)]);
+  await ctx.ledger.recordSelf([readEvent(actorOf(principal), operation, metadata, results, ctx.source)]);
 }
 
 function receiptView(ctx: LedgerContext, r: AppendResult): Receipt {
