@@ -91,9 +91,10 @@ export function unavailable(message: string): GraphQLError {
 async function recordDenial(ctx: LedgerContext, operation: string, err: AccessDenied): Promise<void> {
   const event = denialEvent(callerActor(ctx), operation, err.code, err.reason, ctx.source);
   const auth = ctx.authentication;
-  const who = auth.kind === 'authenticated' ? `key:${auth.principal.keyId}` : `${event.actor.id}@${ctx.clientKey ?? 'unknown'}`;
+  // A caller without a key is known only by its address; sending no token and sending a bad one are told apart.
+  const who = auth.kind === 'authenticated' ? `key:${auth.principal.keyId}` : `${auth.kind}:${event.actor.id}@${ctx.clientKey ?? 'unknown'}`;
   try {
-    if (ctx.denials) await ctx.denials.record(`${who}|${operation}|${err.code}`, event);
+    if (ctx.denials) await ctx.denials.record(`${who}|${operation}|${err.code}`, event, auth.kind !== 'authenticated');
     else await ctx.ledger.recordSelf([event]);
   } catch {
     throw unavailable('the ledger cannot record this refusal now; try again later');

@@ -14,8 +14,9 @@
  * - depth: our deepest query is 5 fields deep (`events { edges { node { actor { id } } } }`).
  * - list nesting: at most 2 object lists inside one another (`users { groups { id } }`): each
  *   nested list multiplies resolver calls (`users { groups { members { groups … } } }`).
- * - cost: graphql-armor's static cost (objects 2, scalars 1, x1.5 per level); our costliest
- *   legitimate document (100 aliased proofs) costs ~1,000.
+ * - cost: graphql-armor's static cost (objects 2, scalars 1, x1.5 per level, times a literal
+ *   `first`); our costliest legitimate document, a full page (`first: 500`) of events with
+ *   every field, costs ~63,000; 100,000 leaves ~1.6x headroom.
  */
 import { costLimitRule } from '@escape.tech/graphql-armor-cost-limit';
 import { maxAliasesRule } from '@escape.tech/graphql-armor-max-aliases';
@@ -63,7 +64,7 @@ export const DEFAULT_COST_LIMITS: CostLimits = {
   maxAliases: 128,
   maxDepth: 10,
   maxDirectives: 16,
-  maxCost: 5_000,
+  maxCost: 100_000,
   maxListNesting: 2,
 };
 

@@ -9,11 +9,13 @@
  *   - later ones in the same window are only counted;
  *   - when the window closes, a count above zero becomes one summary event (the first
  *     denial's event with `metadata.count`, `aggregated: true` and the window's bounds).
- * At most `maxKeysPerWindow` keys open a window per global window; denials of further keys
- * are counted into one overflow summary (actor anonymous, `metadata.overflow: true`).
+ * Keys of callers without a valid API key (anyone, from any number of addresses) are capped:
+ * at most `maxKeysPerWindow` of them open a window per global window; denials of further ones
+ * are counted into one overflow summary (actor anonymous, `metadata.overflow: true`). API keys
+ * are not capped: there are only as many as admins made, each is rate-limited and accountable.
  *
- * The bound this gives: at most 2 events per key per window, and at most
- * 2 × maxKeysPerWindow + 1 denial events per window in all, whatever the request rate.
+ * The bound this gives: at most 2 events per key per window; from callers without a key at
+ * most 2 × maxKeysPerWindow + 1 denial events per window in all, whatever the request rate.
  */
 import type { JsonObject } from '../event/eventRecord';
 import { ANONYMOUS, type SelfEvent } from './selfEvent';
@@ -54,7 +56,8 @@ export class DenialAggregator {
     this.now = options.now ?? Date.now;
   }
 
-  admit(key: string, event: SelfEvent): DenialVerdict {
+  /** `capped`: the caller has no valid API key, so its key counts against maxKeysPerWindow. */
+  admit(key: string, event: SelfEvent, capped = true): DenialVerdict {
     const now = this.now();
     this.closeExpired(now);
     const open = this.windows.get(key);
@@ -70,14 +73,14 @@ export class DenialAggregator {
       this.globalWindowStart = now;
       this.keysThisWindow = 0;
     }
-    if (this.keysThisWindow >= this.options.maxKeysPerWindow) {
+    if (capped && this.keysThisWindow >= this.options.maxKeysPerWindow) {
       this.overflow ??= { openedAt: now, count: 0, operations: new Map() };
       this.overflow.count += 1;
       const operation = typeof event.metadata?.operation === 'string' ? event.metadata.operation : 'unknown';
       this.overflow.operations.set(operation, (this.overflow.operations.get(operation) ?? 0) + 1);
       return 'counted';
     }
-    this.keysThisWindow += 1;
+    if (capped) this.keysThisWindow += 1;
     this.windows.set(key, { openedAt: now, first: event, state: 'writing', counted: 0 });
     return 'record';
   }

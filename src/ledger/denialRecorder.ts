@@ -15,7 +15,8 @@ export class DenialNotRecordedError extends Error {
 
 /** What the GraphQL layer needs: record one refusal (aggregated), or throw DenialNotRecordedError. */
 export interface DenialSink {
-  record(key: string, event: SelfEvent): Promise<void>;
+  /** `capped`: the caller has no valid API key (see DenialAggregator). */
+  record(key: string, event: SelfEvent, capped: boolean): Promise<void>;
 }
 
 export interface DenialRecorderOptions {
@@ -49,9 +50,9 @@ export class DenialRecorder implements DenialSink {
     this.timer.unref();
   }
 
-  async record(key: string, event: SelfEvent): Promise<void> {
+  async record(key: string, event: SelfEvent, capped: boolean): Promise<void> {
     if (!(await this.databaseAnswers())) throw new DenialNotRecordedError('the database does not answer');
-    if (this.aggregator.admit(key, event) === 'counted') return;
+    if (this.aggregator.admit(key, event, capped) === 'counted') return;
     try {
       await this.writeWithin([event], this.options.recordTimeoutMs ?? 5_000);
       this.aggregator.recorded(key, true);

@@ -16,6 +16,7 @@ const LEGITIMATE: Record<string, string> = {
   introspection: getIntrospectionQuery({ descriptions: true, specifiedByUrl: true, directiveIsRepeatable: true, schemaDescription: true, inputValueDeprecation: true }),
   auditProofs: `query($t: SafeInt!) { ${Array.from({ length: 100 }, (_, k) => `p${k}: inclusionProof(leafIndex: ${1_000_000 + k}, treeSize: $t) { leafIndex leafHash hashes }`).join(' ')} }`,
   eventsPage: `query($after: String, $first: Int) { events(after: $after, first: $first) { edges { node { ${EVENT_FIELDS} } cursor } pageInfo { endCursor hasNextPage } } }`,
+  fullPage: `{ events(first: 500, order: NEWEST_FIRST) { edges { node { ${EVENT_FIELDS} } cursor } pageInfo { endCursor hasNextPage } } }`,
   oneEvent: `query($i: SafeInt) { event(leafIndex: $i) { ${EVENT_FIELDS} } }`,
   consistency: 'query($f: SafeInt!, $t: SafeInt) { consistencyProof(fromSize: $f, toSize: $t) { hashes checkpoint { note } } }',
   recordEvents: `mutation($i: [EventInput!]!) { recordEvents(inputs: $i) { ${RECEIPT} } }`,

@@ -79,6 +79,15 @@ describe('denial aggregation', () => {
     expect(agg.admit('addr99|apiKeys', denial())).toBe('record');
   });
 
+  it('does not cap the refusals of valid API keys', () => {
+    const c = clock();
+    const agg = new DenialAggregator({ windowMs: 60_000, maxKeysPerWindow: 1, now: c.now });
+    expect(agg.admit('anon@a|x', denial())).toBe('record');
+    expect(agg.admit('anon@b|x', denial())).toBe('counted');
+    expect(agg.admit('key:k1|x', denial(), false)).toBe('record');
+    expect(agg.admit('key:k2|x', denial(), false)).toBe('record');
+  });
+
   it('bounds the events per window whatever the request rate: at most 2 per key, 2 x keys + 1 in all', () => {
     const c = clock();
     const maxKeys = 5;
