@@ -3,8 +3,6 @@ import { bootstrapKeys, type Keys, ledgerEnv, type LedgerEnv, startLedger } from
 import { appendLoad, auditWholeLog, type SeenReceipt } from '../support/logAudit';
 import type { ServerProcess } from '../support/serverProcess';
 
-const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
-
 describe('kill -9 in the middle of appends', () => {
   let le: LedgerEnv;
   let server: ServerProcess | undefined;
@@ -19,7 +17,9 @@ describe('kill -9 in the middle of appends', () => {
     const keys: Keys = await bootstrapKeys(server.url, le.env);
     const vkey = (await gqlOk<{ logInfo: { verifierKey: string } }>(server.url, '{ logInfo { verifierKey } }')).logInfo.verifierKey;
     const acknowledged: SeenReceipt[] = [];
-    for (const delay of [250, 500, 800]) {
+    // Kill once this many receipts of the round's load have arrived: the kill then lands while the
+    // other clients' appends are in flight, however fast or slow the machine is.
+    for (const receiptsBeforeKill of [5, 40, 150]) {
       // The first append after a crash waits for the dead process's lease to expire.
       const warm = await gqlOk<{ recordEvent: SeenReceipt }>(
         server.url,
@@ -29,7 +29,7 @@ describe('kill -9 in the middle of appends', () => {
       );
       acknowledged.push(warm.recordEvent);
       const load = appendLoad([server.url], keys.appender, 16, RECEIPT_FIELDS);
-      await sleep(delay);
+      await load.untilReceipts(receiptsBeforeKill);
       expect(await server.stop('SIGKILL')).toBeNull();
       await load.stop();
       // The kill landed while appends were being acknowledged, and some failed mid-flight.

@@ -4,8 +4,6 @@ import { bootstrapKeys, ledgerEnv, type LedgerEnv, startLedger } from '../suppor
 import { appendLoad, auditWholeLog } from '../support/logAudit';
 import type { ServerProcess } from '../support/serverProcess';
 
-const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
-
 describe('two server processes on one database', () => {
   let le: LedgerEnv;
   const servers: ServerProcess[] = [];
@@ -25,7 +23,7 @@ describe('two server processes on one database', () => {
     expect((await gqlOk<{ logInfo: { verifierKey: string } }>(b.url, '{ logInfo { verifierKey } }')).logInfo.verifierKey).toBe(vkey);
 
     const load = appendLoad([a.url, b.url], keys.appender, 12, RECEIPT_FIELDS);
-    await sleep(2500);
+    await load.untilReceipts(400);
     await load.stop();
     expect(load.failures()).toBe(0);
     const receipts = [...load.receipts];
@@ -44,9 +42,11 @@ describe('two server processes on one database', () => {
 
     // Kill A in the middle of more load on both; B must take over the sequencer.
     const load2 = appendLoad([a.url, b.url], keys.appender, 8, RECEIPT_FIELDS);
-    await sleep(300);
+    await load2.untilReceipts(20);
     await a.stop('SIGKILL');
-    await sleep(300);
+    // B carries on: more receipts arrive after A is gone (through B, the only one left answering).
+    const atKill = load2.receipts.length;
+    await load2.untilReceipts(atKill + 20);
     await load2.stop();
     const after = await gqlOk<{ recordEvent: { leafIndex: number } }>(
       b.url,

@@ -78,6 +78,15 @@ export function appendLoad(urls: readonly string[], token: string, clients: numb
   const receipts: SeenReceipt[] = [];
   let failures = 0;
   let running = true;
+  // Waiters for a receipt count: tests act on what happened, never on how long they waited.
+  const waiters: { n: number; resolve: () => void }[] = [];
+  const acknowledged = (receipt: SeenReceipt): void => {
+    receipts.push(receipt);
+    for (const w of waiters.filter((w) => receipts.length >= w.n)) {
+      waiters.splice(waiters.indexOf(w), 1);
+      w.resolve();
+    }
+  };
   const loops = Array.from({ length: clients }, async (_, c) => {
     let i = 0;
     while (running) {
@@ -92,7 +101,7 @@ export function appendLoad(urls: readonly string[], token: string, clients: numb
           }),
         });
         const body = (await res.json()) as { data?: { recordEvent: SeenReceipt } };
-        if (body.data?.recordEvent) receipts.push(body.data.recordEvent);
+        if (body.data?.recordEvent) acknowledged(body.data.recordEvent);
         else failures += 1;
       } catch {
         failures += 1;
@@ -104,6 +113,11 @@ export function appendLoad(urls: readonly string[], token: string, clients: numb
   return {
     receipts,
     failures: () => failures,
+    /** Resolves once `n` receipts in all have arrived. */
+    untilReceipts(n: number): Promise<void> {
+      if (receipts.length >= n) return Promise.resolve();
+      return new Promise((resolve) => waiters.push({ n, resolve }));
+    },
     async stop() {
       running = false;
       await Promise.all(loops);
