@@ -14,6 +14,8 @@
  * - depth: our deepest query is 5 fields deep (`events { edges { node { actor { id } } } }`).
  * - list nesting: at most 2 object lists inside one another (`users { groups { id } }`): each
  *   nested list multiplies resolver calls (`users { groups { members { groups … } } }`).
+ * - fields: 2,000 written fields; the auditor's 100 aliased proofs write 400. Many fields of
+ *   one name cost GraphQL's overlapping-fields validation quadratic time.
  * - cost: graphql-armor's static cost (objects 2, scalars 1, x1.5 per level, times a literal
  *   `first`); our costliest legitimate document, a full page (`first: 500`) of events with
  *   every field, costs ~63,000; 100,000 leaves ~1.6x headroom.
@@ -56,6 +58,8 @@ export interface CostLimits {
   readonly maxDirectives: number;
   readonly maxCost: number;
   readonly maxListNesting: number;
+  /** Fields written in selection sets (checked before parsing; see documentShapeProblem). */
+  readonly maxFields: number;
 }
 
 export const DEFAULT_COST_LIMITS: CostLimits = {
@@ -66,9 +70,10 @@ export const DEFAULT_COST_LIMITS: CostLimits = {
   maxDirectives: 16,
   maxCost: 100_000,
   maxListNesting: 2,
+  maxFields: 2_000,
 };
 
-export type LimitName = 'tokens' | 'aliases' | 'depth' | 'directives' | 'cost' | 'listNesting';
+export type LimitName = 'tokens' | 'aliases' | 'depth' | 'directives' | 'cost' | 'listNesting' | 'fields';
 
 /** The error every limit reports; `extensions.limit` survives Apollo's re-coding of validation errors. */
 export function tooComplex(limit: LimitName, message: string): GraphQLError {
@@ -150,28 +155,68 @@ export function listNestingRule(max: number): ValidationRule {
   };
 }
 
-/**
- * Whether `source` has more than `max` tokens. Lexes at most `max + 1` tokens, so the check
- * costs the same for a 10 KiB and a 10 MiB document. A lexing error ends the count: the
- * parser reports it properly afterwards.
- */
-export function exceedsTokenLimit(source: string, max: number): boolean {
-  const lexer = new Lexer(new Source(source));
-  let count = 0;
-  try {
-    while (lexer.advance().kind !== TokenKind.EOF) {
-      count += 1;
-      if (count > max) return true;
-    }
-  } catch {
-    return false;
-  }
-  return false;
+/** What a cheap pass over a document's tokens can tell (see `documentShape`). */
+export interface ShapeLimits {
+  readonly maxTokens: number;
+  readonly maxAliases: number;
+  readonly maxDepth: number;
+  readonly maxFields: number;
 }
 
-/** The token limit error, worded like the others. */
-export function tokenLimitError(max: number): GraphQLError {
-  return tooComplex('tokens', `Token limit of ${max} exceeded.`);
+/**
+ * A first line of defence, before Apollo parses: one pass of GraphQL's lexer that stops at the
+ * first limit broken, so refusing a 20,000-alias megabyte costs the same as refusing a 129-alias
+ * kilobyte (parsing and validating the former blocked the event loop for a second or more).
+ * It counts what it sees written: aliases, selection-set depth and fields outside argument
+ * lists (arguments hold input values, however large a legitimate batch is), and tokens. What
+ * fragments add is counted afterwards by the validation rules, on the parsed document. A
+ * lexing error ends the pass: the parser reports it properly.
+ */
+export function documentShapeProblem(source: string, limits: ShapeLimits): { limit: LimitName; message: string } | undefined {
+  const lexer = new Lexer(new Source(source));
+  let tokens = 0;
+  let aliases = 0;
+  let fields = 0;
+  let parens = 0;
+  let depth = 0;
+  let previous: TokenKind | undefined;
+  let previousValue: string | undefined;
+  try {
+    for (let token = lexer.advance(); token.kind !== TokenKind.EOF; token = lexer.advance()) {
+      if (++tokens > limits.maxTokens) return { limit: 'tokens', message: `Token limit of ${limits.maxTokens} exceeded.` };
+      switch (token.kind) {
+        case TokenKind.PAREN_L:
+          parens += 1;
+          break;
+        case TokenKind.PAREN_R:
+          parens -= 1;
+          break;
+        case TokenKind.BRACE_L:
+          if (parens === 0 && ++depth > limits.maxDepth) return { limit: 'depth', message: `Depth limit of ${limits.maxDepth} exceeded.` };
+          break;
+        case TokenKind.BRACE_R:
+          if (parens === 0) depth -= 1;
+          break;
+        case TokenKind.NAME:
+          // In a selection set: a field, unless it names a fragment, a type condition or a directive.
+          if (parens === 0 && depth > 0 && previous !== TokenKind.SPREAD && previous !== TokenKind.AT && !(previous === TokenKind.NAME && previousValue === 'on')) {
+            if (lexer.lookahead().kind === TokenKind.COLON) {
+              if (++aliases > limits.maxAliases) return { limit: 'aliases', message: `Aliases limit of ${limits.maxAliases} exceeded.` };
+            } else if (++fields > limits.maxFields) {
+              return { limit: 'fields', message: `Field limit of ${limits.maxFields} exceeded.` };
+            }
+          }
+          break;
+        default:
+          break;
+      }
+      previous = token.kind;
+      previousValue = token.value;
+    }
+  } catch {
+    return undefined;
+  }
+  return undefined;
 }
 
 /**

@@ -83,6 +83,11 @@ export class DenialRecorder implements DenialSink {
     }
   }
 
+  /** Another part of the server saw the database fail (e.g. /healthz): stop answering counted refusals now. */
+  databaseFailed(): void {
+    this.health = { at: Date.now(), ok: false };
+  }
+
   /** Whether the database answered lately (cached for a second, so floods cost one ping a second). */
   private async databaseAnswers(): Promise<boolean> {
     const probe = this.options.probe;

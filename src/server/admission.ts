@@ -36,6 +36,7 @@ export interface AdmissionOptions {
 }
 
 const KNOWN_TOKENS_MAX = 10_000;
+const AUTHENTICATION_TIMEOUT_MS = 3_000;
 
 export class AdmissionControl {
   private readonly perKey: RateLimiter;
@@ -62,10 +63,17 @@ export class AdmissionControl {
     else check(this.perAddress.peek(clientKey), 'address');
 
     let authentication: Authentication;
+    let timer: NodeJS.Timeout | undefined;
     try {
-      authentication = await authenticate(token);
+      // The driver would wait 10 s to select a server that is gone; a caller learns sooner.
+      const late = new Promise<never>((_, reject) => {
+        timer = setTimeout(() => reject(new Error('authentication timed out')), AUTHENTICATION_TIMEOUT_MS);
+      });
+      authentication = await Promise.race([authenticate(token), late]);
     } catch {
       throw new HttpError(503, 'UNAVAILABLE', 'the database is unavailable; try again later', { 'Retry-After': '5' });
+    } finally {
+      clearTimeout(timer);
     }
     if (authentication.kind === 'authenticated') {
       if (knownKey === undefined) {

@@ -5,7 +5,8 @@
  *
  * A GraphQL request passes, in order: content-type check (415), admission (who is calling,
  * and their rate limit: 429, or 503 when that cannot be known), the body limit of that kind
- * of caller (413), strict UTF-8 and JSON (400), the anonymous token pre-count, then Apollo
+ * of caller (413), strict UTF-8 and JSON (400), a one-pass count of the document's tokens,
+ * aliases, depth and fields (QUERY_TOO_COMPLEX), then Apollo
  * (parse with a token limit, validation with the cost limits, execution). Everything that is
  * not GraphQL's own answer is JSON from jsonErrors.ts.
  */
@@ -21,7 +22,7 @@ import { expressMiddleware } from '@as-integrations/express5';
 import express, { type RequestHandler } from 'express';
 import type { GraphQLFormattedError, GraphQLSchema } from 'graphql';
 import type { HttpConfig } from '../config';
-import { costLimitRules, type CostLimits, DEFAULT_COST_LIMITS, exceedsTokenLimit, withLimitCode } from '../graphql/costLimits';
+import { costLimitRules, type CostLimits, DEFAULT_COST_LIMITS, documentShapeProblem, withLimitCode } from '../graphql/costLimits';
 import type { Logger } from '../logger';
 import { corsMiddleware } from './cors';
 import { explorerRouter } from './explorer';
@@ -112,15 +113,15 @@ export async function startHttpServer<A extends Admission>(options: HttpServerOp
   const bodyOf = (limit: number) => express.json({ limit, verify: assertUtf8, type: 'application/json' });
   const keyBody = bodyOf(config.maxBodyBytes);
   const anonymousBody = bodyOf(config.maxAnonymousBodyBytes);
-  // Documents from callers without a key are counted before Apollo parses them: the count
-  // stops at the limit, so its cost does not grow with the document.
-  const anonymousTokens: RequestHandler = (req, _res, next) => {
-    if (admissionOf(req).authenticated) return next();
+  // Every document is measured before Apollo parses it, in one lexer pass that stops at the
+  // first limit broken; callers without a key get far fewer tokens (their requests are small).
+  const documentShape: RequestHandler = (req, _res, next) => {
     const body: unknown = req.method === 'POST' ? req.body : req.query;
     const query = typeof body === 'object' && body !== null ? (body as { query?: unknown }).query : undefined;
-    if (typeof query === 'string' && exceedsTokenLimit(query, limits.maxAnonymousTokens)) {
-      return next(new HttpError(400, 'QUERY_TOO_COMPLEX', `Token limit of ${limits.maxAnonymousTokens} exceeded (callers without an API key).`));
-    }
+    if (typeof query !== 'string') return next();
+    const maxTokens = admissionOf(req).authenticated ? limits.maxTokens : limits.maxAnonymousTokens;
+    const problem = documentShapeProblem(query, { maxTokens, maxAliases: limits.maxAliases, maxDepth: limits.maxDepth, maxFields: limits.maxFields });
+    if (problem) return next(new HttpError(400, 'QUERY_TOO_COMPLEX', problem.message, {}, { limit: problem.limit }));
     next();
   };
 
@@ -140,7 +141,7 @@ export async function startHttpServer<A extends Admission>(options: HttpServerOp
     requireJsonBody,
     admitted,
     (req, res, next) => (admissionOf(req).authenticated ? keyBody : anonymousBody)(req, res, next),
-    anonymousTokens,
+    documentShape,
     expressMiddleware(apollo, { context: async ({ req }) => options.context(req, admissionOf(req)) }),
   );
   app.use(notFound);

@@ -32,6 +32,8 @@ export class HttpError extends Error {
     readonly code: HttpErrorCode,
     message: string,
     readonly headers: Readonly<Record<string, string>> = {},
+    /** More for `errors[0].extensions`, e.g. which cost limit was broken. */
+    readonly extensions: Readonly<Record<string, string>> = {},
   ) {
     super(message);
   }
@@ -52,7 +54,7 @@ export function sendJsonError(req: Request, res: Response, error: HttpError): vo
   }
   res.status(error.status).set(error.headers).set('Cache-Control', 'no-store');
   const body: Record<string, unknown> = { error: { code: error.code, message: error.message } };
-  if (req.originalUrl.startsWith('/graphql')) body.errors = [{ message: error.message, extensions: { code: error.code } }];
+  if (req.originalUrl.startsWith('/graphql')) body.errors = [{ message: error.message, extensions: { ...error.extensions, code: error.code } }];
   res.json(body);
 }
 

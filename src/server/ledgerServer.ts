@@ -36,7 +36,12 @@ export async function startLedgerServer(config: Config, logger: Logger): Promise
     admit: (req) => admission.admit(req),
     isReady: async () => {
       if (!database || !ledger) return false;
-      await database.db.command({ ping: 1 });
+      try {
+        await database.db.command({ ping: 1 });
+      } catch (err) {
+        denials?.databaseFailed();
+        throw err;
+      }
       return true;
     },
     routes: (app, admitted) => {

@@ -1,6 +1,6 @@
 import 'reflect-metadata';
 import { getIntrospectionQuery, type GraphQLSchema, parse, specifiedRules, validate } from 'graphql';
-import { costLimitRules, DEFAULT_COST_LIMITS, exceedsTokenLimit, QUERY_TOO_COMPLEX, withLimitCode } from '../../src/graphql/costLimits';
+import { costLimitRules, DEFAULT_COST_LIMITS, documentShapeProblem, QUERY_TOO_COMPLEX, type ShapeLimits, withLimitCode } from '../../src/graphql/costLimits';
 import { buildLedgerSchema } from '../../src/graphql/schema';
 
 const EVENT_FIELDS =
@@ -43,17 +43,30 @@ describe('GraphQL cost limits', () => {
     expect(check(schema, LEGITIMATE[name]!)).toEqual([]);
   });
 
-  it('keep the largest legitimate inline batch well under the token limit, and anonymous documents under theirs', () => {
-    expect(exceedsTokenLimit(LEGITIMATE.recordEventsInline!, DEFAULT_COST_LIMITS.maxTokens / 1.5)).toBe(false);
-    expect(exceedsTokenLimit(LEGITIMATE.auditProofs!, DEFAULT_COST_LIMITS.maxAnonymousTokens / 4)).toBe(false);
-    expect(exceedsTokenLimit(LEGITIMATE.introspection!, DEFAULT_COST_LIMITS.maxAnonymousTokens / 4)).toBe(false);
+  const shape = (maxTokens: number): ShapeLimits => ({ ...DEFAULT_COST_LIMITS, maxTokens });
+
+  it.each(Object.keys(LEGITIMATE))('let the legitimate %s query through the pre-parse count', (name) => {
+    expect(documentShapeProblem(LEGITIMATE[name]!, shape(DEFAULT_COST_LIMITS.maxTokens))).toBeUndefined();
   });
 
-  it('count tokens only up to the limit, so the check costs the same for any document size', () => {
-    expect(exceedsTokenLimit('{ a b c }', 5)).toBe(false);
-    expect(exceedsTokenLimit('{ a b c d e }', 5)).toBe(true);
+  it('keep the largest legitimate inline batch well under the token limit, and anonymous documents under theirs', () => {
+    expect(documentShapeProblem(LEGITIMATE.recordEventsInline!, shape(DEFAULT_COST_LIMITS.maxTokens / 1.5))).toBeUndefined();
+    expect(documentShapeProblem(LEGITIMATE.auditProofs!, shape(DEFAULT_COST_LIMITS.maxAnonymousTokens / 4))).toBeUndefined();
+    expect(documentShapeProblem(LEGITIMATE.introspection!, shape(DEFAULT_COST_LIMITS.maxAnonymousTokens / 4))).toBeUndefined();
+  });
+
+  it('count before parsing and stop at the first limit broken', () => {
+    const limits = { maxTokens: 5, maxAliases: 2, maxDepth: 2, maxFields: 3 };
+    expect(documentShapeProblem('{ a b c }', limits)).toBeUndefined();
+    expect(documentShapeProblem('{ a b c d e }', { ...limits, maxFields: 100 })?.limit).toBe('tokens');
+    expect(documentShapeProblem('{ x: a y: b z: c }', { ...limits, maxTokens: 100 })?.limit).toBe('aliases');
+    expect(documentShapeProblem('{ a { b { c } } }', { ...limits, maxTokens: 100 })?.limit).toBe('depth');
+    expect(documentShapeProblem('{ a b c d }', { ...limits, maxTokens: 100 })?.limit).toBe('fields');
+    // Arguments, variables, fragment names, type conditions and directives are not fields or aliases.
+    const notFields = 'query($v: [In!] = [{ a: 1, b: { c: 2 } }]) { f(x: { y: 1, z: 2 }, w: $v) @include(if: true) { ...F ... on T { g } } }';
+    expect(documentShapeProblem(notFields, { maxTokens: 1000, maxAliases: 0, maxDepth: 3, maxFields: 2 })).toBeUndefined();
     // Unterminated string: a lexing error is left to the parser to report.
-    expect(exceedsTokenLimit('{ a(x: "', 5)).toBe(false);
+    expect(documentShapeProblem('{ a(x: "', limits)).toBeUndefined();
   });
 
   it('refuse the alias bomb', () => {
