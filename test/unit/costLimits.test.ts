@@ -1,6 +1,7 @@
 import 'reflect-metadata';
 import { getIntrospectionQuery, type GraphQLSchema, parse, specifiedRules, validate } from 'graphql';
 import { costLimitRules, DEFAULT_COST_LIMITS, documentShapeProblem, QUERY_TOO_COMPLEX, type ShapeLimits, withLimitCode } from '../../src/graphql/costLimits';
+import { HTTP_DEFAULTS } from '../../src/config';
 import { buildLedgerSchema } from '../../src/graphql/schema';
 
 const EVENT_FIELDS =
@@ -53,6 +54,19 @@ describe('GraphQL cost limits', () => {
     expect(documentShapeProblem(LEGITIMATE.recordEventsInline!, shape(DEFAULT_COST_LIMITS.maxTokens / 1.5))).toBeUndefined();
     expect(documentShapeProblem(LEGITIMATE.auditProofs!, shape(DEFAULT_COST_LIMITS.maxAnonymousTokens / 4))).toBeUndefined();
     expect(documentShapeProblem(LEGITIMATE.introspection!, shape(DEFAULT_COST_LIMITS.maxAnonymousTokens / 4))).toBeUndefined();
+  });
+
+  it('fit the largest legal batch, 10,000 events as variables, with 3x headroom under the body limit', () => {
+    const event = {
+      action: 'invoice.refund',
+      actor: { id: 'u-42', type: 'USER', name: 'Ann' },
+      target: { type: 'invoice', id: 'inv-7' },
+      source: { ip: '10.0.0.7', userAgent: 'billing/1.0', requestId: 'req-1' },
+      metadata: { amount: 120, currency: 'EUR', note: 'x'.repeat(200) },
+      idempotencyKey: 'refund-inv-7',
+    };
+    const body = JSON.stringify({ query: LEGITIMATE.recordEvents, variables: { i: Array(10_000).fill(event) } });
+    expect(Buffer.byteLength(body)).toBeLessThan(HTTP_DEFAULTS.maxBodyBytes / 3);
   });
 
   it('count before parsing and stop at the first limit broken', () => {

@@ -1,5 +1,6 @@
 import { Arg, Ctx, ID, Mutation, Query, Resolver } from 'type-graphql';
 import { keyGrantDecision, keyGroupsProblem, roleSetProblem } from '../../auth/role';
+import { LIMITS } from '../../event/eventInput';
 import { changeEvent } from '../../ledger/selfEvent';
 import { actorOf, authorizeKey, badInput, enforce, guard, type LedgerContext } from '../context';
 import { ApiKey, ApiKeyInput, CreatedApiKey } from '../types/apiKey';
@@ -19,6 +20,8 @@ export class ApiKeyResolver {
       const problem = roleSetProblem(input.roles);
       if (problem) throw badInput(problem, 'roles');
       const groupIds = [...new Set(input.groupIds ?? [])];
+      // Each id is looked up; a key needs no more groups than an event can carry.
+      if (groupIds.length > LIMITS.groups) throw badInput(`a key may be scoped to at most ${LIMITS.groups} groups`, 'groupIds');
       const groupsProblem = keyGroupsProblem(input.roles, groupIds);
       if (groupsProblem) throw badInput(groupsProblem, 'groupIds');
       await directory.assertGroupsExist(groupIds, 'groupIds');
