@@ -69,6 +69,8 @@ export interface RunningHttpServer {
 export const KEEP_ALIVE_TIMEOUT_MS = 65_000;
 /** Must exceed the keep-alive timeout, or a reused connection can be cut mid-headers. */
 export const HEADERS_TIMEOUT_MS = 66_000;
+/** /healthz answers within a second whatever the database does: its check gets this long, the rest is margin. */
+export const READINESS_TIMEOUT_MS = 750;
 /** Receiving a whole request (a 16 MiB batch at ~300 kB/s) may take this long, no longer. */
 export const REQUEST_TIMEOUT_MS = 120_000;
 
@@ -131,7 +133,7 @@ export async function startHttpServer<A extends Admission>(options: HttpServerOp
   });
   if (config.corsOrigins.length > 0) app.use(corsMiddleware(config.corsOrigins));
   app.get('/healthz', (async (_req, res) => {
-    const health = await readiness(options.isReady, options.readinessTimeoutMs ?? 1000);
+    const health = await readiness(options.isReady, options.readinessTimeoutMs ?? READINESS_TIMEOUT_MS);
     res.status(health.status === 'ok' ? 200 : 503).set('Cache-Control', 'no-store').json(health);
   }) as RequestHandler);
   options.routes?.(app, admitted);

@@ -311,6 +311,12 @@ describe('a server whose database goes away', () => {
     expect(errorCode(await gql(server.url, '{ apiKeys { id } }'))).toBe('UNAUTHENTICATED');
 
     const engine = JSON.parse(await readFile(path.join(le.dataDir, 'engine.json'), 'utf8')) as { pid: number };
+    // First the database hangs (stopped, its connections open): /healthz must not hang with it.
+    process.kill(engine.pid, 'SIGSTOP');
+    const hanging = await fetch(`${server.url}/healthz`, { signal: AbortSignal.timeout(1500) });
+    expect(hanging.status).toBe(503);
+    expect((await hanging.json()) as { status: string; reason: string }).toEqual({ status: 'unavailable', reason: expect.stringContaining('within') });
+    // Then it is gone.
     process.kill(engine.pid, 'SIGKILL');
     const health = await fetch(`${server.url}/healthz`, { signal: AbortSignal.timeout(1000) });
     expect(health.status).toBe(503);
