@@ -3,6 +3,7 @@
  * starts, so that a typo fails loudly at start-up rather than silently at the first request.
  */
 import path from 'node:path';
+import type { RateLimit } from './server/rateLimit';
 
 export class ConfigError extends Error {
   override readonly name = 'ConfigError';
@@ -31,7 +32,40 @@ export interface Config {
   /** Whether event reads by READER and AUDITOR keys are recorded as `ledger.events.read`. */
   readonly recordReads: boolean;
   readonly logLevel: LogLevel;
+  /** The HTTP layer's limits and switches (see README, "Hardening"). */
+  readonly http: HttpConfig;
 }
+
+export interface HttpConfig {
+  /** HTTPS with these PEM files; absent: plain HTTP. */
+  readonly tls: { readonly certFile: string; readonly keyFile: string } | undefined;
+  /** Origins allowed to call from a browser (CORS); empty: none. */
+  readonly corsOrigins: readonly string[];
+  /** Express `trust proxy`: whose X-Forwarded-For to believe for the client address. */
+  readonly trustProxy: boolean | number | string;
+  readonly introspection: boolean;
+  /** The bundled GraphiQL at GET /graphql/explorer. */
+  readonly explorer: boolean;
+  /** Request body limit for callers with a valid API key: fits a 10,000-event batch. */
+  readonly maxBodyBytes: number;
+  /** Request body limit for everyone else: public reads are small. */
+  readonly maxAnonymousBodyBytes: number;
+  readonly rateLimitPerKey: RateLimit;
+  readonly rateLimitAnonymous: RateLimit;
+  /** Refusals by one caller for one operation within this window are recorded as one event and a count. */
+  readonly denialWindowMs: number;
+  /** Distinct callers whose refusals open a window per window; the rest are counted together. */
+  readonly denialMaxCallers: number;
+}
+
+export const HTTP_DEFAULTS = {
+  maxBodyBytes: 16 * 1024 * 1024,
+  maxAnonymousBodyBytes: 64 * 1024,
+  rateLimitPerKey: { ratePerSecond: 10_000, burst: 20_000 },
+  rateLimitAnonymous: { ratePerSecond: 20, burst: 100 },
+  denialWindowMs: 60_000,
+  denialMaxCallers: 100,
+} as const;
 
 /** The project root: both `src/` and `dist/` sit directly below it. */
 export const PROJECT_ROOT = path.resolve(__dirname, '..');
@@ -56,6 +90,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
   if (!LOG_LEVELS.includes(logLevel)) problems.push(`LOG_LEVEL must be one of ${LOG_LEVELS.join(', ')}`);
   const publicProofs = parseBoolean(env.LEDGER_PUBLIC_PROOFS, true, 'LEDGER_PUBLIC_PROOFS', problems);
   const recordReads = parseBoolean(env.LEDGER_RECORD_READS, true, 'LEDGER_RECORD_READS', problems);
+  const http = loadHttpConfig(env, problems);
   if (problems.length > 0) throw new ConfigError(problems);
   return {
     port,
@@ -69,7 +104,70 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     publicProofs,
     recordReads,
     logLevel,
+    http,
   };
+}
+
+function loadHttpConfig(env: NodeJS.ProcessEnv, problems: string[]): HttpConfig {
+  const certFile = env.LEDGER_TLS_CERT_FILE || undefined;
+  const keyFile = env.LEDGER_TLS_KEY_FILE || undefined;
+  if ((certFile === undefined) !== (keyFile === undefined)) {
+    problems.push('LEDGER_TLS_CERT_FILE and LEDGER_TLS_KEY_FILE must be set together (or neither)');
+  }
+  const corsOrigins = (env.LEDGER_CORS_ORIGINS ?? '')
+    .split(',')
+    .map((o) => o.trim())
+    .filter((o) => o !== '');
+  for (const origin of corsOrigins) {
+    if (!/^https?:\/\/[^/\s]+$/.test(origin)) problems.push(`LEDGER_CORS_ORIGINS must list origins such as https://app.example (got ${JSON.stringify(origin)})`);
+  }
+  // Off in production unless asked for: the schema is no secret, but there is no need to hand it out.
+  const development = env.NODE_ENV !== 'production';
+  const introspection = parseBoolean(env.LEDGER_GRAPHQL_INTROSPECTION, development, 'LEDGER_GRAPHQL_INTROSPECTION', problems);
+  const explorer = parseBoolean(env.LEDGER_GRAPHQL_EXPLORER, introspection, 'LEDGER_GRAPHQL_EXPLORER', problems);
+  if (explorer && !introspection) problems.push('LEDGER_GRAPHQL_EXPLORER needs LEDGER_GRAPHQL_INTROSPECTION (the explorer reads the schema through it)');
+  return {
+    tls: certFile && keyFile ? { certFile: path.resolve(certFile), keyFile: path.resolve(keyFile) } : undefined,
+    corsOrigins,
+    trustProxy: parseTrustProxy(env.LEDGER_TRUST_PROXY),
+    introspection,
+    explorer,
+    maxBodyBytes: parsePositiveInt(env.LEDGER_MAX_BODY_BYTES, HTTP_DEFAULTS.maxBodyBytes, 'LEDGER_MAX_BODY_BYTES', problems),
+    maxAnonymousBodyBytes: parsePositiveInt(env.LEDGER_MAX_ANONYMOUS_BODY_BYTES, HTTP_DEFAULTS.maxAnonymousBodyBytes, 'LEDGER_MAX_ANONYMOUS_BODY_BYTES', problems),
+    rateLimitPerKey: parseRate(env.LEDGER_RATE_LIMIT_PER_KEY, HTTP_DEFAULTS.rateLimitPerKey, 'LEDGER_RATE_LIMIT_PER_KEY', problems),
+    rateLimitAnonymous: parseRate(env.LEDGER_RATE_LIMIT_ANONYMOUS, HTTP_DEFAULTS.rateLimitAnonymous, 'LEDGER_RATE_LIMIT_ANONYMOUS', problems),
+    denialWindowMs: 1000 * parsePositiveInt(env.LEDGER_DENIAL_WINDOW_SECONDS, HTTP_DEFAULTS.denialWindowMs / 1000, 'LEDGER_DENIAL_WINDOW_SECONDS', problems),
+    denialMaxCallers: parsePositiveInt(env.LEDGER_DENIAL_MAX_CALLERS, HTTP_DEFAULTS.denialMaxCallers, 'LEDGER_DENIAL_MAX_CALLERS', problems),
+  };
+}
+
+function parsePositiveInt(raw: string | undefined, fallback: number, name: string, problems: string[]): number {
+  if (raw === undefined || raw === '') return fallback;
+  if (!/^\d+$/.test(raw) || !Number.isSafeInteger(Number(raw)) || Number(raw) < 1) {
+    problems.push(`${name} must be a positive whole number (got ${JSON.stringify(raw)})`);
+    return fallback;
+  }
+  return Number(raw);
+}
+
+/** `RATE` or `RATE/BURST`: requests per second, and how many may come at once (default 2 x RATE). */
+function parseRate(raw: string | undefined, fallback: RateLimit, name: string, problems: string[]): RateLimit {
+  if (raw === undefined || raw === '') return fallback;
+  const match = /^(\d+(?:\.\d+)?)(?:\/(\d+))?$/.exec(raw.trim());
+  const ratePerSecond = Number(match?.[1]);
+  const burst = match?.[2] !== undefined ? Number(match[2]) : Math.max(1, Math.ceil(2 * ratePerSecond));
+  if (!match || !(ratePerSecond > 0) || !(burst >= 1)) {
+    problems.push(`${name} must be RATE or RATE/BURST, e.g. 20/100 (requests per second / at once; got ${JSON.stringify(raw)})`);
+    return fallback;
+  }
+  return { ratePerSecond, burst };
+}
+
+function parseTrustProxy(raw: string | undefined): boolean | number | string {
+  if (raw === undefined || raw === '' || /^(0|false|no|off)$/i.test(raw)) return false;
+  if (/^(true|yes|on)$/i.test(raw)) return true;
+  if (/^\d+$/.test(raw)) return Number(raw);
+  return raw;
 }
 
 function parsePort(raw: string | undefined, fallback: number, name: string, problems: string[]): number {

@@ -68,6 +68,8 @@ const EVENT_FIELDS =
   'source { ip userAgent requestId } metadata groups salt submitter { keyId userId }';
 /** Inclusion proofs fetched per request (as GraphQL aliases), to keep round trips few. */
 const PROOFS_PER_REQUEST = 100;
+/** Attempts of one request that the log rate-limits (HTTP 429 with Retry-After). */
+const RATE_LIMIT_RETRIES = 4;
 
 export class LogClient {
   readonly url: string;
@@ -156,12 +158,20 @@ export class LogClient {
   }
 
   private async fetch(url: string, init: RequestInit): Promise<Response> {
-    try {
-      return await fetch(url, { ...init, signal: AbortSignal.timeout(this.timeoutMs) });
-    } catch (err) {
-      const cause = (err as { cause?: { code?: string; message?: string } }).cause;
-      const why = cause?.code ?? cause?.message ?? (err as Error).message;
-      throw new LogAccessError(`cannot reach ${url}: ${why}`);
+    // A rate-limited answer (429) says when to come back: wait that long, a few times at most.
+    for (let attempt = 1; ; attempt++) {
+      let res: Response;
+      try {
+        res = await fetch(url, { ...init, signal: AbortSignal.timeout(this.timeoutMs) });
+      } catch (err) {
+        const cause = (err as { cause?: { code?: string; message?: string } }).cause;
+        const why = cause?.code ?? cause?.message ?? (err as Error).message;
+        throw new LogAccessError(`cannot reach ${url}: ${why}`);
+      }
+      const retryAfter = Number(res.headers.get('retry-after'));
+      if (res.status !== 429 || attempt >= RATE_LIMIT_RETRIES || !(retryAfter > 0) || retryAfter > 60) return res;
+      await res.body?.cancel();
+      await new Promise((r) => setTimeout(r, retryAfter * 1000));
     }
   }
 }

@@ -1,6 +1,7 @@
 import { ConfigError, loadConfig } from '../config';
 import { createLogger } from '../logger';
 import { startLedgerServer } from '../server/ledgerServer';
+import { logProcessFailures } from '../server/processFailures';
 import { CliError } from './cliError';
 import { shutdownSignal } from './shutdownSignal';
 
@@ -13,7 +14,10 @@ export async function runServe(): Promise<number> {
     throw err;
   }
   const logger = createLogger(config.logLevel);
+  // Whatever the server creates (data folder, key file, the engine's files) is for its own user only.
+  process.umask(0o077);
   const server = await startLedgerServer(config, logger);
+  logProcessFailures(logger, () => server.stop());
   const signal = shutdownSignal();
   const outcome = await Promise.race([
     signal.then((s) => ({ kind: 'signal' as const, s })),

@@ -7,6 +7,7 @@
  */
 import { randomUUID } from 'node:crypto';
 import { LedgerError } from '../errors';
+import { LIMITS } from '../event/eventInput';
 import { hashToken, newToken } from '../auth/apiKeyToken';
 import { keyGroupsProblem, lastAdminProblem, type Role, roleSetProblem } from '../auth/role';
 import { DuplicateKeyError } from '../storage/errors';
@@ -206,6 +207,8 @@ export class Directory {
     const problem = roleSetProblem(roles);
     if (problem) throw new DirectoryInputError('roles', problem);
     const groupIds = [...new Set(input.groupIds ?? [])].sort();
+    // Each id is looked up; a key needs no more groups than an event can carry.
+    if (groupIds.length > LIMITS.groups) throw new DirectoryInputError('groupIds', `a key may be scoped to at most ${LIMITS.groups} groups`);
     const groupsProblem = keyGroupsProblem(roles, groupIds);
     if (groupsProblem) throw new DirectoryInputError('groupIds', groupsProblem);
     await this.assertGroupsExist(groupIds, 'groupIds');

@@ -9,6 +9,8 @@ import { decide, type Decision, type DenialCode, type Operation, type Policy, ty
 import { DirectoryInputError } from '../directory/directory';
 import { EventInputError } from '../event/eventInput';
 import { LedgerError } from '../errors';
+import type { Source } from '../event/eventRecord';
+import type { DenialSink } from '../ledger/denialRecorder';
 import type { Ledger } from '../ledger/ledger';
 import { IdempotencyConflictError } from '../log/idempotency';
 import { denialEvent } from '../ledger/selfEvent';
@@ -23,6 +25,12 @@ export interface LedgerContext {
   /** Whether event reads by READER and AUDITOR keys are recorded as `ledger.events.read`. */
   readonly recordReads: boolean;
   readonly authentication: Authentication;
+  /** Client address and user agent, recorded on refusals, directory changes and reads. */
+  readonly source?: Source;
+  /** Rate-limit key of the client address: refusals are aggregated per caller and address. */
+  readonly clientKey?: string;
+  /** Records refusals, aggregated (see denialAggregator.ts); absent: each one at once. */
+  readonly denials?: DenialSink;
 }
 
 /** A refused call: the caller may not do this (as opposed to asking for something malformed). */
@@ -73,6 +81,29 @@ export function badInput(message: string, field?: string): GraphQLError {
   return new GraphQLError(message, { extensions: { code: 'BAD_USER_INPUT', ...(field && { field }) } });
 }
 
+/** The ledger cannot do its part now (its database is unreachable): HTTP 503. */
+export function unavailable(message: string): GraphQLError {
+  return new GraphQLError(message, { extensions: { code: 'UNAVAILABLE', http: { status: 503 } } });
+}
+
+/**
+ * Records a refusal before it is answered. Refusals repeat (floods, aliases), so they go
+ * through the aggregating sink, keyed by who was refused, where from, for what and why. One
+ * that cannot be recorded is answered UNAVAILABLE: nobody is refused without a trace.
+ */
+async function recordDenial(ctx: LedgerContext, operation: string, err: AccessDenied): Promise<void> {
+  const event = denialEvent(callerActor(ctx), operation, err.code, err.reason, ctx.source);
+  const auth = ctx.authentication;
+  // A caller without a key is known only by its address; sending no token and sending a bad one are told apart.
+  const who = auth.kind === 'authenticated' ? `key:${auth.principal.keyId}` : `${auth.kind}:${event.actor.id}@${ctx.clientKey ?? 'unknown'}`;
+  try {
+    if (ctx.denials) await ctx.denials.record(`${who}|${operation}|${err.code}`, event, auth.kind !== 'authenticated');
+    else await ctx.ledger.recordSelf([event]);
+  } catch {
+    throw unavailable('the ledger cannot record this refusal now; try again later');
+  }
+}
+
 /**
  * Runs a resolver body (authorization included), turning expected domain errors into coded
  * GraphQL errors. A refusal is recorded before it is answered, so the caller cannot outrun it.
@@ -82,8 +113,7 @@ export async function guard<T>(ctx: LedgerContext, operation: string, work: () =
     return await work();
   } catch (err) {
     if (err instanceof AccessDenied) {
-      // The refusal stands even if it cannot be recorded; the sequencer logs its own failures.
-      await ctx.ledger.recordSelf([denialEvent(callerActor(ctx), operation, err.code, err.reason)]).catch(() => undefined);
+      await recordDenial(ctx, operation, err);
       throw new GraphQLError(err.reason, { extensions: { code: err.code } });
     }
     if (err instanceof EventInputError || err instanceof DirectoryInputError) throw badInput(err.message, err.field);

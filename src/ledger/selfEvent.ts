@@ -1,11 +1,13 @@
 /**
  * The events the ledger records about itself: directory and key changes, reads, and refused
  * calls. Pure builders; the shell hands them to `Ledger.recordSelf`, which stamps groups and
- * appends them through the ordinary sequencer like any other event.
+ * appends them through the ordinary sequencer like any other event. Every builder bounds what
+ * the caller could have sent (see boundedMetadata.ts), so no self-event can grow without limit.
  */
 import type { KnownActor } from '../auth/authentication';
 import type { DenialCode } from '../auth/role';
-import type { Actor, EventContent, JsonObject, Target } from '../event/eventRecord';
+import type { Actor, EventContent, JsonObject, Source, Target } from '../event/eventRecord';
+import { boundSelfEventFields } from './boundedMetadata';
 
 export type SelfAction =
   | 'ledger.user.created'
@@ -28,20 +30,32 @@ export function selfActor(actor: KnownActor): Actor {
   return { id: actor.id, type: actor.type, name: actor.name };
 }
 
-export function changeEvent(action: SelfAction, actor: KnownActor, target: Target, metadata?: JsonObject): SelfEvent {
-  return { action, actor: selfActor(actor), target, outcome: 'SUCCESS', ...(metadata && { metadata }) };
+/** Where a request came from (client address, user agent), as recorded on the event. */
+function sourceField(source: Source | undefined): { source?: Source } {
+  return source && (source.ip !== undefined || source.userAgent !== undefined || source.requestId !== undefined) ? { source } : {};
 }
 
-export function readEvent(actor: KnownActor, operation: string, filter: JsonObject, results: number): SelfEvent {
-  return { action: 'ledger.events.read', actor: selfActor(actor), outcome: 'SUCCESS', metadata: { operation, filter, results } };
+export function changeEvent(action: SelfAction, actor: KnownActor, target: Target, metadata?: JsonObject, source?: Source): SelfEvent {
+  return boundSelfEventFields<SelfEvent>({ action, actor: selfActor(actor), target, outcome: 'SUCCESS', ...(metadata && { metadata }), ...sourceField(source) });
 }
 
-export function denialEvent(actor: KnownActor | undefined, operation: string, code: DenialCode, reason: string): SelfEvent {
-  return {
+export function readEvent(actor: KnownActor, operation: string, filter: JsonObject, results: number, source?: Source): SelfEvent {
+  return boundSelfEventFields<SelfEvent>({
+    action: 'ledger.events.read',
+    actor: selfActor(actor),
+    outcome: 'SUCCESS',
+    metadata: { operation, filter, results },
+    ...sourceField(source),
+  });
+}
+
+export function denialEvent(actor: KnownActor | undefined, operation: string, code: DenialCode, reason: string, source?: Source): SelfEvent {
+  return boundSelfEventFields<SelfEvent>({
     action: 'ledger.access.denied',
     actor: actor ? selfActor(actor) : ANONYMOUS,
     outcome: 'DENIED',
     reason,
     metadata: { operation, code, reason },
-  };
+    ...sourceField(source),
+  });
 }

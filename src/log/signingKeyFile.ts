@@ -34,7 +34,7 @@ export async function loadOrCreateSigningKey(file: string, origin: string | unde
   if (text === undefined) {
     const name = origin ?? defaultOrigin();
     const { signerKey } = generateSignerKey(name);
-    await mkdir(path.dirname(file), { recursive: true });
+    await mkdir(path.dirname(file), { recursive: true, mode: 0o700 });
     try {
       // 'wx': never overwrite a key another process created a moment ago.
       await writeFile(file, `${signerKey}\n`, { mode: 0o600, flag: 'wx' });

@@ -1,16 +1,17 @@
 /**
  * Wires configuration, storage and HTTP together and owns their lifecycle: listen first,
- * then open the database, then serve; on stop, drain HTTP, stop the sequencer, close the
- * database and release the data folder.
+ * then open the database, then serve; on stop, drain HTTP, flush counted refusals, stop the
+ * sequencer, close the database and release the data folder.
  */
-import { GraphQLError } from 'graphql';
 import type { Config } from '../config';
-import { bearerToken, type LedgerContext } from '../graphql/context';
+import type { LedgerContext } from '../graphql/context';
 import { buildLedgerSchema } from '../graphql/schema';
+import { DenialRecorder } from '../ledger/denialRecorder';
 import { Ledger } from '../ledger/ledger';
 import type { Logger } from '../logger';
 import { holdDataFolder, openStorage } from '../storage/open';
 import type { LedgerStorage } from '../storage/port';
+import { AdmissionControl } from './admission';
 import { type RunningHttpServer, startHttpServer } from './httpServer';
 
 export interface LedgerServer {
@@ -20,33 +21,34 @@ export interface LedgerServer {
   stop(): Promise<void>;
 }
 
-/** How long /healthz waits for the database before answering 503. */
-const READINESS_TIMEOUT_MS = 800;
-
 export async function startLedgerServer(config: Config, logger: Logger): Promise<LedgerServer> {
   let storage: LedgerStorage | undefined;
   let ledger: Ledger | undefined;
   let lock: { release(): Promise<void> } | undefined;
+  let denials: DenialRecorder | undefined;
   let http: RunningHttpServer | undefined;
   const schema = await buildLedgerSchema();
+  const admission = new AdmissionControl({ perKey: config.http.rateLimitPerKey, anonymous: config.http.rateLimitAnonymous, authenticate: null });
   http = await startHttpServer({
     host: config.host,
     port: config.port,
     schema,
     logger,
+    http: config.http,
+    admit: (req) => admission.admit(req),
     isReady: async () => {
       if (!storage || !ledger) return false;
-      let timer: NodeJS.Timeout | undefined;
-      const late = new Promise<false>((resolve) => (timer = setTimeout(() => resolve(false), READINESS_TIMEOUT_MS)));
       try {
-        return await Promise.race([storage.ping().then(() => true), late]);
-      } finally {
-        clearTimeout(timer);
+        await storage.ping();
+      } catch (err) {
+        denials?.databaseFailed();
+        throw err;
       }
+      return true;
     },
-    routes: (app) => {
+    routes: (app, admitted) => {
       // C2SP tlog-tiles convention: the latest signed checkpoint as plain text, for monitors and witnesses.
-      app.get('/checkpoint', async (_req, res) => {
+      app.get('/checkpoint', admitted, async (_req, res) => {
         if (!ledger) {
           res.status(503).type('text/plain').send('starting\n');
           return;
@@ -55,24 +57,36 @@ export async function startLedgerServer(config: Config, logger: Logger): Promise
         res.status(200).set('Cache-Control', 'no-cache').type('text/plain; charset=utf-8').send(latest.note);
       });
     },
-    context: async (req): Promise<LedgerContext> => {
-      if (!ledger) {
-        throw new GraphQLError('the ledger is starting', { extensions: { code: 'UNAVAILABLE', http: { status: 503 } } });
-      }
-      const token = bearerToken(req.headers.authorization);
-      const authentication = await ledger.authenticate(token);
-      return { ledger, policy: { publicLog: config.publicProofs }, recordReads: config.recordReads, authentication };
-    },
+    // Admission refuses every request until the ledger is open, so `ledger` is set here.
+    context: async (_req, admitted): Promise<LedgerContext> => ({
+      ledger: ledger!,
+      policy: { publicLog: config.publicProofs },
+      recordReads: config.recordReads,
+      authentication: admitted.authentication,
+      source: admitted.source,
+      clientKey: admitted.clientKey,
+      ...(denials && { denials }),
+    }),
   });
   logger.info({ url: http.url }, 'listening');
 
   const ready = (async () => {
     lock = await holdDataFolder(config);
-    storage = await openStorage(config, { create: true });
-    logger.info({ storage: storage.kind, database: storage.description }, 'database ready');
-    ledger = await Ledger.open({ storage, logger, signingKeyFile: config.signingKeyFile, origin: config.origin });
-    const latest = await ledger.latestCheckpoint();
-    logger.info({ origin: ledger.origin, treeSize: latest.treeSize, verifierKey: ledger.verifierKey }, 'ledger ready');
+    const opened = await openStorage(config, { create: true });
+    storage = opened;
+    logger.info({ storage: opened.kind, database: opened.description }, 'database ready');
+    const openedLedger = await Ledger.open({ storage: opened, logger, signingKeyFile: config.signingKeyFile, origin: config.origin });
+    denials = new DenialRecorder({
+      write: (events) => openedLedger.recordSelf(events),
+      probe: () => opened.ping(),
+      logger,
+      windowMs: config.http.denialWindowMs,
+      maxKeysPerWindow: config.http.denialMaxCallers,
+    });
+    admission.authenticate = (token) => openedLedger.authenticate(token);
+    ledger = openedLedger;
+    const latest = await openedLedger.latestCheckpoint();
+    logger.info({ origin: openedLedger.origin, treeSize: latest.treeSize, verifierKey: openedLedger.verifierKey }, 'ledger ready');
   })();
   // A failed start is reported through `ready`; keep an unobserved rejection from crashing first.
   ready.catch(() => undefined);
@@ -82,6 +96,8 @@ export async function startLedgerServer(config: Config, logger: Logger): Promise
     await http?.close();
     http = undefined;
     await ready.catch(() => undefined);
+    // Counted refusals are owed to the log before it closes.
+    await denials?.stop();
     await ledger?.close();
     ledger = undefined;
     await storage?.close();

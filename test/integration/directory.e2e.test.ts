@@ -3,7 +3,7 @@
  * (every role and credential state × every operation × group scope), scoped readers, group
  * snapshots on events, and the ledger's record of its own changes, reads and refusals.
  */
-import { errorCode, gql, gqlOk } from '../support/graphqlClient';
+import { errorCode, gql, gqlFrom, gqlOk } from '../support/graphqlClient';
 import { bootstrapKeys, type Keys, ledgerEnv, type LedgerEnv, startLedger } from '../support/ledgerFixture';
 import type { ServerProcess } from '../support/serverProcess';
 import { describeEachAdapter } from '../support/adapters';
@@ -235,14 +235,23 @@ describeEachAdapter('users, groups and permissions over HTTP', (adapter) => {
   it('records refusals with the caller as actor (or anonymous) and the reason, and nothing else', async () => {
     const size = async () => (await ok<{ checkpoint: { treeSize: number } }>('{ checkpoint { treeSize } }', {}, undefined)).checkpoint.treeSize;
     const before = await size();
-    expect(errorCode(await call('{ users { id } }', {}, undefined))).toBe('UNAUTHENTICATED');
-    expect(errorCode(await call(RECORD, { i: { action: 'a.b', actor: { id: 'x', type: 'USER' } } }, tokens.revoked))).toBe('UNAUTHENTICATED');
+    // From an address of their own: the matrix above already refused these callers from 127.0.0.1, and
+    // refusals repeated within a window are counted into one summary rather than written one by one.
+    expect(errorCode(await gqlFrom('127.0.0.2', server.url, '{ users { id } }', {}, undefined))).toBe('UNAUTHENTICATED');
+    expect(errorCode(await gqlFrom('127.0.0.2', server.url, RECORD, { i: { action: 'a.b', actor: { id: 'x', type: 'USER' } } }, tokens.revoked))).toBe('UNAUTHENTICATED');
     expect(await size()).toBe(before + 2);
     const denials = await auditorEvents({ action: 'ledger.access.denied', outcome: 'DENIED' }, 2);
     expect(denials[0]!.actor).toMatchObject({ id: ids.revokedUser, type: 'SERVICE' });
     expect(denials[0]!.metadata).toMatchObject({ operation: 'recordEvent', code: 'UNAUTHENTICATED', reason: 'revoked API key' });
     expect(denials[1]!.actor).toEqual({ id: 'anonymous', type: 'SYSTEM', name: null });
     expect(denials[1]!.metadata).toMatchObject({ operation: 'users', code: 'UNAUTHENTICATED' });
+    // Where the refused call came from is part of the record.
+    const sources = await ok<{ events: { edges: { node: { source: { ip: string | null } | null } }[] } }>(
+      'query($f: EventFilter) { events(filter: $f, first: 2, order: NEWEST_FIRST) { edges { node { source { ip } } } } }',
+      { f: { action: 'ledger.access.denied' } },
+      keys.auditor,
+    );
+    expect(sources.events.edges.map((e) => e.node.source?.ip)).toEqual(['127.0.0.2', '127.0.0.2']);
   });
 
   describe('refuses bad directory and key requests with a clear code, writing nothing', () => {

@@ -5,8 +5,6 @@ import { appendLoad, auditWholeLog } from '../support/logAudit';
 import type { ServerProcess } from '../support/serverProcess';
 import { describeEachAdapter } from '../support/adapters';
 
-const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
-
 // Only MongoDB serves several server processes; the SQLite adapter refuses a second one (server.test.ts).
 describeEachAdapter(
   'two server processes on one database',
@@ -29,7 +27,7 @@ describeEachAdapter(
     expect((await gqlOk<{ logInfo: { verifierKey: string } }>(b.url, '{ logInfo { verifierKey } }')).logInfo.verifierKey).toBe(vkey);
 
     const load = appendLoad([a.url, b.url], keys.appender, 12, RECEIPT_FIELDS);
-    await sleep(2500);
+    await load.untilReceipts(400);
     await load.stop();
     expect(load.failures()).toBe(0);
     const receipts = [...load.receipts];
@@ -48,9 +46,11 @@ describeEachAdapter(
 
     // Kill A in the middle of more load on both; B must take over the sequencer.
     const load2 = appendLoad([a.url, b.url], keys.appender, 8, RECEIPT_FIELDS);
-    await sleep(300);
+    await load2.untilReceipts(20);
     await a.stop('SIGKILL');
-    await sleep(300);
+    // B carries on: more receipts arrive after A is gone (through B, the only one left answering).
+    const atKill = load2.receipts.length;
+    await load2.untilReceipts(atKill + 20);
     await load2.stop();
     const after = await gqlOk<{ recordEvent: { leafIndex: number } }>(
       b.url,

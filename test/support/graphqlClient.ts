@@ -1,3 +1,4 @@
+import http from 'node:http';
 /** A minimal GraphQL-over-HTTP client for end-to-end tests. */
 export interface GraphQLResponse<T> {
   data?: T;
@@ -35,3 +36,42 @@ export function errorCode(res: GraphQLResponse<unknown>): string | undefined {
 }
 
 export const RECEIPT_FIELDS = `eventId leafIndex leafHash inclusionProof { leafIndex treeSize leafHash hashes checkpoint { origin treeSize rootHash note } }`;
+
+/**
+ * Like gql, but sent from a given loopback address (127.0.0.2, …): a client address of its
+ * own, with its own rate-limit bucket and its own refusal windows.
+ */
+export async function gqlFrom<T = Record<string, unknown>>(
+  localAddress: string,
+  url: string,
+  query: string,
+  variables: Record<string, unknown> = {},
+  token?: string,
+): Promise<GraphQLResponse<T> & { status: number; headers: http.IncomingHttpHeaders }> {
+  const body = JSON.stringify({ query, variables });
+  return new Promise((resolve, reject) => {
+    const req = http.request(
+      `${url}/graphql`,
+      {
+        method: 'POST',
+        localAddress,
+        agent: false,
+        headers: { 'content-type': 'application/json', 'content-length': Buffer.byteLength(body), ...(token && { authorization: `Bearer ${token}` }) },
+      },
+      (res) => {
+        let text = '';
+        res.setEncoding('utf8').on('data', (c: string) => (text += c));
+        res.on('end', () => {
+          try {
+            resolve({ ...(JSON.parse(text) as GraphQLResponse<T>), status: res.statusCode ?? 0, headers: res.headers });
+          } catch (err) {
+            reject(err instanceof Error ? err : new Error(String(err)));
+          }
+        });
+        res.on('error', reject);
+      },
+    );
+    req.on('error', reject);
+    req.end(body);
+  });
+}

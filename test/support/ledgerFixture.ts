@@ -42,6 +42,9 @@ export async function ledgerEnv(prefix: string, overrides: NodeJS.ProcessEnv = {
     LEDGER_DATA_DIR: dataDir,
     LOG_LEVEL: 'info',
     LEDGER_RECORD_READS: 'false',
+    // The suites audit whole logs without a key (a proof request per checkpoint seen), far
+    // faster than any one real auditor; the hostile suite tests the default limits.
+    LEDGER_RATE_LIMIT_ANONYMOUS: '5000/10000',
     ...overrides,
   };
   return { adapter, env, dataDir, dispose: () => rm(dataDir, { recursive: true, force: true }) };

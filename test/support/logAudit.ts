@@ -78,10 +78,11 @@ export function appendLoad(urls: readonly string[], token: string, clients: numb
   const receipts: SeenReceipt[] = [];
   let failures = 0;
   let running = true;
-  const waiters: { count: number; resolve(): void }[] = [];
-  const received = (receipt: SeenReceipt): void => {
+  // Waiters for a receipt count: tests act on what happened, never on how long they waited.
+  const waiters: { n: number; resolve: () => void }[] = [];
+  const acknowledged = (receipt: SeenReceipt): void => {
     receipts.push(receipt);
-    for (const w of waiters.filter((w) => receipts.length >= w.count)) {
+    for (const w of waiters.filter((w) => receipts.length >= w.n)) {
       waiters.splice(waiters.indexOf(w), 1);
       w.resolve();
     }
@@ -100,7 +101,7 @@ export function appendLoad(urls: readonly string[], token: string, clients: numb
           }),
         });
         const body = (await res.json()) as { data?: { recordEvent: SeenReceipt } };
-        if (body.data?.recordEvent) received(body.data.recordEvent);
+        if (body.data?.recordEvent) acknowledged(body.data.recordEvent);
         else failures += 1;
       } catch {
         failures += 1;
@@ -112,10 +113,10 @@ export function appendLoad(urls: readonly string[], token: string, clients: numb
   return {
     receipts,
     failures: () => failures,
-    /** Resolves once `count` receipts have arrived: tests wait on events, not on the clock. */
-    receivedAtLeast(count: number): Promise<void> {
-      if (receipts.length >= count) return Promise.resolve();
-      return new Promise<void>((resolve) => waiters.push({ count, resolve }));
+    /** Resolves once `n` receipts in all have arrived. */
+    untilReceipts(n: number): Promise<void> {
+      if (receipts.length >= n) return Promise.resolve();
+      return new Promise((resolve) => waiters.push({ n, resolve }));
     },
     async stop() {
       running = false;

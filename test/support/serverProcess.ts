@@ -32,7 +32,7 @@ export async function startServerProcess(env: NodeJS.ProcessEnv, args: string[] 
   child.stderr?.setEncoding('utf8').on('data', (c: string) => (out += c));
   const exited = new Promise<number | null>((resolve) => child.once('exit', (code) => resolve(code)));
   return {
-    url: `http://127.0.0.1:${port}`,
+    url: `${env.LEDGER_TLS_CERT_FILE ? 'https' : 'http'}://127.0.0.1:${port}`,
     child,
     exited,
     output: () => out,

@@ -18,12 +18,12 @@ export class ApiKeyResolver {
       const actor = actorOf(admin);
       const { key, createdUser } = created;
       await ctx.ledger.recordSelf([
-        ...(createdUser ? [changeEvent('ledger.user.created', actor, { type: 'user', id: createdUser.id, name: createdUser.name }, { type: createdUser.type })] : []),
+        ...(createdUser ? [changeEvent('ledger.user.created', actor, { type: 'user', id: createdUser.id, name: createdUser.name }, { type: createdUser.type }, ctx.source)] : []),
         changeEvent('ledger.apikey.created', actor, { type: 'apikey', id: key.id, name: key.name }, {
           roles: [...key.roles],
           userId: key.userId,
           groupIds: [...key.groupIds],
-        }),
+        }, ctx.source),
       ]);
       return { id: key.id, token: created.token, userId: key.userId };
     });
@@ -35,7 +35,7 @@ export class ApiKeyResolver {
       const admin = authorizeKey(ctx, 'manageKeys');
       const revoked = await ctx.ledger.directory.revokeApiKey(id);
       await ctx.ledger.recordSelf([
-        changeEvent('ledger.apikey.revoked', actorOf(admin), { type: 'apikey', id: revoked.id, name: revoked.name }, { userId: revoked.userId }),
+        changeEvent('ledger.apikey.revoked', actorOf(admin), { type: 'apikey', id: revoked.id, name: revoked.name }, { userId: revoked.userId }, ctx.source),
       ]);
       return apiKeyView(revoked);
     });

@@ -53,7 +53,7 @@ export class UserResolver {
     return guard(ctx, 'createUser', async () => {
       const admin = authorizeKey(ctx, 'manageDirectory');
       const user = await ctx.ledger.directory.createUser(input);
-      await ctx.ledger.recordSelf([changeEvent('ledger.user.created', actorOf(admin), userTarget(user), { type: user.type })]);
+      await ctx.ledger.recordSelf([changeEvent('ledger.user.created', actorOf(admin), userTarget(user), { type: user.type }, ctx.source)]);
       return userView(user);
     });
   }
@@ -71,7 +71,7 @@ export class UserResolver {
         ...(before.name !== after.name && { name: { from: before.name, to: after.name } }),
         ...(before.status !== after.status && { status: { from: before.status, to: after.status } }),
       };
-      await ctx.ledger.recordSelf([changeEvent('ledger.user.updated', actorOf(admin), userTarget(after), changed)]);
+      await ctx.ledger.recordSelf([changeEvent('ledger.user.updated', actorOf(admin), userTarget(after), changed, ctx.source)]);
       return userView(after);
     });
   }
@@ -111,7 +111,7 @@ export class GroupResolver {
     return guard(ctx, 'createGroup', async () => {
       const admin = authorizeKey(ctx, 'manageDirectory');
       const group = await ctx.ledger.directory.createGroup(input);
-      await ctx.ledger.recordSelf([changeEvent('ledger.group.created', actorOf(admin), groupTarget(group))]);
+      await ctx.ledger.recordSelf([changeEvent('ledger.group.created', actorOf(admin), groupTarget(group), undefined, ctx.source)]);
       return groupView(group);
     });
   }
@@ -121,7 +121,7 @@ export class GroupResolver {
     return guard(ctx, 'addGroupMember', async () => {
       const admin = authorizeKey(ctx, 'manageDirectory');
       const group = await ctx.ledger.directory.addMember(groupId, userId);
-      await ctx.ledger.recordSelf([changeEvent('ledger.group.member.added', actorOf(admin), groupTarget(group), { userId })]);
+      await ctx.ledger.recordSelf([changeEvent('ledger.group.member.added', actorOf(admin), groupTarget(group), { userId }, ctx.source)]);
       return groupView(group);
     });
   }
@@ -131,7 +131,7 @@ export class GroupResolver {
     return guard(ctx, 'removeGroupMember', async () => {
       const admin = authorizeKey(ctx, 'manageDirectory');
       const group = await ctx.ledger.directory.removeMember(groupId, userId);
-      await ctx.ledger.recordSelf([changeEvent('ledger.group.member.removed', actorOf(admin), groupTarget(group), { userId })]);
+      await ctx.ledger.recordSelf([changeEvent('ledger.group.member.removed', actorOf(admin), groupTarget(group), { userId }, ctx.source)]);
       return groupView(group);
     });
   }

@@ -1,7 +1,7 @@
 import { GraphQLSafeInt } from 'graphql-scalars';
 import { Arg, Ctx, ID, Int, Mutation, Query, Resolver } from 'type-graphql';
 import { effectiveGroupFilter, explicitGroupsDecision, mayReadEvent, type Principal, readScope } from '../../auth/role';
-import { validateEventInput } from '../../event/eventInput';
+import { LIMITS, validateEventInput } from '../../event/eventInput';
 import type { JsonObject } from '../../event/eventRecord';
 import { readEvent } from '../../ledger/selfEvent';
 import type { AppendResult } from '../../log/sequencer';
@@ -123,6 +123,8 @@ const COUNT_KEYS: Record<EventCountGroupBy, EventCountKey> = {
 
 /** The store query for a filter, narrowed to what the principal may read (or refused). */
 function scopedQuery(principal: Principal, filter: EventFilter | undefined): EventQuery {
+  // Each group id is one more term of the store's query: as many as an event can carry, no more.
+  if ((filter?.groupIds?.length ?? 0) > LIMITS.groups) throw badInput(`filter.groupIds may name at most ${LIMITS.groups} groups`, 'filter.groupIds');
   const groups = effectiveGroupFilter(readScope(principal), filter?.groupIds ?? undefined);
   if (!groups.allowed) throw new AccessDenied(groups.code, groups.reason);
   return {
@@ -151,7 +153,7 @@ function filterMetadata(filter: EventFilter | undefined): JsonObject {
 async function recordRead(ctx: LedgerContext, principal: Principal, operation: string, metadata: JsonObject, results: number): Promise<void> {
   if (!ctx.recordReads) return;
   if (!principal.roles.includes('READER') && !principal.roles.includes('AUDITOR')) return;
-  await ctx.ledger.recordSelf([readEvent(actorOf(principal), operation, metadata, results)]);
+  await ctx.ledger.recordSelf([readEvent(actorOf(principal), operation, metadata, results, ctx.source)]);
 }
 
 function receiptView(ctx: LedgerContext, r: AppendResult): Receipt {

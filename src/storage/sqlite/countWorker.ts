@@ -7,6 +7,7 @@
  */
 import { isMainThread, type MessagePort, parentPort, workerData } from 'node:worker_threads';
 import Database from 'better-sqlite3';
+import { sqliteCode } from './driverErrors';
 import type { SqlValue } from './eventRows';
 import { BUSY_TIMEOUT_MS } from './schema';
 
@@ -43,7 +44,7 @@ function serve(port: MessagePort, file: string): void {
       }
       reply = { id: request.id, rows: statement.all(...request.params) };
     } catch (err) {
-      const code = err instanceof Database.SqliteError ? err.code : undefined;
+      const code = sqliteCode(err);
       reply = { id: request.id, error: { message: err instanceof Error ? err.message : String(err), code } };
     }
     port.postMessage(reply);

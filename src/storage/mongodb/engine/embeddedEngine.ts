@@ -31,9 +31,9 @@ export interface EmbeddedEngine {
 export async function startEmbeddedEngine(options: EmbeddedEngineOptions): Promise<EmbeddedEngine> {
   const binary = await ensureFerretdbBinary({ cacheDir: options.cacheDir, onProgress: options.onProgress });
   const dbDir = path.join(path.resolve(options.dataDir), 'db');
-  await mkdir(dbDir, { recursive: true });
+  await mkdir(dbDir, { recursive: true, mode: 0o700 });
   const port = options.port && options.port > 0 ? options.port : await freeLoopbackPort();
-  const logFile = createWriteStream(path.join(path.resolve(options.dataDir), 'ferretdb.log'), { flags: 'a' });
+  const logFile = createWriteStream(path.join(path.resolve(options.dataDir), 'ferretdb.log'), { flags: 'a', mode: 0o600 });
   const child = spawn(
     binary,
     [
@@ -60,7 +60,7 @@ export async function startEmbeddedEngine(options: EmbeddedEngineOptions): Promi
   // Lets other commands (bootstrap-admin, verify-db) share this engine instead of starting a
   // second one on the same files.
   const marker = path.join(path.resolve(options.dataDir), ENGINE_MARKER);
-  await writeFile(marker, JSON.stringify({ uri, pid: child.pid }));
+  await writeFile(marker, JSON.stringify({ uri, pid: child.pid }), { mode: 0o600 });
   let stopping: Promise<void> | undefined;
   return {
     uri,
