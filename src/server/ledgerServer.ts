@@ -7,6 +7,8 @@ import { GraphQLError } from 'graphql';
 import type { Config } from '../config';
 import { bearerToken, type LedgerContext } from '../graphql/context';
 import { buildLedgerSchema } from '../graphql/schema';
+import { resolveKek } from '../lifecycle/kekSource';
+import { lifecycleOf } from '../ledger/lifecycle';
 import { Ledger } from '../ledger/ledger';
 import type { Logger } from '../logger';
 import { holdDataFolder, openStorage } from '../storage/open';
@@ -51,7 +53,19 @@ export async function startLedgerServer(config: Config, logger: Logger): Promise
           res.status(503).type('text/plain').send('starting\n');
           return;
         }
-        const latest = await ledger.latestCheckpoint();
+        if (ledger.keyring && config.retentionIntervalMs > 0) {
+      const lifecycle = lifecycleOf(ledger);
+      retention = setInterval(() => {
+        if (retentionRunning) return;
+        retentionRunning = lifecycle
+          .applyRetention()
+          .then((run) => run.shredded > 0 && logger.info(run, 'retention applied'))
+          .catch((err: unknown) => logger.error({ err }, 'retention run failed; it resumes on the next run'))
+          .finally(() => (retentionRunning = undefined));
+      }, config.retentionIntervalMs);
+      retention.unref();
+    }
+    const latest = await ledger.latestCheckpoint();
         res.status(200).set('Cache-Control', 'no-cache').type('text/plain; charset=utf-8').send(latest.note);
       });
     },
@@ -66,11 +80,27 @@ export async function startLedgerServer(config: Config, logger: Logger): Promise
   });
   logger.info({ url: http.url }, 'listening');
 
+  let retention: NodeJS.Timeout | undefined;
+  let retentionRunning: Promise<unknown> | undefined;
   const ready = (async () => {
     lock = await holdDataFolder(config);
     storage = await openStorage(config, { create: true });
     logger.info({ storage: storage.kind, database: storage.description }, 'database ready');
-    ledger = await Ledger.open({ storage, logger, signingKeyFile: config.signingKeyFile, origin: config.origin });
+    const kek = await resolveKek(config.kek, storage.lifecycle);
+    if (kek.created) logger.info({ file: config.kek.file }, 'created the key-encryption key: back it up apart from the database');
+    ledger = await Ledger.open({ storage, logger, signingKeyFile: config.signingKeyFile, origin: config.origin, ...(kek.kek && { kek: kek.kek }) });
+    if (ledger.keyring && config.retentionIntervalMs > 0) {
+      const lifecycle = lifecycleOf(ledger);
+      retention = setInterval(() => {
+        if (retentionRunning) return;
+        retentionRunning = lifecycle
+          .applyRetention()
+          .then((run) => run.shredded > 0 && logger.info(run, 'retention applied'))
+          .catch((err: unknown) => logger.error({ err }, 'retention run failed; it resumes on the next run'))
+          .finally(() => (retentionRunning = undefined));
+      }, config.retentionIntervalMs);
+      retention.unref();
+    }
     const latest = await ledger.latestCheckpoint();
     logger.info({ origin: ledger.origin, treeSize: latest.treeSize, verifierKey: ledger.verifierKey }, 'ledger ready');
   })();
@@ -79,6 +109,8 @@ export async function startLedgerServer(config: Config, logger: Logger): Promise
 
   let stopping: Promise<void> | undefined;
   const stop = async (): Promise<void> => {
+    if (retention) clearInterval(retention);
+    await retentionRunning;
     await http?.close();
     http = undefined;
     await ready.catch(() => undefined);
