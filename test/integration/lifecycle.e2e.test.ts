@@ -11,7 +11,8 @@ import { newKey } from '../../src/lifecycle/envelope';
 import { bytesToHex, hexToBytes, verifyCheckpoint, verifyConsistency, verifyInclusion } from '../../src/verify';
 import { describeEachAdapter } from '../support/adapters';
 import { errorCode, gql, gqlOk, RECEIPT_FIELDS } from '../support/graphqlClient';
-import { bootstrapKeys, type Keys, ledgerEnv, type LedgerEnv, startLedger } from '../support/ledgerFixture';
+import { bootstrapKeys, type Keys, ledgerEnv, type LedgerEnv, runCli, startLedger } from '../support/ledgerFixture';
+import { copyLedger, tamperWith } from '../support/storageTamper';
 import { type ServerProcess, startServerProcess } from '../support/serverProcess';
 
 const MARKER = 'PII-MARKER-7f3a9c';
@@ -190,5 +191,20 @@ describeEachAdapter('data lifecycle over HTTP', (adapter) => {
     const { event } = await gqlOk<{ event: { redacted: boolean; actor: { id: string } } }>(server.url, EVENT, { l: receipts[4]!.leafIndex }, keys.auditor);
     expect(event).toMatchObject({ redacted: false, actor: { id: `${MARKER}-actor-0` } });
     expect(filesContaining(dbFolder(), MARKER)).toEqual([]);
+  });
+
+  it('verify-db opens sealed events, reports redactions as such, and still names an edited skeleton', async () => {
+    const ok = await runCli(['verify-db'], le.env);
+    expect(ok.stdout).toMatch(/INTACT/);
+    expect(ok.stdout).toMatch(/redacted +5 \(content destroyed by redaction/);
+    expect(ok.code).toBe(0);
+    const copy = await copyLedger(adapter, le.env);
+    const tamper = await tamperWith(adapter, copy);
+    await tamper.setActorId(receipts[0]!.leafIndex, 'someone-else');
+    await tamper.close();
+    const bad = await runCli(['verify-db'], { ...copy, LEDGER_KEK_FILE: path.join(le.dataDir, 'kek.key') });
+    expect(bad.code).toBe(1);
+    expect(bad.stdout).toMatch(new RegExp(`affected leaf indices: ${receipts[0]!.leafIndex}\\b`));
+    expect(bad.stdout).toMatch(/skeleton .* was edited/);
   });
 });
