@@ -2,7 +2,8 @@
  * Building the record of a new leaf: the server's stamp (id, recordedAt, salt), the stored
  * fields, and the leaf derived from exactly those fields (so `verify-db` can re-derive it).
  */
-import { randomBytes, randomUUID } from 'node:crypto';
+import { randomBytes } from 'node:crypto';
+import { eventId } from '../event/eventId';
 import type { EventContent } from '../event/eventRecord';
 import { leafOfFields } from '../event/storedEvent';
 import type { EventFields, StoredEvent } from '../storage/port';
@@ -22,7 +23,7 @@ export interface NewLeaf {
 export function buildEvent(leaf: NewLeaf, hasher: Rfc6962Hasher): StoredEvent {
   const { content } = leaf;
   const fields: EventFields = {
-    id: randomUUID(),
+    id: eventId(leaf.recordedAt),
     action: content.action,
     actor: { ...content.actor },
     ...(content.target && { target: content.target }),

@@ -170,7 +170,8 @@ function dataset(): StoredEvent[] {
   let seed = 12345;
   const next = (n: number): number => {
     seed = (seed * 1103515245 + 12345) % 2 ** 31;
-    return seed % n;
+    // The high bits: an LCG's low bits repeat with a short period.
+    return Math.floor((seed / 2 ** 31) * n);
   };
   return Array.from({ length: DATASET_SIZE }, (_, i) => {
     const groups = GROUPS.filter(() => next(3) === 0);
@@ -354,7 +355,10 @@ export function describeStorageContract(name: string, factory: StorageFactory): 
         expect(leafIndices(await s.events.range(5, 12))).toEqual([5, 6, 7, 8, 9, 10, 11]);
         expect(await s.events.range(23, 30)).toEqual([]);
         expect(await s.events.range(7, 7)).toEqual([]);
-        expect(await s.events.estimatedCount()).toBe(23);
+        // An estimate is all the port promises (progress bars): something, not more than twice over.
+        const estimate = await s.events.estimatedCount();
+        expect(estimate).toBeGreaterThan(0);
+        expect(estimate).toBeLessThanOrEqual(46);
         expect(s.events.maxEventBytes).toBeGreaterThanOrEqual(1024 * 1024);
       });
 
@@ -460,6 +464,41 @@ export function describeStorageContract(name: string, factory: StorageFactory): 
           after = page[page.length - 1]!.leafIndex;
         }
         expect(seen).toEqual(leafIndices(referencePage(events, { ...q, treeSize: DATASET_SIZE, newestFirst: true, limit: 1000 })));
+      });
+
+      it('answers prefixes over many stored actions, and target ids or types over many stored types', async () => {
+        const r = await fresh();
+        const many = Array.from({ length: 160 }, (_, i) =>
+          makeEvent(i, {
+            action: `bulk.${i % 41}`,
+            target: i % 5 === 0 ? undefined : { type: `type-${i % 37}`, id: `x${i % 3}` },
+            groups: i % 2 ? ['g1'] : [],
+          }),
+        );
+        await r.events.append(many);
+        const filters: EventQuery[] = [
+          { actionPrefix: 'bulk.' },
+          { actionPrefix: 'bulk.1' },
+          { actionPrefix: 'bulk.', groupIds: ['g1'] },
+          { targetId: 'x1' },
+          { targetId: 'x2', actionPrefix: 'bulk.2' },
+          { targetType: 'type-7' },
+          { targetType: 'type-7', targetId: 'x1' },
+          { targetType: 'nope' },
+        ];
+        for (const filter of filters) {
+          for (const newestFirst of [false, true]) {
+            for (const q of [
+              { ...filter, treeSize: 150, newestFirst, limit: 5 },
+              { ...filter, treeSize: 160, newestFirst, limit: 500, afterLeafIndex: 80 },
+            ]) {
+              expect({ q, page: leafIndices(await r.events.page(q)) }).toEqual({ q, page: leafIndices(referencePage(many, q)) });
+            }
+          }
+          for (const key of ['action', 'groups'] as const) {
+            expect({ filter, counts: await r.events.countBy(key, filter, 150) }).toEqual({ filter, counts: referenceCounts(many, key, filter, 150) });
+          }
+        }
       });
 
       it('matches random queries over random events as the reference does', async () => {

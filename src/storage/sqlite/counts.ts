@@ -19,9 +19,13 @@ import { LedgerError } from '../../errors';
 import type { EventCount, EventCountKey, EventQuery, StoredEvent } from '../port';
 import type { CountReply, CountRequest, CountRow, CountWorkerData } from './countWorker';
 import { translateError } from './driverErrors';
-import type { SqlStatement } from './eventQueryPlan';
+import { type CountDim, GROUPS_OF_E, placeholders, type SqlStatement } from './eventQueryPlan';
 
-/** Beyond this many leaves stored past the tree size, subtracting them costs more than the worker's aggregate. */
+/**
+ * Beyond this many leaves stored past the tree size (only when asked for an old tree size:
+ * normally there are none or one batch), subtracting them is no small read any more: the
+ * worker's aggregate answers instead.
+ */
 const MAX_TAIL = 10_000;
 
 const DIMS = ['action', 'actor.id', 'outcome'] as const;
@@ -31,29 +35,21 @@ function dimValue(dim: Dim, e: { readonly action: string; readonly actorId: stri
   return dim === 'action' ? e.action : dim === 'actor.id' ? e.actorId : e.outcome;
 }
 
-/** Most frequent first, then by key. */
-export function sortCounts(counts: Map<string, number>): EventCount[] {
+/**
+ * Unordered aggregate rows as counts in the port's order: most frequent first, then by key
+ * (sorted here, in JavaScript's string order, whichever statement produced them); keys left
+ * with no events are dropped.
+ */
+export function countsOfRows(rows: readonly CountRow[]): EventCount[] {
+  const counts = new Map<string, number>();
+  for (const r of rows) counts.set(String(r.key), (counts.get(String(r.key)) ?? 0) + r.n);
   const out: EventCount[] = [];
   for (const [key, count] of counts) if (count > 0) out.push({ key, count });
   return out.sort((a, b) => b.count - a.count || (a.key < b.key ? -1 : a.key > b.key ? 1 : 0));
 }
 
-/** Unordered aggregate rows as counts in the port's order (keys with no events left out). */
-export function countsOfRows(rows: readonly CountRow[]): EventCount[] {
-  const counts = new Map<string, number>();
-  for (const r of rows) counts.set(String(r.key), (counts.get(String(r.key)) ?? 0) + r.n);
-  return sortCounts(counts);
-}
-
 const COUNT_COLUMN: Record<Dim, string> = { action: 'e.action', 'actor.id': 'e.actor_id', outcome: 'e.outcome' };
 
-/** The groups of a row as SQL rows `j.value`; a damaged column counts as no groups rather than failing. */
-const GROUPS_OF_E = "json_each(CASE WHEN json_valid(e.groups) THEN e.groups ELSE '[]' END) j";
-
-// The leaves past the tree size are read by primary key (NOT INDEXED): left to itself,
-// SQLite would rather scan a whole index in key order to spare the GROUP BY a sort.
-
-const placeholders = (n: number): string => Array.from({ length: n }, () => '?').join(', ');
 
 export class MaintainedCounts {
   private readonly bumpEvent: Database.Statement<[string, string, number]>;
@@ -81,6 +77,7 @@ export class MaintainedCounts {
     for (const e of events) {
       const values = { action: e.action, actorId: e.actor.id, outcome: e.outcome };
       for (const dim of DIMS) bump(overall, dim, dimValue(dim, values));
+      if (e.target) bump(overall, 'target.type' satisfies CountDim, e.target.type);
       for (const g of new Set(e.groups)) {
         bump(overall, 'groups', g);
         let dims = perGroup.get(g);
@@ -95,19 +92,21 @@ export class MaintainedCounts {
   /**
    * A statement answering rows `{ key, n }` from the maintained totals, less the leaves
    * stored at or past the tree size; undefined when the query is not one the totals answer
-   * (a filter other than groups, several groups unless counting by group) or when too many
-   * leaves lie past the tree size.
+   * (a filter other than groups, several groups unless counting by group, or none) or when
+   * too many leaves lie past the tree size.
    */
   statement(key: EventCountKey, q: EventQuery, treeSize: number): SqlStatement | undefined {
     const { groupIds } = q;
     const others = [q.actorId, q.action, q.actionPrefix, q.targetType, q.targetId, q.outcome, q.from, q.to];
     if (others.some((v) => v !== undefined)) return undefined;
-    if (groupIds !== undefined && groupIds.length > 1 && key !== 'groups') return undefined;
+    if (groupIds !== undefined && (groupIds.length === 0 || (groupIds.length > 1 && key !== 'groups'))) return undefined;
     const from = Math.max(treeSize, 0);
     const last = this.lastLeaf.get() ?? -1;
     if (last + 1 - from > MAX_TAIL) return undefined;
     const hasTail = last >= from;
 
+    // The leaves past the tree size are read by primary key (NOT INDEXED): left to itself,
+    // SQLite would rather scan a whole index in key order to spare the GROUP BY a sort.
     let base: SqlStatement;
     let tail: SqlStatement;
     if (key === 'groups') {

@@ -15,6 +15,12 @@
  * prefix (one scan per stored action under the prefix, listed from the maintained counts),
  * a target id without a type (one scan per stored target type).
  *
+ * Two filters have no index in leaf order: a target type alone (the index orders a type's
+ * rows by target id first) and a prefix covering more than MAX_STREAMS stored actions. For
+ * them the index range is read whole and sorted, bounded by LIMIT: a deliberate sort, taken
+ * only when the range is smaller than the other candidates (a rare type, say); when it is
+ * large its events are dense, and scanning the leaf range in order finds them soonest.
+ *
  * The driver is the candidate with the fewest rows in its scan, from the maintained counts
  * (counts.ts): the cost of finding `limit` matches is at most that. A target is taken as
  * the most selective without a count (a target names one object), and the plain leaf range
@@ -25,11 +31,15 @@
  *
  * The one unbounded shape left is inherent to single-column indexes: a driver with many
  * rows, of which the other filters keep few (say a large group and a rare action in it).
- * The choice above makes the scan the smallest available, never a scan of the whole log.
+ * The choice above makes the scan the smallest available, never a scan of the whole log
+ * when an index narrows it.
  */
 import type Database from 'better-sqlite3';
 import type { EventCountKey, EventPageQuery, EventQuery } from '../port';
 import { EVENT_SELECT, type SqlValue } from './eventRows';
+
+/** The dimensions of the maintained totals: the count keys, and target types for planning. */
+export type CountDim = EventCountKey | 'target.type';
 
 export interface SqlStatement {
   readonly sql: string;
@@ -52,8 +62,10 @@ type Driver =
   | { readonly kind: 'actor'; readonly id: string }
   /** An exact action, or the stored actions under a prefix (pages). */
   | { readonly kind: 'actions'; readonly actions: readonly string[] }
-  /** The action index range of a prefix (counts: no order needed). */
+  /** The action index range of a prefix: not in leaf order (pages sort it). */
   | { readonly kind: 'actionRange'; readonly prefix: string }
+  /** A target type's index range: not in leaf order (pages sort it). */
+  | { readonly kind: 'targetType'; readonly type: string }
   | { readonly kind: 'outcome'; readonly outcome: string }
   | { readonly kind: 'leaves' };
 
@@ -82,7 +94,10 @@ export function prefixUpperBound(prefix: string): string | undefined {
   return undefined;
 }
 
-const placeholders = (n: number): string => Array.from({ length: n }, () => '?').join(', ');
+export const placeholders = (n: number): string => Array.from({ length: n }, () => '?').join(', ');
+
+/** The groups of event `e` as rows `j.value`; a damaged column counts as no groups rather than failing the count. */
+export const GROUPS_OF_E = "json_each(CASE WHEN json_valid(e.groups) THEN e.groups ELSE '[]' END) j";
 
 /** SQL conditions on alias `e` for the query's filters. */
 function filterConditions(q: EventQuery, options: { readonly groups: boolean }): { where: string[]; params: SqlValue[] } {
@@ -151,6 +166,8 @@ function scans(driver: Driver, range: LeafRange): Scan[] {
         ),
       ];
     }
+    case 'targetType':
+      return [eventScan('events_target', ['e.target_type = ?'], [driver.type], range)];
     case 'outcome':
       return [eventScan('events_outcome', ['e.outcome = ?'], [driver.outcome], range)];
     case 'leaves':
@@ -276,10 +293,9 @@ export class QueryPlanner {
     const [scan] = driver.kind === 'targetId' ? [targetTypesScan(driver, range)] : scans(driver, range);
     if (key === 'groups') {
       const groupFilter = q.groupIds === undefined ? [] : ['j.value ' + inGroups];
-      // json_valid: a damaged groups column must not fail every count.
       return statement(
         'j.value',
-        `${scan!.from} CROSS JOIN json_each(CASE WHEN json_valid(e.groups) THEN e.groups ELSE '[]' END) j`,
+        `${scan!.from} CROSS JOIN ${GROUPS_OF_E}`,
         [...scan!.where, ...groupFilter],
         [...scan!.params, ...(q.groupIds ?? [])],
         'j.value',
@@ -295,6 +311,8 @@ export class QueryPlanner {
     if (q.targetId !== undefined) {
       const types = this.targetTypes();
       if (types) candidates.push({ driver: { kind: 'targetId', types, id: q.targetId }, rows: 0 });
+    } else if (q.targetType !== undefined) {
+      candidates.push({ driver: { kind: 'targetType', type: q.targetType }, rows: this.count('target.type', q.targetType) });
     }
     if (q.groupIds !== undefined) {
       const rows = q.groupIds.reduce((sum, g) => sum + this.count('groups', g), 0);
@@ -302,10 +320,7 @@ export class QueryPlanner {
     }
     if (q.actorId !== undefined) candidates.push({ driver: { kind: 'actor', id: q.actorId }, rows: this.count('actor.id', q.actorId) });
     if (q.action !== undefined) candidates.push({ driver: { kind: 'actions', actions: [q.action] }, rows: this.count('action', q.action) });
-    else if (q.actionPrefix !== undefined) {
-      const prefix = this.prefixCandidate(q.actionPrefix, use);
-      if (prefix) candidates.push(prefix);
-    }
+    else if (q.actionPrefix !== undefined) candidates.push(this.prefixCandidate(q.actionPrefix, use));
     if (q.outcome !== undefined) candidates.push({ driver: { kind: 'outcome', outcome: q.outcome }, rows: this.count('outcome', q.outcome) });
     candidates.push({ driver: { kind: 'leaves' }, rows: range.hi - range.lo });
     // Stable: on a tie the earlier (more selective by nature) candidate wins.
@@ -314,13 +329,12 @@ export class QueryPlanner {
     return best.driver;
   }
 
-  private prefixCandidate(prefix: string, use: 'page' | 'count'): { driver: Driver; rows: number } | undefined {
+  private prefixCandidate(prefix: string, use: 'page' | 'count'): { driver: Driver; rows: number } {
     const upper = prefixUpperBound(prefix);
     const rows = (upper === undefined ? this.actionTotal.get(prefix) : this.actionTotalBetween.get(prefix, upper)) ?? 0;
     if (use === 'count') return { driver: { kind: 'actionRange', prefix }, rows };
     const actions = upper === undefined ? this.actionsFrom.all(prefix, MAX_STREAMS + 1) : this.actionsBetween.all(prefix, upper, MAX_STREAMS + 1);
-    // A broad prefix: its events are dense, so the leaf range (or another filter) finds them sooner.
-    if (actions.length > MAX_STREAMS) return undefined;
+    if (actions.length > MAX_STREAMS) return { driver: { kind: 'actionRange', prefix }, rows };
     return { driver: { kind: 'actions', actions }, rows };
   }
 
@@ -333,7 +347,7 @@ export class QueryPlanner {
     return types;
   }
 
-  private count(dim: EventCountKey, key: string): number {
+  private count(dim: CountDim, key: string): number {
     return this.countOf.get(dim, key) ?? 0;
   }
 }
