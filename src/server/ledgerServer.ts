@@ -53,19 +53,7 @@ export async function startLedgerServer(config: Config, logger: Logger): Promise
           res.status(503).type('text/plain').send('starting\n');
           return;
         }
-        if (ledger.keyring && config.retentionIntervalMs > 0) {
-      const lifecycle = lifecycleOf(ledger);
-      retention = setInterval(() => {
-        if (retentionRunning) return;
-        retentionRunning = lifecycle
-          .applyRetention()
-          .then((run) => run.shredded > 0 && logger.info(run, 'retention applied'))
-          .catch((err: unknown) => logger.error({ err }, 'retention run failed; it resumes on the next run'))
-          .finally(() => (retentionRunning = undefined));
-      }, config.retentionIntervalMs);
-      retention.unref();
-    }
-    const latest = await ledger.latestCheckpoint();
+        const latest = await ledger.latestCheckpoint();
         res.status(200).set('Cache-Control', 'no-cache').type('text/plain; charset=utf-8').send(latest.note);
       });
     },

@@ -5,9 +5,19 @@
 import Database from 'better-sqlite3';
 import { LedgerError } from '../../errors';
 
-/** The extended SQLite result code of a driver error (`SQLITE_CONSTRAINT_UNIQUE`…), if it is one. */
+/**
+ * The extended SQLite result code of a driver error (`SQLITE_CONSTRAINT_UNIQUE`…), if it is one.
+ * Recognised by name and code as well as by class: the native addon keeps the SqliteError
+ * class of the first load of better-sqlite3, so a second module registry (Jest runs each
+ * test file in its own, in a shared worker) sees errors of a class it did not load.
+ */
 export function sqliteCode(err: unknown): string | undefined {
-  return err instanceof Database.SqliteError ? err.code : undefined;
+  if (err instanceof Database.SqliteError) return err.code;
+  if (err instanceof Error && err.name === 'SqliteError') {
+    const code = (err as { code?: unknown }).code;
+    if (typeof code === 'string' && code.startsWith('SQLITE_')) return code;
+  }
+  return undefined;
 }
 
 const UNAVAILABLE = /^SQLITE_(BUSY|LOCKED|FULL|IOERR|CANTOPEN|READONLY|PROTOCOL|NOLFS|INTERRUPT)/;
