@@ -8,13 +8,16 @@ import { LedgerError } from '../errors';
 import type { LifecycleStore } from '../storage/port';
 import { blindIndex, type Kek, KeyError, newKey } from './envelope';
 
-const KEYRING_ID = 'main';
+export const KEYRING_ID = 'main';
 
-interface KeyringDoc {
+export interface KeyringDoc {
   readonly kekId: string;
   readonly wrappedSearchKey: string;
   readonly sealedFrom: number;
   readonly createdAt: string;
+  /** Set while `rotate-kek` re-wraps the data keys to this KEK: nobody opens the ledger until it is done. */
+  readonly rotatingTo?: string;
+  readonly rotatedAt?: string;
 }
 
 /** A start-up refusal about keys: the server stops with this message before writing anything. */
@@ -52,6 +55,11 @@ export class Keyring {
       raw = (await store.get('keyring', [KEYRING_ID])).get(KEYRING_ID)!;
     }
     const doc = JSON.parse(raw) as KeyringDoc;
+    if (doc.rotatingTo !== undefined) {
+      throw new KeyConfigurationError(
+        `a key-encryption key rotation from KEK ${doc.kekId} to ${doc.rotatingTo} is unfinished: run \`audit-ledger rotate-kek\` again with the same keys (it resumes where it stopped); the ledger does not open until it is done`,
+      );
+    }
     if (!kek) {
       throw new KeyConfigurationError(
         `this ledger stores events encrypted (key-encryption key ${doc.kekId}), but no key-encryption key was given: set LEDGER_KEK_FILE (or LEDGER_KEK) to the key`,
@@ -71,12 +79,14 @@ export class Keyring {
     return new Keyring(kek, searchKey, doc.sealedFrom);
   }
 
-  /** Re-wraps the search key under a new KEK (rotation); the caller re-wraps the data keys. */
-  static async rewrap(store: LifecycleStore, from: Keyring, to: Kek): Promise<void> {
-    const raw = (await store.get('keyring', [KEYRING_ID])).get(KEYRING_ID)!;
-    const doc = JSON.parse(raw) as KeyringDoc;
-    const next: KeyringDoc = { ...doc, kekId: to.id, wrappedSearchKey: to.wrap(from.searchKey, 'search') };
-    await store.put('keyring', [{ id: KEYRING_ID, value: JSON.stringify(next) }]);
+  /** The stored keyring record as it is (rotation reads and rewrites it). */
+  static async readDoc(store: LifecycleStore): Promise<KeyringDoc | undefined> {
+    const raw = (await store.get('keyring', [KEYRING_ID])).get(KEYRING_ID);
+    return raw === undefined ? undefined : (JSON.parse(raw) as KeyringDoc);
+  }
+
+  static async writeDoc(store: LifecycleStore, doc: KeyringDoc): Promise<void> {
+    await store.put('keyring', [{ id: KEYRING_ID, value: JSON.stringify(doc) }]);
   }
 
   blind(field: 'actor.id' | 'target.type' | 'target.id', value: string): string {
