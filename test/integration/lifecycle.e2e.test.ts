@@ -175,6 +175,15 @@ describeEachAdapter('data lifecycle over HTTP', (adapter) => {
     await proveLeaf(receipts[2]!.leafIndex, receipts[2]!.leafHash, await checkpoint());
   });
 
+  it("an external auditor's audit --all-events passes, reporting the redactions with their leaf hashes proven", async () => {
+    const state = path.join(le.dataDir, 'audit-state.json');
+    const audit = await runCli(['audit', '--url', server.url, '--vkey', vkey, '--state', state, '--all-events', '--token', keys.auditor], le.env);
+    expect(audit.stderr).toBe('');
+    expect(audit.code).toBe(0);
+    // 0 redacted, 1, 3 and 5 erased, 2 shredded by retention.
+    expect(audit.stdout).toMatch(/\d+ events verified against their leaves and the tree, 5 redacted \(leaf hashes proven\)/);
+  });
+
   it('refuses to start without the key, or with another one, before writing anything', async () => {
     await server.stop();
     const keyFile = path.join(le.dataDir, 'kek.key');
