@@ -13,7 +13,8 @@ import { LedgerError } from '../../errors';
  */
 export function sqliteCode(err: unknown): string | undefined {
   if (err instanceof Database.SqliteError) return err.code;
-  if (err instanceof Error && err.name === 'SqliteError') {
+  // Not `instanceof Error` either: such an error may come from another realm (Jest's test context).
+  if (typeof err === 'object' && err !== null && (err as { name?: unknown }).name === 'SqliteError') {
     const code = (err as { code?: unknown }).code;
     if (typeof code === 'string' && code.startsWith('SQLITE_')) return code;
   }
@@ -27,7 +28,7 @@ const CORRUPT = /^SQLITE_(CORRUPT|NOTADB|FORMAT)/;
 export function translateError(err: unknown): Error {
   if (err instanceof LedgerError) return err;
   const code = sqliteCode(err);
-  if (code === undefined) return err instanceof Error ? err : new LedgerError('INTERNAL', String(err));
+  if (code === undefined) return err instanceof Error ? err : new LedgerError('INTERNAL', String(err), { cause: err });
   const message = `SQLite: ${(err as Error).message} (${code})`;
   if (UNAVAILABLE.test(code)) return new LedgerError('UNAVAILABLE', message, { cause: err });
   if (CORRUPT.test(code)) return new LedgerError('CORRUPT', message, { cause: err });
