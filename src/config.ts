@@ -34,6 +34,19 @@ export interface Config {
   readonly logLevel: LogLevel;
   /** The HTTP layer's limits and switches (see README, "Hardening"). */
   readonly http: HttpConfig;
+  /** Encryption at rest (src/lifecycle/): how the key-encryption key is found. */
+  readonly kek: KekConfig;
+  /** How often the retention job runs (ms; 0: never in the background). */
+  readonly retentionIntervalMs: number;
+}
+
+export interface KekConfig {
+  /** LEDGER_ENCRYPTION=on, or a KEK named explicitly: seal new events (create the key file if the ledger has no keys yet). */
+  readonly enabled: boolean;
+  /** LEDGER_KEK_FILE, default `$LEDGER_DATA_DIR/kek.key`. */
+  readonly file: string;
+  /** LEDGER_KEK: the key itself (base64 of 32 bytes), instead of a file. */
+  readonly inline: string | undefined;
 }
 
 export interface HttpConfig {
@@ -91,6 +104,9 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
   const publicProofs = parseBoolean(env.LEDGER_PUBLIC_PROOFS, true, 'LEDGER_PUBLIC_PROOFS', problems);
   const recordReads = parseBoolean(env.LEDGER_RECORD_READS, true, 'LEDGER_RECORD_READS', problems);
   const http = loadHttpConfig(env, problems);
+  const retentionRaw = env.LEDGER_RETENTION_INTERVAL_MS || '3600000';
+  if (!/^\d{1,10}$/.test(retentionRaw)) problems.push(`LEDGER_RETENTION_INTERVAL_MS must be a number of milliseconds (got ${JSON.stringify(retentionRaw)})`);
+  const encryption = parseBoolean(env.LEDGER_ENCRYPTION, false, 'LEDGER_ENCRYPTION', problems);
   if (problems.length > 0) throw new ConfigError(problems);
   return {
     port,
@@ -105,6 +121,12 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     recordReads,
     logLevel,
     http,
+    retentionIntervalMs: Number(retentionRaw),
+    kek: {
+      enabled: encryption || Boolean(env.LEDGER_KEK_FILE) || Boolean(env.LEDGER_KEK),
+      file: path.resolve(env.LEDGER_KEK_FILE || path.join(dataDir, 'kek.key')),
+      inline: env.LEDGER_KEK || undefined,
+    },
   };
 }
 

@@ -21,6 +21,10 @@ export type LedgerErrorCode =
   | 'CORRUPT'
   /** The database is not a ledger, or is locked by another server. */
   | 'WRONG_DATABASE'
+  /** The key-encryption key is missing, wrong, or cannot open the ledger's keys (start-up). */
+  | 'KEY_CONFIGURATION'
+  /** A held event would be shredded (legal hold). */
+  | 'LEGAL_HOLD'
   /** A bug or an unexpected state. */
   | 'INTERNAL';
 

@@ -7,7 +7,7 @@
 import { bytesToHex, VerificationError, verifyCheckpoint, verifyInclusion, type NoteVerifier } from '../verify';
 import { AuditStateError, readAuditState, writeAuditState } from './auditState';
 import { LogAccessError, type LogClient, type ServedEvent } from './logClient';
-import { servedEventProblem } from './servedEvent';
+import { isRedacted, servedEventProblem } from './servedEvent';
 import { type AuditVerdict, judgeCheckpoints, proofNeeded, type TrustedCheckpoint } from './verdict';
 
 /** The log served a checkpoint that the pinned key does not verify (or for another origin). */
@@ -43,6 +43,8 @@ export type AuditOutcome =
       readonly current: TrustedCheckpoint;
       readonly leavesProven: number;
       readonly eventsChecked: number;
+      /** Of those, events served as redacted: their leaf hashes were proven in the tree, there was no content to check. */
+      readonly eventsRedacted: number;
       /** Events served beyond the audited checkpoint, left for the next audit. */
       readonly eventsBeyond: number;
     }
@@ -105,7 +107,7 @@ export async function runAudit(options: AuditOptions): Promise<AuditOutcome> {
 
   const problems: string[] = [];
   const leavesProven = await proveLeaves(options, current, problems);
-  const events = options.allEvents ? await proveAllEvents(options, current, problems) : { checked: 0, beyond: 0 };
+  const events = options.allEvents ? await proveAllEvents(options, current, problems) : { checked: 0, redacted: 0, beyond: 0 };
   if (problems.length > 0) {
     const listed = problems.slice(0, MAX_LISTED_PROBLEMS);
     if (problems.length > listed.length) listed.push(`… and ${problems.length - listed.length} more`);
@@ -125,7 +127,7 @@ export async function runAudit(options: AuditOptions): Promise<AuditOutcome> {
     rootHash: bytesToHex(current.rootHash),
     savedAt: new Date().toISOString(),
   });
-  return { kind: 'consistent', verdict, previous, current, leavesProven, eventsChecked: events.checked, eventsBeyond: events.beyond };
+  return { kind: 'consistent', verdict, previous, current, leavesProven, eventsChecked: events.checked, eventsRedacted: events.redacted, eventsBeyond: events.beyond };
 }
 
 function trusted(note: string, verifier: NoteVerifier): TrustedCheckpoint {
@@ -169,8 +171,9 @@ async function proveLeaves(options: AuditOptions, current: TrustedCheckpoint, pr
   return proofs.length;
 }
 
-async function proveAllEvents(options: AuditOptions, current: TrustedCheckpoint, problems: string[]): Promise<{ checked: number; beyond: number }> {
+async function proveAllEvents(options: AuditOptions, current: TrustedCheckpoint, problems: string[]): Promise<{ checked: number; redacted: number; beyond: number }> {
   let checked = 0;
+  let redacted = 0;
   let beyond = 0;
   let after: string | null = null;
   for (;;) {
@@ -178,6 +181,8 @@ async function proveAllEvents(options: AuditOptions, current: TrustedCheckpoint,
     const inTree = page.events.filter((e) => e.leafIndex < current.treeSize);
     beyond += page.events.length - inTree.length;
     for (const event of inTree) {
+      // A redacted event has no content left to check; its leaf hash is still proven below.
+      if (isRedacted(event)) redacted++;
       const problem = servedEventProblem(event);
       if (problem) problems.push(problem);
     }
@@ -191,7 +196,7 @@ async function proveAllEvents(options: AuditOptions, current: TrustedCheckpoint,
       if (problem) problems.push(problem);
     });
     checked += inTree.length;
-    if (!page.hasNextPage || page.endCursor === null) return { checked, beyond };
+    if (!page.hasNextPage || page.endCursor === null) return { checked, redacted, beyond };
     after = page.endCursor;
   }
 }

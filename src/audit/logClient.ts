@@ -41,7 +41,11 @@ export interface ServedInclusion {
 export interface ServedEvent {
   readonly leafIndex: number;
   readonly leafHash: string;
-  readonly leaf: string;
+  /** Null once the event is redacted (its content crypto-shredded): only the leaf hash is left to prove. */
+  readonly leaf: string | null;
+  /** Absent from servers without data lifecycle. */
+  readonly redacted?: boolean;
+  readonly redaction?: { readonly leafIndex: number | null; readonly reason: string } | null;
   readonly id: string;
   readonly action: string;
   readonly actor: { readonly id: string; readonly type: 'USER' | 'SERVICE' | 'SYSTEM'; readonly name: string | null };
@@ -53,7 +57,7 @@ export interface ServedEvent {
   readonly source: { readonly ip: string | null; readonly userAgent: string | null; readonly requestId: string | null } | null;
   readonly metadata: Record<string, unknown> | null;
   readonly groups: string[];
-  readonly salt: string;
+  readonly salt: string | null;
   readonly submitter: { readonly keyId: string; readonly userId: string } | null;
 }
 
@@ -64,7 +68,7 @@ export interface EventPage {
 }
 
 const EVENT_FIELDS =
-  'leafIndex leafHash leaf id action actor { id type name } target { type id name } outcome reason occurredAt recordedAt ' +
+  'leafIndex leafHash leaf redacted redaction { leafIndex reason } id action actor { id type name } target { type id name } outcome reason occurredAt recordedAt ' +
   'source { ip userAgent requestId } metadata groups salt submitter { keyId userId }';
 /** Inclusion proofs fetched per request (as GraphQL aliases), to keep round trips few. */
 const PROOFS_PER_REQUEST = 100;

@@ -10,8 +10,18 @@ import type { ServedEvent } from './logClient';
 
 const utf8 = new TextEncoder();
 
-/** Why the served event disagrees with itself, or undefined if it does not. */
+/**
+ * Whether the event is served as redacted: its content was destroyed (crypto-shredding), so
+ * there is no leaf text to hash and only its leaf hash can be proven in the signed tree.
+ */
+export function isRedacted(event: ServedEvent): boolean {
+  return event.redacted === true && event.leaf === null;
+}
+
+/** Why the served event disagrees with itself, or undefined if it does not (a redacted one has nothing to agree with). */
 export function servedEventProblem(event: ServedEvent): string | undefined {
+  if (isRedacted(event)) return undefined;
+  if (event.leaf === null || event.salt === null) return `leaf ${event.leafIndex}: served without its leaf text, yet not as redacted`;
   if (bytesToHex(leafHash(utf8.encode(event.leaf))) !== event.leafHash) {
     return `leaf ${event.leafIndex}: its leaf text does not hash to its leaf hash ${event.leafHash}`;
   }
@@ -38,7 +48,7 @@ function loggedEvent(e: ServedEvent): LoggedEvent {
     ...(e.metadata !== null && { metadata: e.metadata as JsonObject }),
     groups: e.groups,
     recordedAt: e.recordedAt,
-    salt: e.salt,
+    salt: e.salt!,
     ...(e.submitter && { submitter: { keyId: e.submitter.keyId, userId: e.submitter.userId } }),
   };
 }

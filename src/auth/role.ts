@@ -7,7 +7,7 @@
 export const ROLES = ['ADMIN', 'APPENDER', 'AUDITOR', 'READER'] as const;
 export type Role = (typeof ROLES)[number];
 
-export type Operation = 'appendEvents' | 'readEvents' | 'readLog' | 'manageKeys' | 'manageDirectory' | 'readDirectory';
+export type Operation = 'appendEvents' | 'readEvents' | 'readLog' | 'manageKeys' | 'manageDirectory' | 'readDirectory' | 'redactEvents' | 'manageRetention' | 'manageHolds';
 
 /** How the principal appears as an event actor: HUMAN users act as USER. */
 export type PrincipalActorType = 'USER' | 'SERVICE';
@@ -38,6 +38,11 @@ const NEEDS: Record<Operation, readonly Role[]> = {
   manageDirectory: ['ADMIN'],
   // Auditors need names behind the ids they read in events.
   readDirectory: ['ADMIN', 'AUDITOR'],
+  // Destroying content is the administrator's; holds are the auditor's, a separate duty, so
+  // that the one who can destroy cannot also lift the brake on destruction.
+  redactEvents: ['ADMIN'],
+  manageRetention: ['ADMIN'],
+  manageHolds: ['AUDITOR'],
 };
 
 export interface Policy {

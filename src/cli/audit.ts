@@ -77,7 +77,11 @@ function formatConsistent(outcome: Extract<AuditOutcome, { kind: 'consistent' }>
   const extras: string[] = [];
   if (outcome.leavesProven > 0) extras.push(`${outcome.leavesProven} leaf inclusion proofs verified`);
   if (outcome.eventsChecked > 0 || outcome.eventsBeyond > 0) {
-    extras.push(`${outcome.eventsChecked} events verified against their leaves and the tree`);
+    const whole = outcome.eventsChecked - outcome.eventsRedacted;
+    extras.push(
+      `${whole} events verified against their leaves and the tree` +
+        (outcome.eventsRedacted > 0 ? `, ${outcome.eventsRedacted} redacted (leaf hashes proven)` : ''),
+    );
     if (outcome.eventsBeyond > 0) extras.push(`${outcome.eventsBeyond} newer events left for the next audit`);
   }
   return [`audit: ${head}`, ...extras.map((e) => `  ${e}`)].join('\n');

@@ -16,6 +16,8 @@ import { runAuditCommand } from './audit';
 import { durationOption, leafIndicesOption, portOption, positiveIntOption, urlOption, usageErrorsExitOne } from './cliOptions';
 import { runMonitorCommand } from './monitor';
 import { runVerifyDb } from './verifyDb';
+import { runRotateKek } from './rotateKek';
+import { addLifecycleCommands } from './lifecycleCommands';
 
 export async function main(argv: readonly string[]): Promise<number> {
   let exitCode = 0;
@@ -71,6 +73,18 @@ export async function main(argv: readonly string[]): Promise<number> {
     .action(async (opts: { vkey?: string; progress?: boolean; batchSize?: number }) => {
       exitCode = await runVerifyDb(opts);
     });
+
+  program
+    .command('rotate-kek')
+    .description('re-wrap every data key and the search key under a new key-encryption key (server stopped; resumable)')
+    .option('--new-key-file <file>', 'the new key file (AUDIT-LEDGER-KEK-V1+<base64>)')
+    .option('--new-key-env <var>', 'an environment variable holding the new key')
+    .option('--batch-size <n>', 'data keys per database round trip', positiveIntOption)
+    .action(async (opts: { newKeyFile?: string; newKeyEnv?: string; batchSize?: number }) => {
+      exitCode = await runRotateKek(opts);
+    });
+
+  addLifecycleCommands(program, (code) => (exitCode = code));
 
   usageErrorsExitOne(
     program

@@ -11,6 +11,10 @@ import { loadConfig } from '../config';
 import { describeStorage, openStorage } from '../storage/open';
 import { WrongDatabaseError } from '../storage/errors';
 import { checkDatabase, type DatabaseCheckReport } from '../integrity/databaseCheck';
+import { resolveKek } from '../lifecycle/kekSource';
+import { Keyring } from '../lifecycle/keyring';
+import { judgeSealed, type SealedVerdict } from '../lifecycle/sealedCheck';
+import type { RawStoredEvent } from '../storage/port';
 import { parseVerifierKey, VerificationError } from '../verify';
 import { CliError } from './cliError';
 
@@ -35,6 +39,18 @@ export async function runVerifyDb(opts: VerifyDbOptions): Promise<number> {
     if (err instanceof WrongDatabaseError) throw new CliError(err.message, 1);
     throw err;
   });
+  // Sealed events (encryption at rest) are opened with the same KEK the server uses.
+  let sealed: ((batch: readonly RawStoredEvent[]) => Promise<Map<RawStoredEvent, SealedVerdict>>) | undefined;
+  if (await Keyring.exists(storage.lifecycle)) {
+    try {
+      const kek = await resolveKek(config.kek, storage.lifecycle);
+      const keyring = await Keyring.open(storage.lifecycle, kek.kek);
+      sealed = (batch) => judgeSealed(batch, storage.lifecycle, keyring);
+    } catch (err) {
+      await storage.close();
+      throw new CliError(`verify-db: ${(err as Error).message}`, 1);
+    }
+  }
   const bar =
     opts.progress || process.stderr.isTTY
       ? new SingleBar(
@@ -54,6 +70,7 @@ export async function runVerifyDb(opts: VerifyDbOptions): Promise<number> {
       reader: storage.integrity,
       expectedLeaves: await storage.events.estimatedCount(),
       verifierKey,
+      ...(sealed && { sealed }),
       ...(opts.batchSize !== undefined && { batchSize: opts.batchSize }),
       onStart: (total) => bar?.start(total, 0),
       onProgress: (done) => bar?.update(done),
@@ -97,6 +114,7 @@ export function formatReport(database: string, r: DatabaseCheckReport): string {
   const lines = [
     `verify-db ${database}: ${r.intact ? 'INTACT' : `NOT INTACT: ${r.affected.size} leaf ${r.affected.size === 1 ? 'index' : 'indices'} affected`}`,
     `  leaves        ${r.treeSize} recomputed from the event documents${r.uncovered > 0 ? ` (${r.uncovered} after the latest checkpoint, not yet signed)` : ''}`,
+    ...(r.redacted > 0 ? [`  redacted      ${r.redacted} (content destroyed by redaction; leaf hashes checked against the tree)`] : []),
     `  stored hashes ${r.storedHashesChecked} compared`,
     `  checkpoints   ${r.checkpointsChecked} roots compared; ${latest}`,
     `  time          ${seconds.toFixed(1)} s (${rate.toLocaleString('en-US')} leaves/s)`,

@@ -29,3 +29,23 @@ export function eventOfFields(fields: EventFields): LoggedEvent {
 export function leafOfFields(fields: EventFields): string {
   return eventLeaf(eventOfFields(fields));
 }
+
+/** The stored fields a canonical leaf text describes (the inverse of leafOfFields). */
+export function fieldsOfLeaf(leaf: string): EventFields {
+  const e = JSON.parse(leaf) as LoggedEvent;
+  return {
+    id: e.id,
+    action: e.action,
+    actor: e.actor,
+    ...(e.target && { target: e.target }),
+    outcome: e.outcome,
+    ...(e.reason !== undefined && { reason: e.reason }),
+    ...(e.occurredAt !== undefined && { occurredAt: new Date(e.occurredAt) }),
+    ...(e.source && { source: e.source }),
+    ...(e.metadata !== undefined && { metadata: JSON.stringify(e.metadata) }),
+    groups: e.groups,
+    recordedAt: new Date(e.recordedAt),
+    salt: e.salt,
+    ...(e.submitter && { submitter: e.submitter }),
+  };
+}

@@ -15,6 +15,8 @@ export const GRAPHQL_CODES: Record<LedgerErrorCode, { readonly code: string; rea
   LEAF_INDEX_TAKEN: { code: 'INTERNAL_SERVER_ERROR' },
   CORRUPT: { code: 'INTERNAL_SERVER_ERROR' },
   WRONG_DATABASE: { code: 'INTERNAL_SERVER_ERROR' },
+  KEY_CONFIGURATION: { code: 'INTERNAL_SERVER_ERROR' },
+  LEGAL_HOLD: { code: 'LEGAL_HOLD', status: 409 },
   INTERNAL: { code: 'INTERNAL_SERVER_ERROR' },
 };
 

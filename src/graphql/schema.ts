@@ -4,13 +4,14 @@ import { buildSchema } from 'type-graphql';
 import { ApiKeyResolver } from './resolvers/apiKeyResolver';
 import { GroupResolver, UserResolver } from './resolvers/directoryResolver';
 import { EventResolver } from './resolvers/eventResolver';
+import { LifecycleResolver } from './resolvers/lifecycleResolver';
 import { LogResolver } from './resolvers/logResolver';
 import { ServerInfoResolver } from './serverInfoResolver';
 
 /** Builds the executable schema; `npm run schema` prints it to schema/schema.graphql. */
 export async function buildLedgerSchema(): Promise<GraphQLSchema> {
   return buildSchema({
-    resolvers: [ServerInfoResolver, LogResolver, EventResolver, ApiKeyResolver, UserResolver, GroupResolver],
+    resolvers: [ServerInfoResolver, LogResolver, EventResolver, ApiKeyResolver, UserResolver, GroupResolver, LifecycleResolver],
     validate: false,
   });
 }

@@ -5,7 +5,7 @@
  * only reads and feeds them.
  */
 import { nodeCryptoRfc6962 } from '../merkle/nodeHasher';
-import type { IntegrityReader, RawCheckpoint } from '../storage/port';
+import type { IntegrityReader, RawCheckpoint, RawStoredEvent } from '../storage/port';
 import { bytesToHex, hexToBytes, parseCheckpoint, parseVerifierKey, VerificationError, verifyCheckpoint } from '../verify';
 import { type CheckedEvent, checkEvent } from './eventCheck';
 import { TileWindow } from './tileWindow';
@@ -23,7 +23,17 @@ export interface DatabaseCheckOptions {
   /** Called once with the number of leaves expected, then with the number checked so far. */
   readonly onStart?: (expectedLeaves: number) => void;
   readonly onProgress?: (checkedLeaves: number) => void;
+  /**
+   * Judges a batch's sealed events (encryption at rest, src/lifecycle/sealedCheck.ts): the
+   * fields to check for an opened one, the redaction for a shredded one, or what is wrong.
+   */
+  readonly sealed?: (batch: readonly RawStoredEvent[]) => Promise<Map<RawStoredEvent, SealedJudgement>>;
 }
+
+export type SealedJudgement =
+  | { readonly kind: 'opened'; readonly fields: Record<string, unknown> }
+  | { readonly kind: 'redacted'; readonly by: number }
+  | { readonly kind: 'problem'; readonly problem: string };
 
 export interface LatestCheckpointStatus {
   readonly treeSize: number;
@@ -37,6 +47,8 @@ export interface DatabaseCheckReport extends TreeCheckReport {
   /** Events stored after the latest checkpoint (the server signs them on its next start). */
   readonly uncovered: number;
   readonly elapsedMs: number;
+  /** Events whose content was destroyed (crypto-shredded): their stored leaf hashes were checked against the tree. */
+  readonly redacted: number;
   /** True when nothing at all is wrong. */
   readonly intact: boolean;
 }
@@ -70,6 +82,7 @@ export async function checkDatabase(options: DatabaseCheckOptions): Promise<Data
   const roots = new CheckpointFeed(reader.checkpoints(covered)[Symbol.asyncIterator](), tree);
   let expected = 0;
   let uncovered = 0;
+  let redacted = 0;
   /** Set once a document lies past a gap beyond the checkpoint: nothing after it is a leaf. */
   let strayFrom: number | undefined;
   let nextProgress = PROGRESS_EVERY;
@@ -85,6 +98,7 @@ export async function checkDatabase(options: DatabaseCheckOptions): Promise<Data
 
   try {
     for await (const batch of reader.events(options.batchSize ?? 20_000)) {
+      const judged = options.sealed ? await options.sealed(batch) : undefined;
       for (const doc of batch) {
         const id: unknown = doc.position;
         if (typeof id !== 'number' || !Number.isSafeInteger(id) || id < expected) {
@@ -105,9 +119,20 @@ export async function checkDatabase(options: DatabaseCheckOptions): Promise<Data
         }
         await roots.feedThrough(expected + 1);
         await tiles.reach(expected);
-        const check = checkEvent(doc.fields as unknown as CheckedEvent);
-        if (check.problem === undefined) tree.leaf(check.leafHash!);
-        else tree.affectedLeaf(`the event document is inconsistent: ${check.problem}`, check.leafHash);
+        const judgement = judged?.get(doc);
+        if (judgement?.kind === 'redacted') {
+          const stored: unknown = doc.fields.leafHash;
+          if (stored instanceof Uint8Array && stored.length === 32) {
+            tree.leaf(stored);
+            redacted++;
+          } else tree.affectedLeaf('the redacted event has no stored leaf hash');
+        } else if (judgement?.kind === 'problem') {
+          tree.affectedLeaf(`the sealed event is inconsistent: ${judgement.problem}`);
+        } else {
+          const check = checkEvent((judgement?.fields ?? doc.fields) as unknown as CheckedEvent);
+          if (check.problem === undefined) tree.leaf(check.leafHash!);
+          else tree.affectedLeaf(`the event document is inconsistent: ${check.problem}`, check.leafHash);
+        }
         if (expected >= covered) uncovered++;
         expected++;
         if (expected >= nextProgress) {
@@ -129,6 +154,7 @@ export async function checkDatabase(options: DatabaseCheckOptions): Promise<Data
     ...report,
     latest,
     uncovered,
+    redacted,
     elapsedMs: performance.now() - started,
     intact: report.affected.isEmpty && report.details.length === 0,
   };

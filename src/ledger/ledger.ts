@@ -20,6 +20,9 @@ import { consistencyProof, inclusionProof, rootHash } from '../merkle/proof';
 import { nodeCryptoRfc6962 } from '../merkle/nodeHasher';
 import type { EventCount, EventCountKey, EventQuery, LedgerStorage, SignedCheckpoint, StoredEvent } from '../storage/port';
 import type { SelfEvent } from './selfEvent';
+import { type Kek, keyedDigest } from '../lifecycle/envelope';
+import { Keyring } from '../lifecycle/keyring';
+import { SealedEventRepository } from '../lifecycle/sealedEvents';
 
 /** A request that names something that cannot exist: maps to BAD_USER_INPUT. */
 export class LedgerInputError extends LedgerError {
@@ -36,6 +39,12 @@ export interface LedgerOptions {
   readonly origin: string | undefined;
   readonly leaseTtlMs?: number;
   readonly maxBatch?: number;
+  /**
+   * The key-encryption key (see lifecycle/kekSource.ts). Given: the ledger's keyring is
+   * opened (or created: events are sealed from now on); a wrong key fails here, before
+   * anything is written. Absent on a ledger with a keyring: fails too.
+   */
+  readonly kek?: Kek;
 }
 
 /** One event a caller asks to record. */
@@ -68,6 +77,8 @@ export class Ledger {
 
   private constructor(
     readonly storage: LedgerStorage,
+    /** Present when the ledger seals event content (encryption at rest). */
+    readonly keyring: Keyring | undefined,
     readonly origin: string,
     readonly signer: NoteSigner,
     logger: Logger,
@@ -91,9 +102,18 @@ export class Ledger {
   }
 
   static async open(options: LedgerOptions): Promise<Ledger> {
+    // Keys first: a missing or wrong KEK must stop the start before anything is written.
+    const keyring = await Keyring.open(options.storage.lifecycle, options.kek, async () => {
+      const head = await options.storage.head.read();
+      return head ? Math.max(head.checkpoint.treeSize, head.pending?.to ?? 0) : 0;
+    });
+    const storage: LedgerStorage = keyring
+      ? { ...options.storage, events: new SealedEventRepository(options.storage.events, options.storage.lifecycle, keyring) }
+      : options.storage;
+    if (keyring) options.logger.info({ kekId: keyring.kek.id, sealedFrom: keyring.sealedFrom }, 'event content is encrypted at rest');
     const key = await loadOrCreateSigningKey(options.signingKeyFile, options.origin);
     if (key.created) options.logger.info({ file: options.signingKeyFile, origin: key.origin }, 'created the log signing key');
-    const ledger = new Ledger(options.storage, key.origin, key.signer, options.logger, {
+    const ledger = new Ledger(storage, keyring, key.origin, key.signer, options.logger, {
       leaseTtlMs: options.leaseTtlMs ?? 3000,
       ...(options.maxBatch !== undefined && { maxBatch: options.maxBatch }),
     });
@@ -124,7 +144,7 @@ export class Ledger {
     const keyed = requests.map((r) => ({
       ...r,
       scoped: r.idempotencyKey !== undefined ? scopedKey(recorder.keyId, r.idempotencyKey) : undefined,
-      digest: r.idempotencyKey !== undefined ? contentDigest(r.content) : undefined,
+      digest: r.idempotencyKey !== undefined ? this.digestOf(r.content) : undefined,
     }));
     const replayed = await this.replays(keyed);
     if (replayed) return replayed;
@@ -134,6 +154,20 @@ export class Ledger {
       ...(r.scoped !== undefined && { idempotencyKey: r.scoped, contentDigest: r.digest! }),
     }));
     return this.sequencer.append(appends);
+  }
+
+  /**
+   * The content digest kept with an idempotency key. With encryption at rest it is keyed
+   * (HMAC under the search key): a bare SHA-256 beside a redacted event would confirm guesses.
+   */
+  private digestOf(content: RequestedContent): string {
+    const digest = contentDigest(content);
+    return this.keyring ? keyedDigest(this.keyring.searchKey, digest) : digest;
+  }
+
+  /** Records the ledger's own actions as ordinary events, answering their receipts. */
+  async recordSelfReceipts(events: readonly SelfEvent[]): Promise<AppendResult[]> {
+    return this.record(events.map((content) => ({ content })), SYSTEM_RECORDER);
   }
 
   /** Records the ledger's own actions as ordinary events. Never call from inside the sequencer. */

@@ -18,7 +18,13 @@ export type SelfAction =
   | 'ledger.apikey.created'
   | 'ledger.apikey.revoked'
   | 'ledger.events.read'
-  | 'ledger.access.denied';
+  | 'ledger.access.denied'
+  | 'ledger.event.redacted'
+  | 'ledger.actor.erased'
+  | 'ledger.hold.placed'
+  | 'ledger.hold.released'
+  | 'ledger.retention.policy.set'
+  | 'ledger.retention.applied';
 
 /** Self-events carry no groups of their own: `recordSelf` stamps the actor's. */
 export type SelfEvent = Omit<EventContent, 'groups'> & { readonly action: SelfAction };

@@ -7,6 +7,8 @@ import type { Config } from '../config';
 import type { LedgerContext } from '../graphql/context';
 import { buildLedgerSchema } from '../graphql/schema';
 import { DenialRecorder } from '../ledger/denialRecorder';
+import { resolveKek } from '../lifecycle/kekSource';
+import { lifecycleOf } from '../ledger/lifecycle';
 import { Ledger } from '../ledger/ledger';
 import type { Logger } from '../logger';
 import { holdDataFolder, openStorage } from '../storage/open';
@@ -70,12 +72,22 @@ export async function startLedgerServer(config: Config, logger: Logger): Promise
   });
   logger.info({ url: http.url }, 'listening');
 
+  let retention: NodeJS.Timeout | undefined;
+  let retentionRunning: Promise<unknown> | undefined;
   const ready = (async () => {
     lock = await holdDataFolder(config);
     const opened = await openStorage(config, { create: true });
     storage = opened;
     logger.info({ storage: opened.kind, database: opened.description }, 'database ready');
-    const openedLedger = await Ledger.open({ storage: opened, logger, signingKeyFile: config.signingKeyFile, origin: config.origin });
+    const kek = await resolveKek(config.kek, opened.lifecycle);
+    if (kek.created) logger.info({ file: config.kek.file }, 'created the key-encryption key: back it up apart from the database');
+    const openedLedger = await Ledger.open({
+      storage: opened,
+      logger,
+      signingKeyFile: config.signingKeyFile,
+      origin: config.origin,
+      ...(kek.kek && { kek: kek.kek }),
+    });
     denials = new DenialRecorder({
       write: (events) => openedLedger.recordSelf(events),
       probe: () => opened.ping(),
@@ -85,6 +97,18 @@ export async function startLedgerServer(config: Config, logger: Logger): Promise
     });
     admission.authenticate = (token) => openedLedger.authenticate(token);
     ledger = openedLedger;
+    if (openedLedger.keyring && config.retentionIntervalMs > 0) {
+      const lifecycle = lifecycleOf(openedLedger);
+      retention = setInterval(() => {
+        if (retentionRunning) return;
+        retentionRunning = lifecycle
+          .applyRetention()
+          .then((run) => run.shredded > 0 && logger.info(run, 'retention applied'))
+          .catch((err: unknown) => logger.error({ err }, 'retention run failed; it resumes on the next run'))
+          .finally(() => (retentionRunning = undefined));
+      }, config.retentionIntervalMs);
+      retention.unref();
+    }
     const latest = await openedLedger.latestCheckpoint();
     logger.info({ origin: openedLedger.origin, treeSize: latest.treeSize, verifierKey: openedLedger.verifierKey }, 'ledger ready');
   })();
@@ -93,6 +117,8 @@ export async function startLedgerServer(config: Config, logger: Logger): Promise
 
   let stopping: Promise<void> | undefined;
   const stop = async (): Promise<void> => {
+    if (retention) clearInterval(retention);
+    await retentionRunning;
     await http?.close();
     http = undefined;
     await ready.catch(() => undefined);

@@ -49,6 +49,18 @@ export interface StoredEvent extends EventFields {
   readonly idempotencyKey?: string;
   /** SHA-256 hex of the request content, to tell a retry from a conflicting reuse of the key. */
   readonly contentDigest?: string;
+  /**
+   * Set when the event's content was destroyed (crypto-shredded, src/lifecycle/): only its
+   * skeleton remains (leafIndex, leafHash, id, action, groups, recordedAt, outcome, actor
+   * type); `leaf` is empty and the personal fields are blank.
+   */
+  readonly redaction?: EventRedaction;
+}
+
+export interface EventRedaction {
+  /** The leaf index of the ledger event that recorded the redaction (undefined: no record found). */
+  readonly leafIndex: number | undefined;
+  readonly reason: string;
 }
 
 export interface EventQuery {
@@ -314,6 +326,37 @@ export interface IntegrityReader {
 }
 
 // ---------------------------------------------------------------------------------------
+// Data lifecycle: wrapped keys, redactions, legal holds, retention policies, job cursors
+
+/**
+ * The kinds of lifecycle records. Their values are JSON text written and read by
+ * `src/lifecycle/` only; the adapters store them opaquely, keyed by (kind, id).
+ */
+export type LifecycleKind = 'dataKey' | 'keyring' | 'redaction' | 'hold' | 'retention' | 'job';
+
+export interface LifecycleRecord {
+  readonly id: string;
+  /** JSON text. */
+  readonly value: string;
+}
+
+export interface LifecycleStore {
+  /** Inserts or replaces records (one atomic write per call on engines with transactions). */
+  put(kind: LifecycleKind, records: readonly LifecycleRecord[]): Promise<void>;
+  /** Inserts records whose id is not stored yet; returns false if any id was already stored (none written then on SQLite). */
+  insertNew(kind: LifecycleKind, records: readonly LifecycleRecord[]): Promise<boolean>;
+  get(kind: LifecycleKind, ids: readonly string[]): Promise<Map<string, string>>;
+  /**
+   * Deletes records; returns how many were deleted. The adapter makes the bytes of deleted
+   * records unrecoverable from its files as far as its engine allows (SQLite: secure_delete
+   * and a truncating WAL checkpoint; MongoDB: see docs/architecture.md).
+   */
+  delete(kind: LifecycleKind, ids: readonly string[]): Promise<number>;
+  /** Records of a kind with id > `after`, ascending by id (binary order of the id text). */
+  list(kind: LifecycleKind, options: { readonly after?: string; readonly limit: number }): Promise<LifecycleRecord[]>;
+}
+
+// ---------------------------------------------------------------------------------------
 // The whole
 
 export type StorageKind = 'sqlite' | 'mongodb';
@@ -332,6 +375,7 @@ export interface LedgerStorage {
   readonly groups: GroupRepository;
   readonly apiKeys: ApiKeyRepository;
   readonly integrity: IntegrityReader;
+  readonly lifecycle: LifecycleStore;
   /** Whether more than one server process may use this database at once. */
   readonly sharedByProcesses: boolean;
   /** Throws if the database does not answer. */

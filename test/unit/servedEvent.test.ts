@@ -47,6 +47,13 @@ describe('a served event', () => {
 
   it('is rejected when the leaf text does not hash to the leaf hash', () => {
     const event = served();
-    expect(servedEventProblem({ ...event, leaf: event.leaf.replace('user.login', 'user.logout') })).toContain('does not hash to');
+    expect(servedEventProblem({ ...event, leaf: event.leaf!.replace('user.login', 'user.logout') })).toContain('does not hash to');
+  });
+
+  it('has nothing to check on a redacted event (its leaf hash is proven by the caller), but a missing leaf must be declared', () => {
+    const event = served();
+    expect(servedEventProblem({ ...event, leaf: null, salt: null, redacted: true, redaction: { leafIndex: 9, reason: 'GDPR' } })).toBeUndefined();
+    expect(servedEventProblem({ ...event, leaf: null, salt: null, redacted: false })).toContain('not as redacted');
+    expect(servedEventProblem({ ...event, leaf: null, salt: null })).toContain('not as redacted');
   });
 });

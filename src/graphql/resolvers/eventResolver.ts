@@ -173,7 +173,24 @@ function receiptView(ctx: LedgerContext, r: AppendResult): Receipt {
 }
 
 export function eventView(d: StoredEvent): Event {
+  if (d.redaction) {
+    return {
+      id: d.id,
+      leafIndex: d.leafIndex,
+      leafHash: bytesToHex(d.leafHash),
+      leaf: null,
+      redacted: true,
+      redaction: { leafIndex: d.redaction.leafIndex ?? null, reason: d.redaction.reason },
+      action: d.action,
+      actor: { id: '[redacted]', type: d.actor.type as ActorTypeEnum },
+      outcome: d.outcome as OutcomeEnum,
+      recordedAt: d.recordedAt,
+      groups: [...d.groups],
+      salt: null,
+    };
+  }
   return {
+    redacted: false,
     id: d.id,
     leafIndex: d.leafIndex,
     leafHash: bytesToHex(d.leafHash),

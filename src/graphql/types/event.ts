@@ -1,5 +1,6 @@
 import { GraphQLDateTimeISO, GraphQLJSONObject, GraphQLSafeInt } from 'graphql-scalars';
 import { Field, ID, InputType, Int, ObjectType, registerEnumType } from 'type-graphql';
+import { Redaction } from './lifecycle';
 
 export enum ActorTypeEnum {
   USER = 'USER',
@@ -146,8 +147,14 @@ export class Event {
   @Field(() => String, { description: 'RFC 6962 leaf hash of `leaf`, lowercase hex.' })
   leafHash!: string;
 
-  @Field(() => String, { description: 'The exact RFC 8785 canonical JSON that was hashed.' })
-  leaf!: string;
+  @Field(() => String, { nullable: true, description: 'The exact RFC 8785 canonical JSON that was hashed (null once the event is redacted).' })
+  leaf!: string | null;
+
+  @Field(() => Boolean, { description: "Whether the event's content was destroyed (crypto-shredded): only its skeleton and leaf hash remain." })
+  redacted!: boolean;
+
+  @Field(() => Redaction, { nullable: true })
+  redaction?: Redaction;
 
   @Field(() => String)
   action!: string;
@@ -179,8 +186,8 @@ export class Event {
   @Field(() => [String], { description: "The actor's group ids when the event was recorded." })
   groups!: string[];
 
-  @Field(() => String, { description: '128 random bits, lowercase hex.' })
-  salt!: string;
+  @Field(() => String, { nullable: true, description: '128 random bits, lowercase hex (null once redacted).' })
+  salt!: string | null;
 
   @Field(() => Submitter, { nullable: true, description: 'The API key and user that submitted the event (absent on the ledger\'s own events).' })
   submitter?: Submitter;

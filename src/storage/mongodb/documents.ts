@@ -374,6 +374,26 @@ export const META_COLLECTION: CollectionDefinition = {
   indexes: [],
 };
 
+// ---------------------------------------------------------------------------------------
+// Lifecycle records (storage/mongodb/lifecycleStore.ts): `_id` = `<kind>:<id>`
+
+export interface LifecycleDoc {
+  _id: string;
+  kind: string;
+  /** JSON text written by src/lifecycle/. */
+  value: string;
+}
+
+export const LIFECYCLE_COLLECTION: CollectionDefinition = {
+  name: 'lifecycle',
+  schema: {
+    bsonType: 'object',
+    required: ['_id', 'kind', 'value'],
+    properties: { _id: text, kind: text, value: { bsonType: 'string' } },
+  },
+  indexes: [],
+};
+
 /** Every collection, in the order they are created. */
 export const ALL_COLLECTIONS: readonly CollectionDefinition[] = [
   META_COLLECTION,
@@ -386,4 +406,5 @@ export const ALL_COLLECTIONS: readonly CollectionDefinition[] = [
   USERS_COLLECTION,
   GROUPS_COLLECTION,
   API_KEYS_COLLECTION,
+  LIFECYCLE_COLLECTION,
 ];

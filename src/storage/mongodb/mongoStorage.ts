@@ -28,6 +28,7 @@ import {
 import { onlyDuplicateKeys, translateDriverError, translatingErrors } from './driverErrors';
 import { MongoEventRepository } from './eventRepository';
 import { MongoIntegrityReader } from './integrityReader';
+import { MongoLifecycleStore } from './lifecycleStore';
 import {
   MongoCheckpointRepository,
   MongoIdempotencyRepository,
@@ -117,6 +118,7 @@ function storageOn(client: MongoClient, db: Db, description: string): LedgerStor
     groups: translatingErrors(new MongoGroupRepository(db)),
     apiKeys: translatingErrors(new MongoApiKeyRepository(db)),
     integrity: translatingErrors(new MongoIntegrityReader(db)),
+    lifecycle: translatingErrors(new MongoLifecycleStore(db)),
     async ping() {
       let timer: NodeJS.Timeout | undefined;
       const timeout = new Promise<never>((_, reject) => {

@@ -153,6 +153,14 @@ CREATE TABLE IF NOT EXISTS api_keys (
   created_by TEXT,
   revoked_at INTEGER
 );
+
+-- Data lifecycle (src/lifecycle/): wrapped data keys, redactions, holds, policies, job cursors.
+CREATE TABLE IF NOT EXISTS lifecycle (
+  kind TEXT NOT NULL,
+  id TEXT NOT NULL,
+  value TEXT NOT NULL,
+  PRIMARY KEY (kind, id)
+) WITHOUT ROWID;
 `;
 
 /**
@@ -165,6 +173,8 @@ export function applyPragmas(db: Database.Database, options: { readonly: boolean
   if (!db.memory && !options.readonly) db.pragma('journal_mode = WAL');
   db.pragma('synchronous = FULL');
   db.pragma('foreign_keys = OFF');
+  // Deleted content (a destroyed data key) is overwritten with zeros, not just unlinked.
+  db.pragma('secure_delete = ON');
   // 64 MiB of page cache: the five event indexes are written at random places once the
   // log outgrows the cache, and each miss is a read.
   db.pragma('cache_size = -65536');

@@ -14,6 +14,7 @@ import { SqliteApiKeyRepository, SqliteGroupRepository, SqliteUserRepository } f
 import { sqliteCode, step } from './driverErrors';
 import { SqliteEventRepository } from './eventRepository';
 import { SqliteIntegrityReader } from './integrityReader';
+import { SqliteLifecycleStore } from './lifecycleStore';
 import {
   SqliteCheckpointRepository,
   SqliteIdempotencyRepository,
@@ -121,6 +122,7 @@ export async function openSqliteStorage(options: SqliteStorageOptions): Promise<
     groups: new SqliteGroupRepository(db),
     apiKeys: new SqliteApiKeyRepository(db),
     integrity: new SqliteIntegrityReader(db),
+    lifecycle: new SqliteLifecycleStore(db),
     async ping() {
       if (closed) throw new LedgerError('UNAVAILABLE', `${file} is closed`);
       await step(() => db.prepare('SELECT 1').get());

@@ -1,0 +1,114 @@
+/**
+ * Envelope encryption for event content (pure core; node:crypto only).
+ *
+ * - The key-encryption key (KEK, 32 bytes) lives outside the database (a file or an
+ *   environment variable; a KMS can stand behind the `Kek` interface). It only wraps keys.
+ * - Each event gets its own data key (DEK, 32 random bytes): its leaf text is sealed with
+ *   AES-256-GCM under it, with the leaf index and event id as associated data, so a sealed
+ *   blob moved to another row does not open. Destroying the wrapped DEK shreds the event.
+ * - The search key (32 random bytes, wrapped under the KEK like a DEK) computes blind indexes:
+ *   HMAC-SHA-256 of a searchable personal field, so equality search works on the existing
+ *   indexes while the database holds no clear actor or target id. It is not derived from the
+ *   KEK, so rotating the KEK re-wraps it and leaves every stored blind index valid.
+ * - A wrapped key is AES-256-GCM(KEK, key) with the key's purpose (`dek:<event id>`,
+ *   `search`) as associated data, and names the KEK that wrapped it (`kekId`).
+ */
+import { createCipheriv, createDecipheriv, createHash, createHmac, randomBytes } from 'node:crypto';
+
+export const KEY_BYTES = 32;
+const IV_BYTES = 12;
+const TAG_BYTES = 16;
+/** The prefix of a sealed leaf: never valid JSON, so plaintext and sealed leaves cannot be confused. */
+export const SEALED_PREFIX = 'sealed1:';
+
+export class KeyError extends Error {
+  override readonly name = 'KeyError';
+}
+
+/** A key-encryption key. A KMS implementation would call out in wrap/unwrap. */
+export interface Kek {
+  /** A short public fingerprint of the key (never the key): names it in errors and records. */
+  readonly id: string;
+  wrap(key: Uint8Array, purpose: string): string;
+  /** Throws KeyError when the wrapped key was not made by this KEK for this purpose. */
+  unwrap(wrapped: string, purpose: string): Uint8Array;
+}
+
+export function kekId(kek: Uint8Array): string {
+  return createHash('sha256').update('audit-ledger kek id\0').update(kek).digest('hex').slice(0, 16);
+}
+
+/** An in-process KEK (from a key file or an environment variable). */
+export function localKek(key: Uint8Array): Kek {
+  if (key.length !== KEY_BYTES) throw new KeyError(`a key-encryption key must be ${KEY_BYTES} bytes (got ${key.length})`);
+  const material = Buffer.from(key);
+  const id = kekId(material);
+  return {
+    id,
+    wrap: (dek, purpose) => seal(material, dek, `wrap:${purpose}`).toString('base64'),
+    unwrap(wrapped, purpose) {
+      try {
+        return open(material, Buffer.from(wrapped, 'base64'), `wrap:${purpose}`);
+      } catch {
+        throw new KeyError(`cannot unwrap the ${purpose.split(':')[0]} key with KEK ${id}`);
+      }
+    },
+  };
+}
+
+export function newKey(): Uint8Array {
+  return randomBytes(KEY_BYTES);
+}
+
+function seal(key: Uint8Array, plaintext: Uint8Array, aad: string): Buffer {
+  const iv = randomBytes(IV_BYTES);
+  const cipher = createCipheriv('aes-256-gcm', key, iv);
+  cipher.setAAD(Buffer.from(aad, 'utf8'));
+  const body = Buffer.concat([cipher.update(plaintext), cipher.final()]);
+  return Buffer.concat([iv, body, cipher.getAuthTag()]);
+}
+
+function open(key: Uint8Array, sealed: Buffer, aad: string): Buffer {
+  if (sealed.length < IV_BYTES + TAG_BYTES) throw new KeyError('sealed data is too short');
+  const decipher = createDecipheriv('aes-256-gcm', key, sealed.subarray(0, IV_BYTES));
+  decipher.setAAD(Buffer.from(aad, 'utf8'));
+  decipher.setAuthTag(sealed.subarray(sealed.length - TAG_BYTES));
+  return Buffer.concat([decipher.update(sealed.subarray(IV_BYTES, sealed.length - TAG_BYTES)), decipher.final()]);
+}
+
+function leafAad(leafIndex: number, eventId: string): string {
+  return `leaf:${leafIndex}:${eventId}`;
+}
+
+export function isSealedLeaf(text: string): boolean {
+  return text.startsWith(SEALED_PREFIX);
+}
+
+/** Seals a leaf text under its event's data key. */
+export function sealLeaf(dek: Uint8Array, leafIndex: number, eventId: string, leaf: string): string {
+  return SEALED_PREFIX + seal(dek, Buffer.from(leaf, 'utf8'), leafAad(leafIndex, eventId)).toString('base64');
+}
+
+/** Opens a sealed leaf; throws KeyError if the key, the position or the blob is not the one sealed. */
+export function openLeaf(dek: Uint8Array, leafIndex: number, eventId: string, sealed: string): string {
+  if (!isSealedLeaf(sealed)) throw new KeyError('not a sealed leaf');
+  try {
+    return open(dek, Buffer.from(sealed.slice(SEALED_PREFIX.length), 'base64'), leafAad(leafIndex, eventId)).toString('utf8');
+  } catch {
+    throw new KeyError(`the sealed leaf of event ${leafIndex} does not open under its data key`);
+  }
+}
+
+/** The blind index of a searchable field: `b1:` + HMAC-SHA-256(search key, field NUL value), hex. */
+export function blindIndex(searchKey: Uint8Array, field: 'actor.id' | 'target.type' | 'target.id', value: string): string {
+  return 'b1:' + createHmac('sha256', searchKey).update(`${field}\0${value}`).digest('hex');
+}
+
+export function isBlind(value: string): boolean {
+  return /^b1:[0-9a-f]{64}$/.test(value);
+}
+
+/** A keyed digest (for idempotency content digests, which would otherwise confirm guessed content). */
+export function keyedDigest(searchKey: Uint8Array, digest: string): string {
+  return 'h1:' + createHmac('sha256', searchKey).update(`digest\0${digest}`).digest('hex');
+}

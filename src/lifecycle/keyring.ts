@@ -1,0 +1,95 @@
+/**
+ * The keyring of a sealed ledger: the KEK in memory, the search key (stored wrapped under the
+ * KEK in the `keyring` lifecycle record, which doubles as the key-check value), and the leaf
+ * index from which events are sealed (events below it were recorded in plaintext before
+ * encryption was turned on, and keep working).
+ */
+import { LedgerError } from '../errors';
+import type { LifecycleStore } from '../storage/port';
+import { blindIndex, type Kek, KeyError, newKey } from './envelope';
+
+export const KEYRING_ID = 'main';
+
+export interface KeyringDoc {
+  readonly kekId: string;
+  readonly wrappedSearchKey: string;
+  readonly sealedFrom: number;
+  readonly createdAt: string;
+  /** Set while `rotate-kek` re-wraps the data keys to this KEK: nobody opens the ledger until it is done. */
+  readonly rotatingTo?: string;
+  readonly rotatedAt?: string;
+}
+
+/** A start-up refusal about keys: the server stops with this message before writing anything. */
+export class KeyConfigurationError extends LedgerError {
+  override name = 'KeyConfigurationError';
+  constructor(message: string) {
+    super('KEY_CONFIGURATION', message);
+  }
+}
+
+export class Keyring {
+  private constructor(
+    readonly kek: Kek,
+    readonly searchKey: Uint8Array,
+    /** Events at leaf indices ≥ this were stored sealed. */
+    readonly sealedFrom: number,
+  ) {}
+
+  /** Whether the database holds a keyring (and so sealed data that needs the KEK). */
+  static async exists(store: LifecycleStore): Promise<boolean> {
+    return (await store.get('keyring', [KEYRING_ID])).has(KEYRING_ID);
+  }
+
+  /**
+   * Opens the database's keyring with `kek`, or creates it (when `create` gives the first
+   * sealed leaf index). Throws KeyConfigurationError for a missing or wrong KEK.
+   */
+  static async open(store: LifecycleStore, kek: Kek | undefined, create?: () => Promise<number>): Promise<Keyring | undefined> {
+    let raw = (await store.get('keyring', [KEYRING_ID])).get(KEYRING_ID);
+    if (raw === undefined) {
+      if (!kek || !create) return undefined;
+      const doc: KeyringDoc = { kekId: kek.id, wrappedSearchKey: kek.wrap(newKey(), 'search'), sealedFrom: await create(), createdAt: new Date().toISOString() };
+      await store.insertNew('keyring', [{ id: KEYRING_ID, value: JSON.stringify(doc) }]);
+      // Another process may have created it first: read back whichever is stored.
+      raw = (await store.get('keyring', [KEYRING_ID])).get(KEYRING_ID)!;
+    }
+    const doc = JSON.parse(raw) as KeyringDoc;
+    if (doc.rotatingTo !== undefined) {
+      throw new KeyConfigurationError(
+        `a key-encryption key rotation from KEK ${doc.kekId} to ${doc.rotatingTo} is unfinished: run \`audit-ledger rotate-kek\` again with the same keys (it resumes where it stopped); the ledger does not open until it is done`,
+      );
+    }
+    if (!kek) {
+      throw new KeyConfigurationError(
+        `this ledger stores events encrypted (key-encryption key ${doc.kekId}), but no key-encryption key was given: set LEDGER_KEK_FILE (or LEDGER_KEK) to the key`,
+      );
+    }
+    if (kek.id !== doc.kekId) {
+      throw new KeyConfigurationError(
+        `wrong key-encryption key: this ledger's keys are wrapped under KEK ${doc.kekId}, the key given is ${kek.id} (check LEDGER_KEK_FILE / LEDGER_KEK; after a rotation use the new key)`,
+      );
+    }
+    let searchKey: Uint8Array;
+    try {
+      searchKey = kek.unwrap(doc.wrappedSearchKey, 'search');
+    } catch (err) {
+      throw new KeyConfigurationError(`the key-encryption key ${kek.id} does not open this ledger's keyring: ${(err as KeyError).message}`);
+    }
+    return new Keyring(kek, searchKey, doc.sealedFrom);
+  }
+
+  /** The stored keyring record as it is (rotation reads and rewrites it). */
+  static async readDoc(store: LifecycleStore): Promise<KeyringDoc | undefined> {
+    const raw = (await store.get('keyring', [KEYRING_ID])).get(KEYRING_ID);
+    return raw === undefined ? undefined : (JSON.parse(raw) as KeyringDoc);
+  }
+
+  static async writeDoc(store: LifecycleStore, doc: KeyringDoc): Promise<void> {
+    await store.put('keyring', [{ id: KEYRING_ID, value: JSON.stringify(doc) }]);
+  }
+
+  blind(field: 'actor.id' | 'target.type' | 'target.id', value: string): string {
+    return blindIndex(this.searchKey, field, value);
+  }
+}

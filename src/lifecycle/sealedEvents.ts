@@ -1,0 +1,210 @@
+/**
+ * Encryption at rest behind the storage port: an EventRepository that stores each event as
+ * a clear skeleton plus its sealed leaf, and reads it back decrypted.
+ *
+ * Stored in clear (what indexing and proving need): leaf index, leaf hash, id, action,
+ * groups, recordedAt, outcome, actor type. Stored as blind indexes (HMAC under the search
+ * key: equality search through the existing indexes): actor id, target type and id. Sealed
+ * (AES-256-GCM under the event's own data key): the leaf text, which holds every field,
+ * including the salt, names, reason, source, metadata and submitter. The skeleton's `salt`
+ * is all zeros (the real one is sealed: a clear salt next to a redacted event's skeleton
+ * would let anyone confirm guessed content against its leaf hash).
+ *
+ * The sealed leaf text is `sealed1:<skeleton MAC>:<base64 blob>`: the MAC (HMAC-SHA-256 under
+ * the search key over the skeleton, the leaf index and the leaf hash) lets verify-db detect
+ * an edit to a redacted event's skeleton, which no leaf text covers any more.
+ */
+import { createHmac } from 'node:crypto';
+import { fieldsOfLeaf } from '../event/storedEvent';
+import type { EventCount, EventCountKey, EventPageQuery, EventQuery, EventRepository, LifecycleStore, StoredEvent } from '../storage/port';
+import { bytesToHex } from '../verify';
+import { isSealedLeaf, newKey, openLeaf, SEALED_PREFIX, sealLeaf } from './envelope';
+import type { Keyring } from './keyring';
+import { type DataKeyDoc, leafKey, parseRedaction } from './records';
+
+export const SEALED_SALT = '0'.repeat(32);
+const MAC_HEX = 64;
+
+/** The skeleton fields a MAC covers, as found in a stored (or raw) event. */
+export interface SkeletonFields {
+  readonly leafIndex: unknown;
+  readonly id: unknown;
+  readonly action: unknown;
+  readonly actor: unknown;
+  readonly target?: unknown;
+  readonly outcome: unknown;
+  readonly groups: unknown;
+  readonly recordedAt: unknown;
+  readonly leafHash: unknown;
+}
+
+export function skeletonMac(searchKey: Uint8Array, s: SkeletonFields): string {
+  const actor = s.actor as { id?: unknown; type?: unknown } | undefined;
+  const target = s.target as { id?: unknown; type?: unknown } | undefined;
+  const text = JSON.stringify([
+    s.leafIndex,
+    s.id,
+    s.action,
+    actor?.id ?? null,
+    actor?.type ?? null,
+    target?.type ?? null,
+    target?.id ?? null,
+    s.outcome,
+    s.groups,
+    s.recordedAt instanceof Date ? s.recordedAt.getTime() : null,
+    s.leafHash instanceof Uint8Array ? bytesToHex(s.leafHash) : null,
+  ]);
+  return createHmac('sha256', searchKey).update(`skeleton\0${text}`).digest('hex');
+}
+
+/** The MAC and the blob of a sealed leaf text, or undefined if it is not one. */
+export function splitSealed(text: string): { mac: string; blob: string } | undefined {
+  if (!isSealedLeaf(text)) return undefined;
+  const rest = text.slice(SEALED_PREFIX.length);
+  if (rest[MAC_HEX] !== ':') return undefined;
+  return { mac: rest.slice(0, MAC_HEX), blob: SEALED_PREFIX + rest.slice(MAC_HEX + 1) };
+}
+
+export class SealedEventRepository implements EventRepository {
+  constructor(
+    private readonly inner: EventRepository,
+    private readonly store: LifecycleStore,
+    private readonly keyring: Keyring,
+  ) {}
+
+  get maxEventBytes(): number {
+    return this.inner.maxEventBytes;
+  }
+
+  /** Data keys first: an event stored without its key would read as shredded. */
+  async append(events: readonly StoredEvent[]): Promise<void> {
+    const keys = [];
+    const skeletons: StoredEvent[] = [];
+    for (const e of events) {
+      const dek = newKey();
+      const actorId = this.keyring.blind('actor.id', e.actor.id);
+      const skeleton: StoredEvent = {
+        id: e.id,
+        action: e.action,
+        actor: { id: actorId, type: e.actor.type },
+        ...(e.target && { target: { type: this.keyring.blind('target.type', e.target.type), id: this.keyring.blind('target.id', e.target.id) } }),
+        outcome: e.outcome,
+        groups: e.groups,
+        recordedAt: e.recordedAt,
+        salt: SEALED_SALT,
+        leafIndex: e.leafIndex,
+        leaf: '',
+        leafHash: e.leafHash,
+        ...(e.idempotencyKey !== undefined && { idempotencyKey: e.idempotencyKey }),
+        ...(e.contentDigest !== undefined && { contentDigest: e.contentDigest }),
+      };
+      const mac = skeletonMac(this.keyring.searchKey, skeleton);
+      const sealed = sealLeaf(dek, e.leafIndex, e.id, e.leaf);
+      skeletons.push({ ...skeleton, leaf: `${SEALED_PREFIX}${mac}:${sealed.slice(SEALED_PREFIX.length)}` });
+      const doc: DataKeyDoc = { kekId: this.keyring.kek.id, wrapped: this.keyring.kek.wrap(dek, `dek:${e.id}`), leafIndex: e.leafIndex, actor: actorId };
+      keys.push({ id: e.id, value: JSON.stringify(doc) });
+    }
+    await this.store.put('dataKey', keys);
+    await this.inner.append(skeletons);
+  }
+
+  async range(from: number, to: number): Promise<StoredEvent[]> {
+    return this.open(await this.inner.range(from, to));
+  }
+
+  async byLeafIndex(leafIndex: number): Promise<StoredEvent | undefined> {
+    const e = await this.inner.byLeafIndex(leafIndex);
+    return e && (await this.open([e]))[0];
+  }
+
+  async byId(id: string): Promise<StoredEvent | undefined> {
+    const e = await this.inner.byId(id);
+    return e && (await this.open([e]))[0];
+  }
+
+  async page(query: EventPageQuery): Promise<StoredEvent[]> {
+    const blinded = this.blindQuery(query);
+    if (blinded === query || this.keyring.sealedFrom === 0) return this.open(await this.inner.page(blinded));
+    // A log sealed from some leaf on: plaintext events below it are found by their clear values.
+    const [sealed, clear] = await Promise.all([this.inner.page(blinded), this.inner.page({ ...query, treeSize: Math.min(query.treeSize, this.keyring.sealedFrom) })]);
+    const merged = [...sealed.filter((e) => e.leafIndex >= this.keyring.sealedFrom), ...clear.filter((e) => e.leafIndex < this.keyring.sealedFrom)];
+    merged.sort((a, b) => (query.newestFirst ? b.leafIndex - a.leafIndex : a.leafIndex - b.leafIndex));
+    return this.open(merged.slice(0, query.limit));
+  }
+
+  async countBy(key: EventCountKey, query: EventQuery, treeSize: number): Promise<EventCount[]> {
+    const counts = await this.inner.countBy(key, this.blindQuery(query), treeSize);
+    if (key !== 'actor.id') return counts;
+    // Blind actor keys back to actor ids: open one event of each actor.
+    const merged = new Map<string, number>();
+    for (const c of counts) {
+      let name = c.key;
+      if (c.key.startsWith('b1:')) {
+        const [one] = await this.open(await this.inner.page({ actorId: c.key, treeSize, limit: 1 }));
+        name = one && !one.redaction ? one.actor.id : `[redacted ${c.key.slice(3, 15)}]`;
+      }
+      merged.set(name, (merged.get(name) ?? 0) + c.count);
+    }
+    return [...merged].map(([k, count]) => ({ key: k, count })).sort((a, b) => b.count - a.count || (a.key < b.key ? -1 : a.key > b.key ? 1 : 0));
+  }
+
+  estimatedCount(): Promise<number> {
+    return this.inner.estimatedCount();
+  }
+
+  private blindQuery<Q extends EventQuery>(query: Q): Q {
+    if (query.actorId === undefined && query.targetType === undefined && query.targetId === undefined) return query;
+    return {
+      ...query,
+      ...(query.actorId !== undefined && { actorId: this.keyring.blind('actor.id', query.actorId) }),
+      ...(query.targetType !== undefined && { targetType: this.keyring.blind('target.type', query.targetType) }),
+      ...(query.targetId !== undefined && { targetId: this.keyring.blind('target.id', query.targetId) }),
+    };
+  }
+
+  /** Decrypts sealed events; plaintext ones pass as they are; shredded ones become skeletons. */
+  async open(events: readonly StoredEvent[]): Promise<StoredEvent[]> {
+    const sealed = events.filter((e) => isSealedLeaf(e.leaf));
+    if (sealed.length === 0) return [...events];
+    const keys = await this.store.get('dataKey', sealed.map((e) => e.id));
+    const missing = sealed.filter((e) => !keys.has(e.id));
+    const redactions = missing.length > 0 ? await this.store.get('redaction', missing.map((e) => leafKey(e.leafIndex))) : new Map<string, string>();
+    return events.map((e) => {
+      if (!isSealedLeaf(e.leaf)) return e;
+      const raw = keys.get(e.id);
+      if (raw === undefined) return redactedSkeleton(e, parseRedaction(redactions.get(leafKey(e.leafIndex))));
+      const doc = JSON.parse(raw) as DataKeyDoc;
+      if (doc.kekId !== this.keyring.kek.id) {
+        throw new Error(`the data key of event ${e.leafIndex} is wrapped under KEK ${doc.kekId}, not the current ${this.keyring.kek.id}: finish the key rotation (rotate-kek)`);
+      }
+      const dek = this.keyring.kek.unwrap(doc.wrapped, `dek:${e.id}`);
+      const parts = splitSealed(e.leaf);
+      if (!parts) throw new Error(`event ${e.leafIndex}: malformed sealed leaf`);
+      const leaf = openLeaf(dek, e.leafIndex, e.id, parts.blob);
+      return {
+        ...fieldsOfLeaf(leaf),
+        leafIndex: e.leafIndex,
+        leaf,
+        leafHash: e.leafHash,
+        ...(e.idempotencyKey !== undefined && { idempotencyKey: e.idempotencyKey }),
+        ...(e.contentDigest !== undefined && { contentDigest: e.contentDigest }),
+      };
+    });
+  }
+}
+
+function redactedSkeleton(e: StoredEvent, redaction: { leafIndex: number | undefined; reason: string } | undefined): StoredEvent {
+  return {
+    id: e.id,
+    action: e.action,
+    actor: { id: '', type: e.actor.type },
+    outcome: e.outcome,
+    groups: e.groups,
+    recordedAt: e.recordedAt,
+    salt: '',
+    leafIndex: e.leafIndex,
+    leaf: '',
+    leafHash: e.leafHash,
+    redaction: redaction ?? { leafIndex: undefined, reason: 'its data key is missing and no redaction is recorded' },
+  };
+}

@@ -1,0 +1,73 @@
+/**
+ * Lifecycle records in one `lifecycle` collection, `_id` = `<kind>:<id>` so that every read,
+ * listing and delete is served by the primary key on every engine (FerretDB v1 included).
+ *
+ * What a delete guarantees on MongoDB: the document is gone from the collection at once, but
+ * WiredTiger reuses the freed space lazily, and its journal, the oplog (on a replica set) and
+ * any snapshot keep the old bytes until they are overwritten or expire; `compact` reclaims
+ * space but does not promise zeroing. A destroyed data key is therefore only unreadable from
+ * the live database, not erased from the media, until the oplog window has passed. That is
+ * why the data keys are wrapped: the operator rotates the KEK after an erasure and destroys the
+ * old one, which makes every older copy of the wrapped key (oplog, journal, backups) useless.
+ */
+import type { Collection, Db } from 'mongodb';
+import type { LifecycleKind, LifecycleRecord, LifecycleStore } from '../port';
+import { LIFECYCLE_COLLECTION, type LifecycleDoc } from './documents';
+import { onlyDuplicateKeys } from './driverErrors';
+
+const WRITE = { writeConcern: { w: 'majority' as const, j: true } };
+
+export class MongoLifecycleStore implements LifecycleStore {
+  private readonly docs: Collection<LifecycleDoc>;
+
+  constructor(db: Db) {
+    this.docs = db.collection<LifecycleDoc>(LIFECYCLE_COLLECTION.name);
+  }
+
+  async put(kind: LifecycleKind, records: readonly LifecycleRecord[]): Promise<void> {
+    if (records.length === 0) return;
+    await this.docs.bulkWrite(
+      records.map((r) => ({ replaceOne: { filter: { _id: key(kind, r.id) }, replacement: { kind, value: r.value }, upsert: true } })),
+      { ordered: true, ...WRITE },
+    );
+  }
+
+  async insertNew(kind: LifecycleKind, records: readonly LifecycleRecord[]): Promise<boolean> {
+    if (records.length === 0) return true;
+    try {
+      await this.docs.insertMany(records.map((r) => ({ _id: key(kind, r.id), kind, value: r.value })), { ordered: true, ...WRITE });
+      return true;
+    } catch (err) {
+      if (onlyDuplicateKeys(err)) return false;
+      throw err;
+    }
+  }
+
+  async get(kind: LifecycleKind, ids: readonly string[]): Promise<Map<string, string>> {
+    const out = new Map<string, string>();
+    if (ids.length === 0) return out;
+    const found = await this.docs.find({ _id: { $in: ids.map((id) => key(kind, id)) } }).toArray();
+    for (const doc of found) out.set(doc._id.slice(kind.length + 1), doc.value);
+    return out;
+  }
+
+  async delete(kind: LifecycleKind, ids: readonly string[]): Promise<number> {
+    if (ids.length === 0) return 0;
+    const result = await this.docs.deleteMany({ _id: { $in: ids.map((id) => key(kind, id)) } }, WRITE);
+    return result.deletedCount;
+  }
+
+  async list(kind: LifecycleKind, options: { readonly after?: string; readonly limit: number }): Promise<LifecycleRecord[]> {
+    // `;` sorts right after `:`, so [kind:after, kind;) is exactly this kind's ids above `after`.
+    const found = await this.docs
+      .find({ _id: { $gt: key(kind, options.after ?? ''), $lt: `${kind};` } })
+      .sort({ _id: 1 })
+      .limit(options.limit)
+      .toArray();
+    return found.map((doc) => ({ id: doc._id.slice(kind.length + 1), value: doc.value }));
+  }
+}
+
+function key(kind: LifecycleKind, id: string): string {
+  return `${kind}:${id}`;
+}

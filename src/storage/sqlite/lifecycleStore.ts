@@ -1,0 +1,78 @@
+/**
+ * Lifecycle records (wrapped keys, redactions, holds, retention policies, job cursors) in one
+ * `lifecycle` table keyed by (kind, id). Deletion is secure: the connection runs with
+ * `secure_delete = ON` (freed pages are zeroed) and a delete ends with a truncating WAL
+ * checkpoint, so a destroyed data key survives neither in the main file nor in the WAL.
+ */
+import type Database from 'better-sqlite3';
+import type { LifecycleKind, LifecycleRecord, LifecycleStore } from '../port';
+import { step } from './driverErrors';
+
+export const LIFECYCLE_DDL = 'CREATE TABLE IF NOT EXISTS lifecycle (kind TEXT NOT NULL, id TEXT NOT NULL, value TEXT NOT NULL, PRIMARY KEY (kind, id)) WITHOUT ROWID';
+
+export class SqliteLifecycleStore implements LifecycleStore {
+  private readonly upsert: Database.Statement<[string, string, string]>;
+  private readonly insert: Database.Statement<[string, string, string]>;
+  private readonly getOne: Database.Statement<[string, string], { value: string }>;
+  private readonly remove: Database.Statement<[string, string]>;
+  private readonly listFrom: Database.Statement<[string, string, number], LifecycleRecord>;
+
+  constructor(private readonly db: Database.Database) {
+    // A ledger created before this table existed, opened by a CLI command (which does not run
+    // the schema): add it, or on a read-only connection read it as empty.
+    const exists = db.prepare("SELECT 1 FROM sqlite_schema WHERE type = 'table' AND name = 'lifecycle'").get();
+    if (!exists) db.exec(db.readonly ? 'CREATE TEMP TABLE lifecycle (kind TEXT NOT NULL, id TEXT NOT NULL, value TEXT NOT NULL, PRIMARY KEY (kind, id))' : LIFECYCLE_DDL);
+    this.upsert = db.prepare('INSERT INTO lifecycle (kind, id, value) VALUES (?, ?, ?) ON CONFLICT (kind, id) DO UPDATE SET value = excluded.value');
+    this.insert = db.prepare('INSERT INTO lifecycle (kind, id, value) VALUES (?, ?, ?)');
+    this.getOne = db.prepare('SELECT value FROM lifecycle WHERE kind = ? AND id = ?');
+    this.remove = db.prepare('DELETE FROM lifecycle WHERE kind = ? AND id = ?');
+    this.listFrom = db.prepare('SELECT id, value FROM lifecycle WHERE kind = ? AND id > ? ORDER BY id LIMIT ?');
+  }
+
+  put(kind: LifecycleKind, records: readonly LifecycleRecord[]): Promise<void> {
+    return step(() => this.db.transaction(() => records.forEach((r) => this.upsert.run(kind, r.id, r.value)))());
+  }
+
+  insertNew(kind: LifecycleKind, records: readonly LifecycleRecord[]): Promise<boolean> {
+    return step(() =>
+      this.db.transaction(() => {
+        for (const r of records) {
+          if (this.getOne.get(kind, r.id)) throw new Taken();
+          this.insert.run(kind, r.id, r.value);
+        }
+      })(),
+    ).then(
+      () => true,
+      (err: unknown) => {
+        if (err instanceof Taken || (err as { cause?: unknown }).cause instanceof Taken) return false;
+        throw err;
+      },
+    );
+  }
+
+  get(kind: LifecycleKind, ids: readonly string[]): Promise<Map<string, string>> {
+    return step(() => {
+      const out = new Map<string, string>();
+      for (const id of ids) {
+        const row = this.getOne.get(kind, id);
+        if (row) out.set(id, row.value);
+      }
+      return out;
+    });
+  }
+
+  delete(kind: LifecycleKind, ids: readonly string[]): Promise<number> {
+    return step(() => {
+      const n = this.db.transaction(() => ids.reduce((sum, id) => sum + this.remove.run(kind, id).changes, 0))();
+      // Copy the zeroed pages into the main file and empty the WAL, so no old frame keeps the key.
+      if (n > 0 && !this.db.memory) this.db.pragma('wal_checkpoint(TRUNCATE)');
+      return n;
+    });
+  }
+
+  list(kind: LifecycleKind, options: { readonly after?: string; readonly limit: number }): Promise<LifecycleRecord[]> {
+    return step(() => this.listFrom.all(kind, options.after ?? '', options.limit));
+  }
+}
+
+class Taken extends Error {}

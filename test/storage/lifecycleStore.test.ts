@@ -1,0 +1,55 @@
+/**
+ * The storage port's lifecycle store (wrapped keys, redactions, holds, policies, job
+ * cursors), the same contract on both adapters; and, on SQLite, that a deleted record's bytes
+ * are gone from the database files (secure_delete + truncating WAL checkpoint).
+ */
+import { readFileSync, readdirSync } from 'node:fs';
+import path from 'node:path';
+import type { LedgerStorage } from '../../src/storage/port';
+import { describeEachAdapter } from '../support/adapters';
+import { openTestStorage } from '../support/testStorage';
+
+describeEachAdapter('storage contract: lifecycle store', (adapter) => {
+  let storage: LedgerStorage;
+  let dispose: () => Promise<void>;
+
+  beforeAll(async () => {
+    ({ storage, dispose } = await openTestStorage(adapter, 'lifecycle'));
+  });
+  afterAll(() => dispose());
+
+  it('puts, replaces, gets, lists in id order within a kind, and deletes', async () => {
+    const store = storage.lifecycle;
+    await store.put('dataKey', [
+      { id: 'b', value: '{"n":2}' },
+      { id: 'a', value: '{"n":1}' },
+      { id: 'c', value: '{"n":3}' },
+    ]);
+    await store.put('redaction', [{ id: 'a', value: '{"other":true}' }]);
+    await store.put('dataKey', [{ id: 'b', value: '{"n":22}' }]);
+    expect(await store.get('dataKey', ['a', 'b', 'zz'])).toEqual(new Map([['a', '{"n":1}'], ['b', '{"n":22}']]));
+    expect((await store.list('dataKey', { limit: 10 })).map((r) => r.id)).toEqual(['a', 'b', 'c']);
+    expect((await store.list('dataKey', { after: 'a', limit: 1 })).map((r) => r.id)).toEqual(['b']);
+    expect(await store.list('redaction', { limit: 10 })).toEqual([{ id: 'a', value: '{"other":true}' }]);
+    expect(await store.delete('dataKey', ['a', 'zz'])).toBe(1);
+    expect(await store.get('dataKey', ['a'])).toEqual(new Map());
+    expect((await store.get('redaction', ['a'])).size).toBe(1);
+  });
+
+  it('insertNew refuses an id already stored', async () => {
+    const store = storage.lifecycle;
+    expect(await store.insertNew('keyring', [{ id: 'main', value: '1' }])).toBe(true);
+    expect(await store.insertNew('keyring', [{ id: 'main', value: '2' }])).toBe(false);
+    expect((await store.get('keyring', ['main'])).get('main')).toBe('1');
+  });
+
+  if (adapter === 'sqlite') {
+    it('leaves no trace of a deleted value in the database files', async () => {
+      const marker = `SHRED-MARKER-${Date.now()}`;
+      await storage.lifecycle.put('dataKey', [{ id: 'secret', value: JSON.stringify({ k: marker }) }]);
+      await storage.lifecycle.delete('dataKey', ['secret']);
+      const dir = path.dirname(storage.description);
+      for (const f of readdirSync(dir)) expect(readFileSync(path.join(dir, f)).includes(marker)).toBe(false);
+    });
+  }
+});

@@ -1,0 +1,40 @@
+import { blindIndex, isSealedLeaf, KeyError, localKek, newKey, openLeaf, sealLeaf } from '../../src/lifecycle/envelope';
+import { parseKek, formatKekFile } from '../../src/lifecycle/kekFile';
+
+describe('envelope encryption', () => {
+  const dek = newKey();
+
+  it('seals and opens a leaf bound to its position and id', () => {
+    const sealed = sealLeaf(dek, 7, 'evt-1', '{"a":"secret"}');
+    expect(isSealedLeaf(sealed)).toBe(true);
+    expect(sealed).not.toContain('secret');
+    expect(openLeaf(dek, 7, 'evt-1', sealed)).toBe('{"a":"secret"}');
+    expect(() => openLeaf(dek, 8, 'evt-1', sealed)).toThrow(KeyError);
+    expect(() => openLeaf(dek, 7, 'evt-2', sealed)).toThrow(KeyError);
+    expect(() => openLeaf(newKey(), 7, 'evt-1', sealed)).toThrow(KeyError);
+  });
+
+  it('wraps keys under a KEK for one purpose, and another KEK cannot unwrap them', () => {
+    const kek = localKek(newKey());
+    const wrapped = kek.wrap(dek, 'dek:evt-1');
+    expect(Buffer.from(kek.unwrap(wrapped, 'dek:evt-1'))).toEqual(Buffer.from(dek));
+    expect(() => kek.unwrap(wrapped, 'dek:evt-2')).toThrow(KeyError);
+    expect(() => localKek(newKey()).unwrap(wrapped, 'dek:evt-1')).toThrow(/cannot unwrap/);
+    expect(kek.id).toMatch(/^[0-9a-f]{16}$/);
+  });
+
+  it('computes blind indexes per field under the search key', () => {
+    const key = newKey();
+    expect(blindIndex(key, 'actor.id', 'u-1')).toBe(blindIndex(key, 'actor.id', 'u-1'));
+    expect(blindIndex(key, 'actor.id', 'u-1')).not.toBe(blindIndex(key, 'target.id', 'u-1'));
+    expect(blindIndex(key, 'actor.id', 'u-1')).not.toBe(blindIndex(newKey(), 'actor.id', 'u-1'));
+    expect(blindIndex(key, 'actor.id', 'u-1')).toMatch(/^b1:[0-9a-f]{64}$/);
+  });
+
+  it('reads key files and refuses anything else', () => {
+    const key = newKey();
+    expect(Buffer.from(parseKek(formatKekFile(key), 'f'))).toEqual(Buffer.from(key));
+    expect(Buffer.from(parseKek(Buffer.from(key).toString('base64'), 'env'))).toEqual(Buffer.from(key));
+    expect(() => parseKek('AUDIT-LEDGER-KEK-V1+AAAA', 'f')).toThrow(/does not hold/);
+  });
+});
