@@ -79,12 +79,12 @@ export async function runVerifyDb(opts: VerifyDbOptions): Promise<number> {
     bar?.stop();
     await storage.close();
   }
-  process.stdout.write(formatReport(described, report));
   // A pinned key checked against an empty log proves nothing: most likely the wrong database.
   if (opts.vkey !== undefined && (report.latest === undefined || report.latest.treeSize === 0) && report.treeSize === 0) {
-    process.stdout.write(`verify-db: EMPTY: ${described} holds no events, so nothing was checked against --vkey\n`);
+    process.stdout.write(`verify-db ${described}: EMPTY: the log holds no events, so nothing was checked against --vkey\n`);
     return 1;
   }
+  process.stdout.write(formatReport(described, report));
   return report.intact ? 0 : 1;
 }
 

@@ -37,6 +37,12 @@ describe('npx audit-ledger local-db', () => {
     } finally {
       await client.close();
     }
+    // A second engine on the same files is refused, naming the one that serves them.
+    const second = spawn(process.execPath, [BIN, 'local-db', '--data-dir', dataDir], { stdio: ['ignore', 'pipe', 'pipe'] });
+    let err = '';
+    second.stderr.setEncoding('utf8').on('data', (c: string) => (err += c));
+    expect(await new Promise<number | null>((resolve) => second.once('exit', (c) => resolve(c)))).toBe(1);
+    expect(err).toContain(`an engine already serves ${path.join(dataDir, 'db')} at ${uri}`);
     child.kill('SIGINT');
     expect(await exited).toBe(0);
   });
