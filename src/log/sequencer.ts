@@ -155,6 +155,11 @@ export class Sequencer {
     this.draining = true;
     try {
       while (this.queue.length > 0 || (this.syncWanted && !this.stopped)) {
+        // Let pending I/O run first: on a synchronous engine (SQLite) every storage call resolves
+        // at once, so without this the loop would commit each request alone and hold the event
+        // loop while others wait to be parsed; with it, requests that arrived meanwhile join
+        // the batch (group commit).
+        await new Promise<void>((resolve) => setImmediate(resolve));
         try {
           await this.step();
         } catch (err) {
