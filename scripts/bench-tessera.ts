@@ -23,10 +23,10 @@
 import { execFile, spawn, type ChildProcess } from 'node:child_process';
 import { createWriteStream, existsSync, rmSync } from 'node:fs';
 import { mkdir, mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
-import net from 'node:net';
 import os from 'node:os';
 import path from 'node:path';
 import { generateSignerKey } from '../src/checkpoint/signer';
+import { freeLoopbackPort } from '../src/storage/mongodb/engine/embeddedEngine';
 
 export const TESSERA_MODULE = 'github.com/transparency-dev/tessera';
 export const TESSERA_VERSION = 'v1.0.4';
@@ -175,18 +175,6 @@ function run(cmd: string, args: readonly string[], env: NodeJS.ProcessEnv, timeo
   });
 }
 
-function freeLoopbackPort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const server = net.createServer();
-    server.unref();
-    server.once('error', reject);
-    server.listen(0, '127.0.0.1', () => {
-      const address = server.address();
-      const port = typeof address === 'object' && address ? address.port : 0;
-      server.close(() => resolve(port));
-    });
-  });
-}
 
 async function procStatusKiB(pid: number, field: 'VmRSS' | 'VmHWM'): Promise<number> {
   try {

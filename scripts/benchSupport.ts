@@ -11,9 +11,9 @@ import { type ChildProcess, spawn } from 'node:child_process';
 import { existsSync, rmSync } from 'node:fs';
 import { lstat, mkdtemp, readdir, readFile, rm } from 'node:fs/promises';
 import http from 'node:http';
-import net from 'node:net';
 import os from 'node:os';
 import path from 'node:path';
+import { freeLoopbackPort } from '../src/storage/mongodb/engine/embeddedEngine';
 
 export const ROOT = path.resolve(__dirname, '..');
 export const BIN = path.join(ROOT, 'bin', 'audit-ledger.js');
@@ -223,18 +223,7 @@ export function markdownTable(rows: readonly Row[]): string {
 
 // ---- processes, memory, disk ----------------------------------------------------------------
 
-export function freeLoopbackPort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const server = net.createServer();
-    server.unref();
-    server.once('error', reject);
-    server.listen(0, '127.0.0.1', () => {
-      const address = server.address();
-      const port = typeof address === 'object' && address ? address.port : 0;
-      server.close(() => resolve(port));
-    });
-  });
-}
+export { freeLoopbackPort };
 
 /** A field of /proc/<pid>/status in bytes (VmRSS: resident now; VmHWM: peak resident). 0 if gone. */
 export async function procMemory(pid: number, field: 'VmRSS' | 'VmHWM'): Promise<number> {
