@@ -406,13 +406,21 @@ export interface ServerProcess {
 }
 
 /**
+ * Extra Node flags for the server under test, from BENCH_SERVER_NODE_ARGS (space-separated),
+ * e.g. `--cpu-prof --cpu-prof-dir=/tmp/prof` for a profile (Node refuses these in NODE_OPTIONS).
+ */
+function serverNodeArgs(): string[] {
+  return (process.env.BENCH_SERVER_NODE_ARGS ?? '').split(' ').filter((a) => a !== '');
+}
+
+/**
  * Starts `node bin/audit-ledger.js serve` with `env` (PORT must be set) and waits for /healthz.
  * Warnings and errors the server logs are echoed to our stderr; `batch committed` debug lines
  * feed the profile.
  */
 export async function startServer(env: NodeJS.ProcessEnv, timeoutMs = 120_000): Promise<ServerProcess> {
   if (!existsSync(path.join(ROOT, 'dist', 'cli', 'main.js'))) throw new Error('dist/ is missing: run `npm run build` first');
-  const child = track(spawn(process.execPath, [BIN, 'serve'], { env, stdio: ['ignore', 'ignore', 'pipe'] }));
+  const child = track(spawn(process.execPath, [...serverNodeArgs(), BIN, 'serve'], { env, stdio: ['ignore', 'ignore', 'pipe'] }));
   const url = `http://127.0.0.1:${env.PORT}`;
   const profile = new BatchProfile();
   const lines: string[] = [];

@@ -2,6 +2,7 @@
  * Server configuration, read once from environment variables and validated before anything
  * starts, so that a typo fails loudly at start-up rather than silently at the first request.
  */
+import { DEFAULT_SEALED_READ_CACHE_ENTRIES } from './lifecycle/sealedReadCache';
 import path from 'node:path';
 import type { RateLimit } from './server/rateLimit';
 
@@ -47,6 +48,8 @@ export interface KekConfig {
   readonly file: string;
   /** LEDGER_KEK: the key itself (base64 of 32 bytes), instead of a file. */
   readonly inline: string | undefined;
+  /** LEDGER_SEALED_READ_CACHE: sealed events kept opened in memory (sealedReadCache.ts); 0 for none. */
+  readonly readCacheEntries: number;
 }
 
 export interface HttpConfig {
@@ -107,6 +110,8 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
   const retentionRaw = env.LEDGER_RETENTION_INTERVAL_MS || '3600000';
   if (!/^\d{1,10}$/.test(retentionRaw)) problems.push(`LEDGER_RETENTION_INTERVAL_MS must be a number of milliseconds (got ${JSON.stringify(retentionRaw)})`);
   const encryption = parseBoolean(env.LEDGER_ENCRYPTION, false, 'LEDGER_ENCRYPTION', problems);
+  const readCacheRaw = env.LEDGER_SEALED_READ_CACHE || String(DEFAULT_SEALED_READ_CACHE_ENTRIES);
+  if (!/^\d{1,7}$/.test(readCacheRaw)) problems.push(`LEDGER_SEALED_READ_CACHE must be a number of events, 0 for none (got ${JSON.stringify(readCacheRaw)})`);
   if (problems.length > 0) throw new ConfigError(problems);
   return {
     port,
@@ -126,6 +131,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
       enabled: encryption || Boolean(env.LEDGER_KEK_FILE) || Boolean(env.LEDGER_KEK),
       file: path.resolve(env.LEDGER_KEK_FILE || path.join(dataDir, 'kek.key')),
       inline: env.LEDGER_KEK || undefined,
+      readCacheEntries: Number(readCacheRaw),
     },
   };
 }

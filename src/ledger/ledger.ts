@@ -22,6 +22,7 @@ import type { EventCount, EventCountKey, EventQuery, LedgerStorage, SignedCheckp
 import type { SelfEvent } from './selfEvent';
 import { type Kek, keyedDigest } from '../lifecycle/envelope';
 import { Keyring } from '../lifecycle/keyring';
+import { evictingStore, SealedReadCache } from '../lifecycle/sealedReadCache';
 import { SealedEventRepository } from '../lifecycle/sealedEvents';
 
 /** A request that names something that cannot exist: maps to BAD_USER_INPUT. */
@@ -45,6 +46,8 @@ export interface LedgerOptions {
    * anything is written. Absent on a ledger with a keyring: fails too.
    */
   readonly kek?: Kek;
+  /** Sealed events kept opened in memory (lifecycle/sealedReadCache.ts); default 8,192, 0 for none. */
+  readonly sealedReadCacheEntries?: number;
 }
 
 /** One event a caller asks to record. */
@@ -107,9 +110,7 @@ export class Ledger {
       const head = await options.storage.head.read();
       return head ? Math.max(head.checkpoint.treeSize, head.pending?.to ?? 0) : 0;
     });
-    const storage: LedgerStorage = keyring
-      ? { ...options.storage, events: new SealedEventRepository(options.storage.events, options.storage.lifecycle, keyring) }
-      : options.storage;
+    const storage = keyring ? sealedStorage(options.storage, keyring, options.sealedReadCacheEntries) : options.storage;
     if (keyring) options.logger.info({ kekId: keyring.kek.id, sealedFrom: keyring.sealedFrom }, 'event content is encrypted at rest');
     const key = await loadOrCreateSigningKey(options.signingKeyFile, options.origin);
     if (key.created) options.logger.info({ file: options.signingKeyFile, origin: key.origin }, 'created the log signing key');
@@ -292,4 +293,10 @@ export class Ledger {
 
 function assertSize(name: string, value: number): void {
   if (!Number.isSafeInteger(value) || value < 0) throw new LedgerInputError(`${name} must be a non-negative safe integer`);
+}
+
+/** The storage with event content sealed; data keys deleted through it also leave the read cache. */
+function sealedStorage(storage: LedgerStorage, keyring: Keyring, cacheEntries: number | undefined): LedgerStorage {
+  const cache = new SealedReadCache(cacheEntries);
+  return { ...storage, events: new SealedEventRepository(storage.events, storage.lifecycle, keyring, cache), lifecycle: evictingStore(storage.lifecycle, cache) };
 }

@@ -29,7 +29,8 @@ export class KeyError extends Error {
 export interface Kek {
   /** A short public fingerprint of the key (never the key): names it in errors and records. */
   readonly id: string;
-  wrap(key: Uint8Array, purpose: string): string;
+  /** `random`: where to draw the IV from (a batch's pool); fresh random bytes without it. */
+  wrap(key: Uint8Array, purpose: string, random?: RandomPool): string;
   /** Throws KeyError when the wrapped key was not made by this KEK for this purpose. */
   unwrap(wrapped: string, purpose: string): Uint8Array;
 }
@@ -45,7 +46,7 @@ export function localKek(key: Uint8Array): Kek {
   const id = kekId(material);
   return {
     id,
-    wrap: (dek, purpose) => seal(material, dek, `wrap:${purpose}`).toString('base64'),
+    wrap: (dek, purpose, random) => seal(material, dek, `wrap:${purpose}`, random).toString('base64'),
     unwrap(wrapped, purpose) {
       try {
         return open(material, Buffer.from(wrapped, 'base64'), `wrap:${purpose}`);
@@ -56,12 +57,42 @@ export function localKek(key: Uint8Array): Kek {
   };
 }
 
-export function newKey(): Uint8Array {
-  return randomBytes(KEY_BYTES);
+/**
+ * Random bytes drawn from the system in one call and handed out in slices: sealing a batch of
+ * events needs a key and two IVs per event, and one call per batch costs far less than three
+ * per event. Slices never overlap, so no IV or key is handed out twice.
+ */
+export class RandomPool {
+  private bytes: Buffer;
+  private at = 0;
+
+  constructor(size: number) {
+    this.bytes = randomBytes(Math.max(size, 64));
+  }
+
+  /** The bytes needed to seal `events` events (a data key, its wrapping IV and the leaf's IV each). */
+  static forEvents(events: number): RandomPool {
+    return new RandomPool(events * (KEY_BYTES + 2 * IV_BYTES));
+  }
+
+  take(n: number): Buffer {
+    if (this.at + n > this.bytes.length) {
+      this.bytes = randomBytes(Math.max(n, this.bytes.length));
+      this.at = 0;
+    }
+    const out = this.bytes.subarray(this.at, this.at + n);
+    this.at += n;
+    return out;
+  }
 }
 
-function seal(key: Uint8Array, plaintext: Uint8Array, aad: string): Buffer {
-  const iv = randomBytes(IV_BYTES);
+export function newKey(random?: RandomPool): Uint8Array {
+  // A copy: a key kept (in a cache) must not pin the whole pool.
+  return random ? Uint8Array.from(random.take(KEY_BYTES)) : randomBytes(KEY_BYTES);
+}
+
+function seal(key: Uint8Array, plaintext: Uint8Array, aad: string, random?: RandomPool): Buffer {
+  const iv = random ? random.take(IV_BYTES) : randomBytes(IV_BYTES);
   const cipher = createCipheriv('aes-256-gcm', key, iv);
   cipher.setAAD(Buffer.from(aad, 'utf8'));
   const body = Buffer.concat([cipher.update(plaintext), cipher.final()]);
@@ -85,8 +116,8 @@ export function isSealedLeaf(text: string): boolean {
 }
 
 /** Seals a leaf text under its event's data key. */
-export function sealLeaf(dek: Uint8Array, leafIndex: number, eventId: string, leaf: string): string {
-  return SEALED_PREFIX + seal(dek, Buffer.from(leaf, 'utf8'), leafAad(leafIndex, eventId)).toString('base64');
+export function sealLeaf(dek: Uint8Array, leafIndex: number, eventId: string, leaf: string, random?: RandomPool): string {
+  return SEALED_PREFIX + seal(dek, Buffer.from(leaf, 'utf8'), leafAad(leafIndex, eventId), random).toString('base64');
 }
 
 /** Opens a sealed leaf; throws KeyError if the key, the position or the blob is not the one sealed. */

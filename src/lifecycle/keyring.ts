@@ -9,6 +9,7 @@ import type { LifecycleStore } from '../storage/port';
 import { blindIndex, type Kek, KeyError, newKey } from './envelope';
 
 export const KEYRING_ID = 'main';
+const RECENT_BLINDS = 4096;
 
 export interface KeyringDoc {
   readonly kekId: string;
@@ -89,7 +90,21 @@ export class Keyring {
     await store.put('keyring', [{ id: KEYRING_ID, value: JSON.stringify(doc) }]);
   }
 
+  /**
+   * Blind indexes of actor ids and target types seen lately: the same few recur in almost
+   * every event (target ids mostly do not, and are not kept). Bounded; cleared when full.
+   */
+  private readonly recentBlinds = new Map<string, string>();
+
   blind(field: 'actor.id' | 'target.type' | 'target.id', value: string): string {
-    return blindIndex(this.searchKey, field, value);
+    if (field === 'target.id') return blindIndex(this.searchKey, field, value);
+    const key = `${field}\0${value}`;
+    let blind = this.recentBlinds.get(key);
+    if (blind === undefined) {
+      blind = blindIndex(this.searchKey, field, value);
+      if (this.recentBlinds.size >= RECENT_BLINDS) this.recentBlinds.clear();
+      this.recentBlinds.set(key, blind);
+    }
+    return blind;
   }
 }

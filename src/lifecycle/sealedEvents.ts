@@ -16,9 +16,11 @@
  */
 import { createHmac } from 'node:crypto';
 import { fieldsOfLeaf } from '../event/storedEvent';
-import type { EventCount, EventCountKey, EventPageQuery, EventQuery, EventRepository, LifecycleStore, StoredEvent } from '../storage/port';
+import { LedgerError } from '../errors';
+import type { CompanionRecords, EventCount, EventCountKey, EventPageQuery, EventQuery, EventRepository, LifecycleStore, StoredEvent } from '../storage/port';
 import { bytesToHex } from '../verify';
-import { isSealedLeaf, newKey, openLeaf, SEALED_PREFIX, sealLeaf } from './envelope';
+import { SealedReadCache } from './sealedReadCache';
+import { isSealedLeaf, newKey, openLeaf, RandomPool, SEALED_PREFIX, sealLeaf } from './envelope';
 import type { Keyring } from './keyring';
 import { type DataKeyDoc, leafKey, parseRedaction } from './records';
 
@@ -66,22 +68,31 @@ export function splitSealed(text: string): { mac: string; blob: string } | undef
 }
 
 export class SealedEventRepository implements EventRepository {
+  /**
+   * @param store where data keys live; deleting them should go through `evictingStore(store,
+   *   cache)` so that the cache forgets them at once
+   */
   constructor(
     private readonly inner: EventRepository,
     private readonly store: LifecycleStore,
     private readonly keyring: Keyring,
+    readonly cache: SealedReadCache = new SealedReadCache(),
   ) {}
 
   get maxEventBytes(): number {
     return this.inner.maxEventBytes;
   }
 
-  /** Data keys first: an event stored without its key would read as shredded. */
-  async append(events: readonly StoredEvent[]): Promise<void> {
+  /** Data keys with (or before) the events: an event stored without its key would read as shredded. */
+  async append(events: readonly StoredEvent[], companions?: CompanionRecords): Promise<void> {
+    // The data keys are this layer's companions; nothing above it brings others.
+    if (companions) throw new LedgerError('INTERNAL', `a sealed append takes no ${companions.kind} records from its caller`);
     const keys = [];
     const skeletons: StoredEvent[] = [];
+    const random = RandomPool.forEvents(events.length);
+    const fresh: { id: string; record: string; dek: Uint8Array }[] = [];
     for (const e of events) {
-      const dek = newKey();
+      const dek = newKey(random);
       const actorId = this.keyring.blind('actor.id', e.actor.id);
       const skeleton: StoredEvent = {
         id: e.id,
@@ -99,13 +110,16 @@ export class SealedEventRepository implements EventRepository {
         ...(e.contentDigest !== undefined && { contentDigest: e.contentDigest }),
       };
       const mac = skeletonMac(this.keyring.searchKey, skeleton);
-      const sealed = sealLeaf(dek, e.leafIndex, e.id, e.leaf);
+      const sealed = sealLeaf(dek, e.leafIndex, e.id, e.leaf, random);
       skeletons.push({ ...skeleton, leaf: `${SEALED_PREFIX}${mac}:${sealed.slice(SEALED_PREFIX.length)}` });
-      const doc: DataKeyDoc = { kekId: this.keyring.kek.id, wrapped: this.keyring.kek.wrap(dek, `dek:${e.id}`), leafIndex: e.leafIndex, actor: actorId };
-      keys.push({ id: e.id, value: JSON.stringify(doc) });
+      const doc: DataKeyDoc = { kekId: this.keyring.kek.id, wrapped: this.keyring.kek.wrap(dek, `dek:${e.id}`, random), leafIndex: e.leafIndex, actor: actorId };
+      const record = JSON.stringify(doc);
+      keys.push({ id: e.id, value: record });
+      fresh.push({ id: e.id, record, dek });
     }
-    await this.store.put('dataKey', keys);
-    await this.inner.append(skeletons);
+    await this.inner.append(skeletons, { kind: 'dataKey', records: keys });
+    // Only once stored: the newest events are the ones read most.
+    for (const f of fresh) this.cache.rememberKey(f.id, f.record, f.dek);
   }
 
   async range(from: number, to: number): Promise<StoredEvent[]> {
@@ -162,6 +176,12 @@ export class SealedEventRepository implements EventRepository {
     };
   }
 
+  private unwrap(e: StoredEvent, raw: string): Uint8Array {
+    const dek = unwrapRecord(this.keyring, e, raw);
+    this.cache.rememberKey(e.id, raw, dek);
+    return dek;
+  }
+
   /** Decrypts sealed events; plaintext ones pass as they are; shredded ones become skeletons. */
   async open(events: readonly StoredEvent[]): Promise<StoredEvent[]> {
     const sealed = events.filter((e) => isSealedLeaf(e.leaf));
@@ -173,24 +193,32 @@ export class SealedEventRepository implements EventRepository {
       if (!isSealedLeaf(e.leaf)) return e;
       const raw = keys.get(e.id);
       if (raw === undefined) return redactedSkeleton(e, parseRedaction(redactions.get(leafKey(e.leafIndex))));
-      const doc = JSON.parse(raw) as DataKeyDoc;
-      if (doc.kekId !== this.keyring.kek.id) {
-        throw new Error(`the data key of event ${e.leafIndex} is wrapped under KEK ${doc.kekId}, not the current ${this.keyring.kek.id}: finish the key rotation (rotate-kek)`);
-      }
-      const dek = this.keyring.kek.unwrap(doc.wrapped, `dek:${e.id}`);
-      const parts = splitSealed(e.leaf);
-      if (!parts) throw new Error(`event ${e.leafIndex}: malformed sealed leaf`);
-      const leaf = openLeaf(dek, e.leafIndex, e.id, parts.blob);
-      return {
-        ...fieldsOfLeaf(leaf),
-        leafIndex: e.leafIndex,
-        leaf,
+      // The row's own leaf hash and idempotency fields, never the cached ones.
+      const row = {
         leafHash: e.leafHash,
         ...(e.idempotencyKey !== undefined && { idempotencyKey: e.idempotencyKey }),
         ...(e.contentDigest !== undefined && { contentDigest: e.contentDigest }),
       };
+      const cached = this.cache.opened(e.id, raw, e.leaf);
+      if (cached) return { ...cached, ...row };
+      const dek = this.cache.key(e.id, raw) ?? this.unwrap(e, raw);
+      const parts = splitSealed(e.leaf);
+      if (!parts) throw new Error(`event ${e.leafIndex}: malformed sealed leaf`);
+      const leaf = openLeaf(dek, e.leafIndex, e.id, parts.blob);
+      const opened: StoredEvent = { ...fieldsOfLeaf(leaf), leafIndex: e.leafIndex, leaf, ...row };
+      this.cache.rememberOpened(e.id, raw, dek, e.leaf, opened);
+      return opened;
     });
   }
+}
+
+/** Kept apart from `open` for its error: a key under an old KEK means an unfinished rotation. */
+function unwrapRecord(keyring: Keyring, e: StoredEvent, raw: string): Uint8Array {
+  const doc = JSON.parse(raw) as DataKeyDoc;
+  if (doc.kekId !== keyring.kek.id) {
+    throw new Error(`the data key of event ${e.leafIndex} is wrapped under KEK ${doc.kekId}, not the current ${keyring.kek.id}: finish the key rotation (rotate-kek)`);
+  }
+  return keyring.kek.unwrap(doc.wrapped, `dek:${e.id}`);
 }
 
 function redactedSkeleton(e: StoredEvent, redaction: { leafIndex: number | undefined; reason: string } | undefined): StoredEvent {

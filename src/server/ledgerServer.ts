@@ -87,6 +87,7 @@ export async function startLedgerServer(config: Config, logger: Logger): Promise
       signingKeyFile: config.signingKeyFile,
       origin: config.origin,
       ...(kek.kek && { kek: kek.kek }),
+      sealedReadCacheEntries: config.kek.readCacheEntries,
     });
     denials = new DenialRecorder({
       write: (events) => openedLedger.recordSelf(events),

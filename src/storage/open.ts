@@ -31,7 +31,7 @@ export function describeStorage(config: StorageConfig): string {
  */
 export function openStorage(config: StorageConfig, options: { create: boolean }): Promise<LedgerStorage> {
   if (config.mongodbUri) return openMongoStorage({ uri: config.mongodbUri, dbName: config.dbName, create: options.create });
-  return openSqliteStorage({ file: sqliteFile(config.dataDir), create: options.create });
+  return openSqliteStorage({ file: sqliteFile(config.dataDir), create: options.create, appendInWorker: true });
 }
 
 /**

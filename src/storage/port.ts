@@ -96,12 +96,22 @@ export interface EventCount {
   readonly count: number;
 }
 
+/**
+ * Lifecycle records that must exist whenever the events they belong to do (the events' data
+ * keys): `append` stores them in the events' own transaction where the engine has one
+ * (SQLite), else before the events (MongoDB), so no stored event ever lacks them.
+ */
+export interface CompanionRecords {
+  readonly kind: LifecycleKind;
+  readonly records: readonly LifecycleRecord[];
+}
+
 export interface EventRepository {
   /**
    * Stores events at consecutive leaf indices, in order, with the idempotency records of
    * those that carry a key. Fails with `LeafIndexTakenError` if any index is already stored.
    */
-  append(events: readonly StoredEvent[]): Promise<void>;
+  append(events: readonly StoredEvent[], companions?: CompanionRecords): Promise<void>;
   /** Leaves [from, to) in order (replay after a crash). */
   range(from: number, to: number): Promise<StoredEvent[]>;
   byLeafIndex(leafIndex: number): Promise<StoredEvent | undefined>;

@@ -413,6 +413,27 @@ export function describeStorageContract(name: string, factory: StorageFactory): 
       });
     });
 
+    describe('events: companion records', () => {
+      it('stores the companion records of an append, so every stored event has them', async () => {
+        const s = await fresh();
+        const a = makeEvent(0);
+        const b = makeEvent(1);
+        await s.events.append([a, b], { kind: 'dataKey', records: [{ id: a.id, value: 'key-a' }, { id: b.id, value: 'key-b' }] });
+        expect(await s.lifecycle.get('dataKey', [a.id, b.id])).toEqual(new Map([[a.id, 'key-a'], [b.id, 'key-b']]));
+        expect(leafIndices(await s.events.range(0, 5))).toEqual([0, 1]);
+      });
+
+      it('on SQLite, stores neither the events nor their companions when the append fails', async () => {
+        const s = await fresh();
+        await s.events.append([makeEvent(0)]);
+        const late = makeEvent(0, { action: 'lost' });
+        const err = await rejection(s.events.append([late], { kind: 'dataKey', records: [{ id: late.id, value: 'key-lost' }] }));
+        expect(err).toBeInstanceOf(LeafIndexTakenError);
+        // MongoDB has no transaction here: the companions go first and may stay (harmless: a key with no event).
+        if (s.kind === 'sqlite') expect(await s.lifecycle.get('dataKey', [late.id])).toEqual(new Map());
+      });
+    });
+
     describe('events: pages', () => {
       const events = dataset();
       let s: LedgerStorage;

@@ -11,6 +11,8 @@ import { LedgerError } from '../../errors';
 import { DocumentValidationError, assertMatchesSchema } from './jsonSchema';
 import { DuplicateKeyError, EventRejectedError, LeafIndexTakenError } from '../errors';
 import type {
+  CompanionRecords,
+  LifecycleStore,
   EventCount,
   EventCountKey,
   EventPageQuery,
@@ -40,11 +42,12 @@ export class MongoEventRepository implements EventRepository {
   constructor(
     private readonly db: Db,
     private readonly idempotency: IdempotencyRepository,
+    private readonly lifecycle: LifecycleStore,
   ) {
     this.events = db.collection<EventDoc>(EVENTS_COLLECTION.name);
   }
 
-  async append(events: readonly StoredEvent[]): Promise<void> {
+  async append(events: readonly StoredEvent[], companions?: CompanionRecords): Promise<void> {
     if (events.length === 0) return;
     const first = events[0]!.leafIndex;
     events.forEach((e, i) => {
@@ -53,6 +56,8 @@ export class MongoEventRepository implements EventRepository {
     // Every document is checked before the first is written: a refused event fails the call
     // with nothing stored.
     const docs = events.map(checkedDoc);
+    // No multi-document transaction here: the companions go first, so no stored event lacks them.
+    if (companions) await this.lifecycle.put(companions.kind, companions.records);
     try {
       await this.events.insertMany(docs, { ordered: true });
     } catch (err) {

@@ -102,13 +102,14 @@ async function createLedger(db: Db): Promise<void> {
 
 function storageOn(client: MongoClient, db: Db, description: string): LedgerStorage {
   const idempotency = translatingErrors(new MongoIdempotencyRepository(db));
+  const lifecycle = translatingErrors(new MongoLifecycleStore(db));
   return {
     kind: 'mongodb',
     description,
     // Any number of server processes may share one MongoDB: the lease and the unique leaf
     // index keep their appends apart.
     sharedByProcesses: true,
-    events: translatingErrors(new MongoEventRepository(db, idempotency)),
+    events: translatingErrors(new MongoEventRepository(db, idempotency, lifecycle)),
     tiles: translatingErrors(new MongoTileRepository(db)),
     checkpoints: translatingErrors(new MongoCheckpointRepository(db)),
     head: translatingErrors(new MongoLogHeadRepository(db)),
@@ -118,7 +119,7 @@ function storageOn(client: MongoClient, db: Db, description: string): LedgerStor
     groups: translatingErrors(new MongoGroupRepository(db)),
     apiKeys: translatingErrors(new MongoApiKeyRepository(db)),
     integrity: translatingErrors(new MongoIntegrityReader(db)),
-    lifecycle: translatingErrors(new MongoLifecycleStore(db)),
+    lifecycle,
     async ping() {
       let timer: NodeJS.Timeout | undefined;
       const timeout = new Promise<never>((_, reject) => {

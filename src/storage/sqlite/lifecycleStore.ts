@@ -8,12 +8,16 @@ import type Database from 'better-sqlite3';
 import type { LifecycleKind, LifecycleRecord, LifecycleStore } from '../port';
 import { step } from './driverErrors';
 
+/** Inserts or replaces one record (kind, id, value). */
+export const LIFECYCLE_UPSERT_SQL = 'INSERT INTO lifecycle (kind, id, value) VALUES (?, ?, ?) ON CONFLICT (kind, id) DO UPDATE SET value = excluded.value';
+
 export const LIFECYCLE_DDL = 'CREATE TABLE IF NOT EXISTS lifecycle (kind TEXT NOT NULL, id TEXT NOT NULL, value TEXT NOT NULL, PRIMARY KEY (kind, id)) WITHOUT ROWID';
 
 export class SqliteLifecycleStore implements LifecycleStore {
   private readonly upsert: Database.Statement<[string, string, string]>;
   private readonly insert: Database.Statement<[string, string, string]>;
   private readonly getOne: Database.Statement<[string, string], { value: string }>;
+  private readonly getMany: Database.Statement<[string, string], { id: string; value: string }>;
   private readonly remove: Database.Statement<[string, string]>;
   private readonly listFrom: Database.Statement<[string, string, number], LifecycleRecord>;
 
@@ -22,9 +26,11 @@ export class SqliteLifecycleStore implements LifecycleStore {
     // the schema): add it, or on a read-only connection read it as empty.
     const exists = db.prepare("SELECT 1 FROM sqlite_schema WHERE type = 'table' AND name = 'lifecycle'").get();
     if (!exists) db.exec(db.readonly ? 'CREATE TEMP TABLE lifecycle (kind TEXT NOT NULL, id TEXT NOT NULL, value TEXT NOT NULL, PRIMARY KEY (kind, id))' : LIFECYCLE_DDL);
-    this.upsert = db.prepare('INSERT INTO lifecycle (kind, id, value) VALUES (?, ?, ?) ON CONFLICT (kind, id) DO UPDATE SET value = excluded.value');
+    this.upsert = db.prepare(LIFECYCLE_UPSERT_SQL);
     this.insert = db.prepare('INSERT INTO lifecycle (kind, id, value) VALUES (?, ?, ?)');
     this.getOne = db.prepare('SELECT value FROM lifecycle WHERE kind = ? AND id = ?');
+    // One statement for a page's worth of keys: the ids arrive as one JSON array.
+    this.getMany = db.prepare('SELECT id, value FROM lifecycle WHERE kind = ? AND id IN (SELECT value FROM json_each(?))');
     this.remove = db.prepare('DELETE FROM lifecycle WHERE kind = ? AND id = ?');
     this.listFrom = db.prepare('SELECT id, value FROM lifecycle WHERE kind = ? AND id > ? ORDER BY id LIMIT ?');
   }
@@ -32,6 +38,7 @@ export class SqliteLifecycleStore implements LifecycleStore {
   put(kind: LifecycleKind, records: readonly LifecycleRecord[]): Promise<void> {
     return step(() => this.db.transaction(() => records.forEach((r) => this.upsert.run(kind, r.id, r.value)))());
   }
+
 
   insertNew(kind: LifecycleKind, records: readonly LifecycleRecord[]): Promise<boolean> {
     return step(() =>
@@ -53,9 +60,11 @@ export class SqliteLifecycleStore implements LifecycleStore {
   get(kind: LifecycleKind, ids: readonly string[]): Promise<Map<string, string>> {
     return step(() => {
       const out = new Map<string, string>();
-      for (const id of ids) {
-        const row = this.getOne.get(kind, id);
-        if (row) out.set(id, row.value);
+      if (ids.length === 1) {
+        const row = this.getOne.get(kind, ids[0]!);
+        if (row) out.set(ids[0]!, row.value);
+      } else if (ids.length > 1) {
+        for (const row of this.getMany.all(kind, JSON.stringify(ids))) out.set(row.id, row.value);
       }
       return out;
     });

@@ -9,10 +9,12 @@ import Database from 'better-sqlite3';
 import { LedgerError } from '../../errors';
 import { WrongDatabaseError } from '../errors';
 import type { LedgerStorage } from '../port';
+import { type AppendRunner, InlineAppendRunner, WorkerAppendRunner } from './appendRunner';
 import { type CountRunner, InlineCountRunner, WorkerCountRunner } from './counts';
 import { SqliteApiKeyRepository, SqliteGroupRepository, SqliteUserRepository } from './directoryRepositories';
 import { sqliteCode, step } from './driverErrors';
 import { SqliteEventRepository } from './eventRepository';
+import { SqliteEventWriter } from './eventWriter';
 import { SqliteIntegrityReader } from './integrityReader';
 import { SqliteLifecycleStore } from './lifecycleStore';
 import {
@@ -32,6 +34,12 @@ export interface SqliteStorageOptions {
   /** Open for reading only (verify-db beside a running server). */
   readonly readonly?: boolean;
   readonly logger?: { info(obj: object, msg?: string): void };
+  /**
+   * Commit appends in a worker thread with its own connection (appendWorker.ts), so the
+   * commit's fsync does not stop this thread: what the server does. Off by default (tools,
+   * tests); ignored for in-memory and read-only databases.
+   */
+  readonly appendInWorker?: boolean;
 }
 
 const MEMORY = ':memory:';
@@ -107,12 +115,15 @@ export async function openSqliteStorage(options: SqliteStorageOptions): Promise<
   const db = openDatabase(file, options);
   const inline = new InlineCountRunner(db);
   const countRunner: CountRunner = db.memory ? inline : new WorkerCountRunner(file);
+  // A read-only connection never appends; an in-memory database cannot be reached from a worker.
+  const appends: AppendRunner =
+    options.appendInWorker === true && !db.memory && options.readonly !== true ? new WorkerAppendRunner(file) : new InlineAppendRunner(new SqliteEventWriter(db));
   let closed = false;
   return {
     kind: 'sqlite',
     description: file,
     sharedByProcesses: false,
-    events: new SqliteEventRepository(db, inline, countRunner),
+    events: new SqliteEventRepository(db, inline, countRunner, appends),
     tiles: new SqliteTileRepository(db),
     checkpoints: new SqliteCheckpointRepository(db),
     head: new SqliteLogHeadRepository(db),
@@ -130,6 +141,7 @@ export async function openSqliteStorage(options: SqliteStorageOptions): Promise<
     async close() {
       if (closed) return;
       closed = true;
+      await appends.close();
       await countRunner.close();
       db.close();
     },

@@ -1,0 +1,94 @@
+/**
+ * The append transaction of the `events` table: the events, their group rows, their
+ * idempotency records, the maintained counts and the events' companion records, all or
+ * nothing. Synchronous, on whichever connection it is given: the server's own (in-memory
+ * databases, tools) or the append worker's (appendWorker.ts), so that the commit's fsync
+ * does not hold up the server's event loop.
+ */
+import type Database from 'better-sqlite3';
+import { LedgerError, type LedgerErrorCode } from '../../errors';
+import { DuplicateKeyError, EventRejectedError, LeafIndexTakenError } from '../errors';
+import type { CompanionRecords, StoredEvent } from '../port';
+import { MaintainedCounts } from './counts';
+import { sqliteCode } from './driverErrors';
+import { EVENT_COLUMNS, eventValues, type SqlValue } from './eventRows';
+import { LIFECYCLE_UPSERT_SQL } from './lifecycleStore';
+
+/** A failure that concerns the one event being inserted (rather than the database). */
+const REJECTS_EVENT = /^SQLITE_(TOOBIG|CONSTRAINT|MISMATCH|RANGE)/;
+
+export class SqliteEventWriter {
+  private readonly counts: MaintainedCounts;
+  private readonly insertEvent: Database.Statement<SqlValue[]>;
+  private readonly insertGroup: Database.Statement<[string, number]>;
+  private readonly insertIdempotency: Database.Statement<[string, number, string, Uint8Array, string]>;
+  private readonly upsertCompanion: Database.Statement<[string, string, string]>;
+  private readonly appendAll: (events: readonly StoredEvent[], companions: CompanionRecords | undefined) => void;
+
+  constructor(db: Database.Database) {
+    this.counts = new MaintainedCounts(db);
+    this.insertEvent = db.prepare<SqlValue[]>(`INSERT INTO events (${EVENT_COLUMNS.join(', ')}) VALUES (${EVENT_COLUMNS.map(() => '?').join(', ')})`);
+    this.insertGroup = db.prepare('INSERT OR IGNORE INTO event_groups (group_id, leaf_index) VALUES (?, ?)');
+    this.insertIdempotency = db.prepare(
+      'INSERT OR IGNORE INTO idempotency (key, leaf_index, event_id, leaf_hash, content_digest) VALUES (?, ?, ?, ?, ?)',
+    );
+    this.upsertCompanion = db.prepare(LIFECYCLE_UPSERT_SQL);
+    // IMMEDIATE: take the write lock up front, so a CLI writer beside us waits (busy_timeout)
+    // rather than failing part-way through with SQLITE_BUSY.
+    this.appendAll = db.transaction((events: readonly StoredEvent[], companions: CompanionRecords | undefined) => {
+      if (companions) for (const r of companions.records) this.upsertCompanion.run(companions.kind, r.id, r.value);
+      for (const e of events) this.insertOne(e);
+      this.counts.record(events);
+    }).immediate;
+  }
+
+  /** Stores the events at consecutive leaf indices, with their companions, in one transaction. */
+  append(events: readonly StoredEvent[], companions: CompanionRecords | undefined): void {
+    if (events.length === 0) return;
+    const first = events[0]!.leafIndex;
+    events.forEach((e, i) => {
+      if (e.leafIndex !== first + i) throw new LedgerError('INTERNAL', `append: leaf ${e.leafIndex} does not follow leaf ${first + i - 1}`);
+    });
+    this.appendAll(events, companions);
+  }
+
+  private insertOne(e: StoredEvent): void {
+    try {
+      this.insertEvent.run(...eventValues(e));
+    } catch (err) {
+      const code = sqliteCode(err);
+      if (code === 'SQLITE_CONSTRAINT_PRIMARYKEY') throw new LeafIndexTakenError(e.leafIndex, { cause: err });
+      // A colliding event id is not the event's fault: built again (a new id), it is stored.
+      if (code === 'SQLITE_CONSTRAINT_UNIQUE' && (err as Error).message.includes('events.id')) {
+        throw new DuplicateKeyError('id', `event id ${e.id} is already stored`, { cause: err });
+      }
+      if (code !== undefined && REJECTS_EVENT.test(code)) {
+        throw new EventRejectedError(`event ${e.id} (leaf ${e.leafIndex}) cannot be stored: ${(err as Error).message}`, { cause: err });
+      }
+      throw err;
+    }
+    for (const g of new Set(e.groups)) this.insertGroup.run(g, e.leafIndex);
+    if (e.idempotencyKey !== undefined && e.contentDigest !== undefined) {
+      this.insertIdempotency.run(e.idempotencyKey, e.leafIndex, e.id, e.leafHash, e.contentDigest);
+    }
+  }
+}
+
+/** A failure of an append, as it crosses from the append worker to the server thread. */
+export type AppendFailure =
+  | { readonly kind: 'leafIndexTaken'; readonly leafIndex: number }
+  | { readonly kind: 'duplicateKey'; readonly field: string; readonly message: string }
+  | { readonly kind: 'rejected'; readonly message: string }
+  | { readonly kind: 'ledger'; readonly code: LedgerErrorCode; readonly message: string }
+  | { readonly kind: 'sqlite'; readonly code: string; readonly message: string }
+  | { readonly kind: 'other'; readonly message: string };
+
+export function appendFailureOf(err: unknown): AppendFailure {
+  if (err instanceof LeafIndexTakenError) return { kind: 'leafIndexTaken', leafIndex: err.leafIndex };
+  if (err instanceof DuplicateKeyError) return { kind: 'duplicateKey', field: err.field, message: err.message };
+  if (err instanceof EventRejectedError) return { kind: 'rejected', message: err.message };
+  if (err instanceof LedgerError) return { kind: 'ledger', code: err.code, message: err.message };
+  const code = sqliteCode(err);
+  if (code !== undefined) return { kind: 'sqlite', code, message: (err as Error).message };
+  return { kind: 'other', message: err instanceof Error ? err.message : String(err) };
+}

@@ -1,0 +1,71 @@
+/**
+ * Appends committed in the append worker (what the server does) behave as inline ones: the
+ * same rows, the same typed errors, companions in the same transaction, and the rows visible
+ * to the server's own connection as soon as the append resolves.
+ */
+import { mkdtemp, rm } from 'node:fs/promises';
+import os from 'node:os';
+import path from 'node:path';
+import { DuplicateKeyError, EventRejectedError, LeafIndexTakenError } from '../../src/storage/errors';
+import type { LedgerStorage } from '../../src/storage/port';
+import { openSqliteStorage } from '../../src/storage/sqlite/sqliteStorage';
+import { makeEvent } from './contract';
+
+describe('SQLite appends in the append worker', () => {
+  let dir: string;
+  let storage: LedgerStorage;
+
+  beforeAll(async () => {
+    dir = await mkdtemp(path.join(os.tmpdir(), 'audit-ledger-append-worker-'));
+    storage = await openSqliteStorage({ file: path.join(dir, 'ledger.db'), create: true, appendInWorker: true });
+  });
+  afterAll(async () => {
+    await storage.close();
+    await rm(dir, { recursive: true, force: true });
+  });
+
+  it('stores events, their groups, idempotency records, counts and companions, readable at once', async () => {
+    const a = makeEvent(0, { action: 'w.one', groups: ['g1', 'g2'], idempotencyKey: 'k:1:a', contentDigest: 'a'.repeat(64) });
+    const b = makeEvent(1, { action: 'w.two', groups: ['g2'] });
+    await storage.events.append([a, b], { kind: 'dataKey', records: [{ id: a.id, value: 'key-a' }] });
+    expect((await storage.events.range(0, 5)).map((e) => [e.leafIndex, e.action, e.leaf])).toEqual([
+      [0, 'w.one', a.leaf],
+      [1, 'w.two', b.leaf],
+    ]);
+    expect((await storage.events.page({ treeSize: 2, limit: 10, groupIds: ['g1'] })).map((e) => e.leafIndex)).toEqual([0]);
+    expect(await storage.events.countBy('groups', {}, 2)).toEqual([
+      { key: 'g2', count: 2 },
+      { key: 'g1', count: 1 },
+    ]);
+    expect([...(await storage.idempotency.lookup(['k:1:a'])).keys()]).toEqual(['k:1:a']);
+    expect(await storage.lifecycle.get('dataKey', [a.id])).toEqual(new Map([[a.id, 'key-a']]));
+  });
+
+  it('fails a taken leaf index with LeafIndexTakenError, storing nothing of the call', async () => {
+    const late = makeEvent(1, { action: 'w.lost' });
+    const err = await storage.events.append([late, makeEvent(2)], { kind: 'dataKey', records: [{ id: late.id, value: 'lost' }] }).catch((e: unknown) => e);
+    expect(err).toBeInstanceOf(LeafIndexTakenError);
+    expect((err as LeafIndexTakenError).leafIndex).toBe(1);
+    expect(await storage.events.byLeafIndex(2)).toBeUndefined();
+    expect(await storage.lifecycle.get('dataKey', [late.id])).toEqual(new Map());
+  });
+
+  it('fails a stored event id with DuplicateKeyError, and an event the table refuses with EventRejectedError', async () => {
+    const first = (await storage.events.byLeafIndex(0))!;
+    const twin = { ...makeEvent(2), id: first.id };
+    const dup = await storage.events.append([twin]).catch((e: unknown) => e);
+    expect(dup).toBeInstanceOf(DuplicateKeyError);
+    expect((dup as DuplicateKeyError).field).toBe('id');
+    // A missing action breaks a NOT NULL constraint: the event's own fault.
+    const bad = { ...makeEvent(2), action: null as unknown as string };
+    const rejected = await storage.events.append([bad]).catch((e: unknown) => e);
+    expect(rejected).toBeInstanceOf(EventRejectedError);
+    await storage.events.append([makeEvent(2, { action: 'w.three' })]);
+    expect((await storage.events.byLeafIndex(2))!.action).toBe('w.three');
+  });
+
+  it('commits concurrent appends in the order sent', async () => {
+    await Promise.all([storage.events.append([makeEvent(3)]), storage.events.append([makeEvent(4)]), storage.events.append([makeEvent(5)])]);
+    expect((await storage.events.range(0, 10)).map((e) => e.leafIndex)).toEqual([0, 1, 2, 3, 4, 5]);
+  });
+});
