@@ -121,12 +121,14 @@ export class LedgerClient {
   export(filter: ExportFilter | undefined, options: { readonly format: 'csv' }): AsyncGenerator<string, void, undefined>;
   export(filter: ExportFilter | undefined, options: { readonly format: 'bundle' }): AsyncGenerator<unknown, void, undefined>;
   export(filter: ExportFilter = {}, options: { readonly format?: ExportFormat } = {}): AsyncGenerator<unknown, void, undefined> {
-    return this.exportStream(filter, options.format ?? 'ndjson');
+    // A filter that cannot be sent throws here, not at the first read.
+    const query = exportQuery(filter);
+    const format = options.format ?? 'ndjson';
+    query.set('format', format);
+    return this.exportStream(query, format);
   }
 
-  private async *exportStream(filter: ExportFilter, format: ExportFormat): AsyncGenerator<unknown, void, undefined> {
-    const query = exportQuery(filter);
-    query.set('format', format);
+  private async *exportStream(query: URLSearchParams, format: ExportFormat): AsyncGenerator<unknown, void, undefined> {
     const accept = { ndjson: 'application/x-ndjson', csv: 'text/csv', bundle: 'application/json' }[format];
     const res = await this.transport.get('/export', query, accept);
     if (!res.body) throw new LedgerResponseError('the export answer has no body');
