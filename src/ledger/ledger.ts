@@ -174,8 +174,15 @@ export class Ledger {
    * against the leaf hash the tree holds, so a receipt never pairs a leaf with another's hash.
    */
   private async withLeaves(results: readonly AppendResult[]): Promise<RecordedEvent[]> {
-    const missing = [...new Set(results.flatMap((r) => (r.leaf === undefined ? [r.leafIndex] : [])))];
-    const stored = new Map(await Promise.all(missing.map(async (i) => [i, await this.storage.events.byLeafIndex(i)] as const)));
+    const missing = [...new Set(results.flatMap((r) => (r.leaf === undefined ? [r.leafIndex] : [])))].sort((a, b) => a - b);
+    // A retried batch was one submission: consecutive leaves, read as ranges rather than one by one.
+    const runs: [number, number][] = [];
+    for (const i of missing) {
+      const last = runs.at(-1);
+      if (last && last[1] === i) last[1] = i + 1;
+      else runs.push([i, i + 1]);
+    }
+    const stored = new Map((await Promise.all(runs.map(([from, to]) => this.storage.events.range(from, to)))).flat().map((e) => [e.leafIndex, e]));
     return results.map((r) => {
       if (r.leaf !== undefined) return { ...r, leaf: r.leaf };
       const event = stored.get(r.leafIndex);

@@ -73,6 +73,11 @@ describeEachAdapter('receipts carry the leaf text', (adapter) => {
         const [retry] = await ledger.record([request(2, 'pay-2')], recorder);
         expect(retry).toMatchObject({ replayed: true, leafIndex: first!.leafIndex, eventId: first!.eventId, leaf: first!.leaf });
         await expectSelfContained(retry!);
+        // A retried batch, and an earlier event beside it: each receipt with its own leaf.
+        const batch = await ledger.record([request(20, 'pay-20'), request(21, 'pay-21'), request(22, 'pay-22')], recorder);
+        const retried = await ledger.record([request(21, 'pay-21'), request(2, 'pay-2'), request(20, 'pay-20'), request(22, 'pay-22')], recorder);
+        expect(retried.map((r) => r.leaf)).toEqual([batch[1]!.leaf, first!.leaf, batch[0]!.leaf, batch[2]!.leaf]);
+        for (const r of retried) await expectSelfContained(r);
       });
 
       it('on a retry sequenced beside new events, and on a key repeated within one call', async () => {
