@@ -1,12 +1,14 @@
-// Writes the ESM entry of `audit-ledger/verify` next to its CommonJS build, so that both
-// `import` and `require` load one and the same module instance.
+// Writes the ESM entries of `audit-ledger/verify` and `audit-ledger/client` next to their
+// CommonJS builds, so that both `import` and `require` load one and the same module instance.
 'use strict';
 const fs = require('node:fs');
 const path = require('node:path');
 
-const dir = path.join(__dirname, '..', 'dist', 'verify');
-if (!fs.existsSync(path.join(dir, 'index.js'))) process.exit(0);
-const cjs = require(path.join(dir, 'index.js'));
-const names = Object.keys(cjs).filter((n) => n !== 'default' && n !== '__esModule');
-const body = `import cjs from './index.js';\n${names.map((n) => `export const ${n} = cjs.${n};`).join('\n')}\n`;
-fs.writeFileSync(path.join(dir, 'index.mjs'), body);
+for (const entry of ['verify', 'client']) {
+  const dir = path.join(__dirname, '..', 'dist', entry);
+  if (!fs.existsSync(path.join(dir, 'index.js'))) continue;
+  const cjs = require(path.join(dir, 'index.js'));
+  const names = Object.keys(cjs).filter((n) => n !== 'default' && n !== '__esModule');
+  const body = `import cjs from './index.js';\n${names.map((n) => `export const ${n} = cjs.${n};`).join('\n')}\n`;
+  fs.writeFileSync(path.join(dir, 'index.mjs'), body);
+}

@@ -23,6 +23,8 @@ export type LedgerErrorCode =
   | 'WRONG_DATABASE'
   /** The key-encryption key is missing, wrong, or cannot open the ledger's keys (start-up). */
   | 'KEY_CONFIGURATION'
+  /** The event's content was crypto-shredded (redacted): what was asked for no longer exists. */
+  | 'EVENT_REDACTED'
   /** A held event would be shredded (legal hold). */
   | 'LEGAL_HOLD'
   /** A bug or an unexpected state. */

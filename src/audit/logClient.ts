@@ -3,6 +3,9 @@
  * nothing else. Every answer is untrusted input; this module only fetches and decodes it,
  * and the callers verify it.
  */
+import { LedgerApiError, LedgerClientError } from '../client/errors';
+import { EVENT_FIELDS, type LedgerEvent } from '../client/event';
+import { LedgerTransport } from '../client/transport';
 import { hexToBytes } from '../verify';
 
 /** The log could not be reached, or answered something other than what the API promises. */
@@ -38,28 +41,7 @@ export interface ServedInclusion {
 }
 
 /** An event as the API serves it (nulls for absent optional fields). */
-export interface ServedEvent {
-  readonly leafIndex: number;
-  readonly leafHash: string;
-  /** Null once the event is redacted (its content crypto-shredded): only the leaf hash is left to prove. */
-  readonly leaf: string | null;
-  /** Absent from servers without data lifecycle. */
-  readonly redacted?: boolean;
-  readonly redaction?: { readonly leafIndex: number | null; readonly reason: string } | null;
-  readonly id: string;
-  readonly action: string;
-  readonly actor: { readonly id: string; readonly type: 'USER' | 'SERVICE' | 'SYSTEM'; readonly name: string | null };
-  readonly target: { readonly type: string; readonly id: string; readonly name: string | null } | null;
-  readonly outcome: 'SUCCESS' | 'FAILURE' | 'DENIED';
-  readonly reason: string | null;
-  readonly occurredAt: string | null;
-  readonly recordedAt: string;
-  readonly source: { readonly ip: string | null; readonly userAgent: string | null; readonly requestId: string | null } | null;
-  readonly metadata: Record<string, unknown> | null;
-  readonly groups: string[];
-  readonly salt: string | null;
-  readonly submitter: { readonly keyId: string; readonly userId: string } | null;
-}
+export type ServedEvent = LedgerEvent;
 
 export interface EventPage {
   readonly events: ServedEvent[];
@@ -67,34 +49,32 @@ export interface EventPage {
   readonly hasNextPage: boolean;
 }
 
-const EVENT_FIELDS =
-  'leafIndex leafHash leaf redacted redaction { leafIndex reason } id action actor { id type name } target { type id name } outcome reason occurredAt recordedAt ' +
-  'source { ip userAgent requestId } metadata groups salt submitter { keyId userId }';
 /** Inclusion proofs fetched per request (as GraphQL aliases), to keep round trips few. */
 const PROOFS_PER_REQUEST = 100;
-/** Attempts of one request that the log rate-limits (HTTP 429 with Retry-After). */
-const RATE_LIMIT_RETRIES = 4;
+/** Attempts of one request (network errors, HTTP 429 and 503, UNAVAILABLE; Retry-After honoured). */
+const RETRY = { attempts: 4, baseDelayMs: 250, maxDelayMs: 2000 };
 
 export class LogClient {
   readonly url: string;
-  private readonly token: string | undefined;
-  private readonly timeoutMs: number;
+  readonly hasToken: boolean;
+  private readonly transport: LedgerTransport;
 
   constructor(options: LogClientOptions) {
-    this.url = options.url.replace(/\/+$/, '');
-    this.token = options.token;
-    this.timeoutMs = options.timeoutMs ?? 30_000;
-  }
-
-  get hasToken(): boolean {
-    return this.token !== undefined;
+    this.transport = new LedgerTransport({ ...options, retry: RETRY });
+    this.url = this.transport.url;
+    this.hasToken = options.token !== undefined;
   }
 
   /** The latest signed checkpoint, as served at GET /checkpoint (C2SP tlog-tiles convention). */
   async latestCheckpointNote(): Promise<string> {
-    const res = await this.fetch(`${this.url}/checkpoint`, { headers: { accept: 'text/plain' } });
-    if (res.status !== 200) throw new LogAccessError(`GET ${this.url}/checkpoint answered HTTP ${res.status}`);
-    return res.text();
+    try {
+      const res = await this.transport.get('/checkpoint', new URLSearchParams(), 'text/plain');
+      if (res.status !== 200) throw new LogAccessError(`GET ${this.url}/checkpoint answered HTTP ${res.status}`);
+      return await res.text();
+    } catch (err) {
+      if (err instanceof LedgerApiError) throw new LogAccessError(`GET ${this.url}/checkpoint answered HTTP ${err.status}`, err.code);
+      throw accessError(err);
+    }
   }
 
   async consistencyProof(fromSize: number, toSize: number): Promise<ServedProof> {
@@ -141,43 +121,18 @@ export class LogClient {
   }
 
   private async query<T>(query: string, variables: Record<string, unknown>): Promise<T> {
-    const res = await this.fetch(`${this.url}/graphql`, {
-      method: 'POST',
-      headers: { 'content-type': 'application/json', ...(this.token && { authorization: `Bearer ${this.token}` }) },
-      body: JSON.stringify({ query, variables }),
-    });
-    let body: { data?: T | null; errors?: { message?: string; extensions?: { code?: string } }[] };
     try {
-      body = (await res.json()) as typeof body;
-    } catch {
-      throw new LogAccessError(`${this.url}/graphql answered HTTP ${res.status} without a GraphQL response`);
+      return await this.transport.graphql<T>(query, variables);
+    } catch (err) {
+      if (err instanceof LedgerApiError) throw new LogAccessError(`the log refused the query: ${err.message} (${err.code})`, err.code);
+      throw accessError(err);
     }
-    const error = body.errors?.[0];
-    if (error) {
-      const code = error.extensions?.code ? ` (${error.extensions.code})` : '';
-      throw new LogAccessError(`the log refused the query: ${error.message ?? 'unknown error'}${code}`, error.extensions?.code);
-    }
-    if (!body.data) throw new LogAccessError(`${this.url}/graphql answered HTTP ${res.status} without data`);
-    return body.data;
   }
+}
 
-  private async fetch(url: string, init: RequestInit): Promise<Response> {
-    // A rate-limited answer (429) says when to come back: wait that long, a few times at most.
-    for (let attempt = 1; ; attempt++) {
-      let res: Response;
-      try {
-        res = await fetch(url, { ...init, signal: AbortSignal.timeout(this.timeoutMs) });
-      } catch (err) {
-        const cause = (err as { cause?: { code?: string; message?: string } }).cause;
-        const why = cause?.code ?? cause?.message ?? (err as Error).message;
-        throw new LogAccessError(`cannot reach ${url}: ${why}`);
-      }
-      const retryAfter = Number(res.headers.get('retry-after'));
-      if (res.status !== 429 || attempt >= RATE_LIMIT_RETRIES || !(retryAfter > 0) || retryAfter > 60) return res;
-      await res.body?.cancel();
-      await new Promise((r) => setTimeout(r, retryAfter * 1000));
-    }
-  }
+/** The shared transport's failures as this client's; anything else (a bug) as it is. */
+function accessError(err: unknown): unknown {
+  return err instanceof LedgerClientError ? new LogAccessError(err.message) : err;
 }
 
 function text(value: unknown, what: string): string {

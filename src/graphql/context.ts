@@ -11,7 +11,7 @@ import { EventInputError } from '../event/eventInput';
 import { LedgerError } from '../errors';
 import type { Source } from '../event/eventRecord';
 import type { DenialSink } from '../ledger/denialRecorder';
-import type { Ledger } from '../ledger/ledger';
+import { EventRedactedError, type Ledger } from '../ledger/ledger';
 import { IdempotencyConflictError } from '../log/idempotency';
 import { denialEvent } from '../ledger/selfEvent';
 import { ProofRangeError } from '../merkle/errors';
@@ -121,6 +121,7 @@ export async function guard<T>(ctx: LedgerContext, operation: string, work: () =
     if (err instanceof IdempotencyConflictError) {
       throw graphqlErrorOf(err, { idempotencyKey: err.idempotencyKey, leafIndex: err.leafIndex });
     }
+    if (err instanceof EventRedactedError) throw graphqlErrorOf(err, { leafIndex: err.leafIndex });
     if (err instanceof LedgerError) throw graphqlErrorOf(err);
     throw err;
   }

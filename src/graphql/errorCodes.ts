@@ -17,6 +17,7 @@ export const GRAPHQL_CODES: Record<LedgerErrorCode, { readonly code: string; rea
   WRONG_DATABASE: { code: 'INTERNAL_SERVER_ERROR' },
   KEY_CONFIGURATION: { code: 'INTERNAL_SERVER_ERROR' },
   LEGAL_HOLD: { code: 'LEGAL_HOLD', status: 409 },
+  EVENT_REDACTED: { code: 'EVENT_REDACTED', status: 410 },
   INTERNAL: { code: 'INTERNAL_SERVER_ERROR' },
 };
 

@@ -24,6 +24,7 @@ import { type Kek, keyedDigest } from '../lifecycle/envelope';
 import { Keyring } from '../lifecycle/keyring';
 import { evictingStore, SealedReadCache } from '../lifecycle/sealedReadCache';
 import { SealedEventRepository } from '../lifecycle/sealedEvents';
+import { bytesEqual } from '../verify/bytes';
 
 /** A request that names something that cannot exist: maps to BAD_USER_INPUT. */
 export class LedgerInputError extends LedgerError {
@@ -62,6 +63,17 @@ export interface Recorder {
   readonly userId: string;
   /** The key's group scope (empty: unscoped). */
   readonly groupIds: readonly string[];
+}
+
+/** A recorded event's receipt: always with its plaintext leaf text, so it alone proves what was recorded. */
+export type RecordedEvent = AppendResult & { readonly leaf: string };
+
+/** A retry names an event whose content has since been crypto-shredded: no receipt can carry its leaf. */
+export class EventRedactedError extends LedgerError {
+  override name = 'EventRedactedError';
+  constructor(readonly leafIndex: number) {
+    super('EVENT_REDACTED', `the event recorded at leaf ${leafIndex} under this idempotency key was redacted since: its content no longer exists`);
+  }
 }
 
 export interface EventPage {
@@ -140,7 +152,7 @@ export class Ledger {
    * idempotency key already answered is served from the idempotency record without
    * queueing behind other writers; reusing a key for other content is refused.
    */
-  async record(requests: readonly RecordRequest[], recorder: Recorder): Promise<AppendResult[]> {
+  async record(requests: readonly RecordRequest[], recorder: Recorder): Promise<RecordedEvent[]> {
     const system = recorder === SYSTEM_RECORDER;
     const keyed = requests.map((r) => ({
       ...r,
@@ -148,13 +160,39 @@ export class Ledger {
       digest: r.idempotencyKey !== undefined ? this.digestOf(r.content) : undefined,
     }));
     const replayed = await this.replays(keyed);
-    if (replayed) return replayed;
+    if (replayed) return this.withLeaves(replayed);
     const contents = await this.stamp(requests.map((r) => r.content), recorder, system);
     const appends: AppendRequest[] = keyed.map((r, i) => ({
       content: contents[i]!,
       ...(r.scoped !== undefined && { idempotencyKey: r.scoped, contentDigest: r.digest! }),
     }));
-    return this.sequencer.append(appends);
+    return this.withLeaves(await this.sequencer.append(appends));
+  }
+
+  /**
+   * A replayed result carries no leaf text (the sequencer answers it from the idempotency
+   * record): read it through the ordinary read path, which opens sealed events, and check it
+   * against the leaf hash the tree holds, so a receipt never pairs a leaf with another's hash.
+   */
+  private async withLeaves(results: readonly AppendResult[]): Promise<RecordedEvent[]> {
+    const missing = [...new Set(results.flatMap((r) => (r.leaf === undefined ? [r.leafIndex] : [])))].sort((a, b) => a - b);
+    // A retried batch was one submission: consecutive leaves, read as ranges rather than one by one.
+    const runs: [number, number][] = [];
+    for (const i of missing) {
+      const last = runs.at(-1);
+      if (last && last[1] === i) last[1] = i + 1;
+      else runs.push([i, i + 1]);
+    }
+    const stored = new Map((await Promise.all(runs.map(([from, to]) => this.storage.events.range(from, to)))).flat().map((e) => [e.leafIndex, e]));
+    return results.map((r) => {
+      if (r.leaf !== undefined) return { ...r, leaf: r.leaf };
+      const event = stored.get(r.leafIndex);
+      if (event?.redaction) throw new EventRedactedError(r.leafIndex);
+      if (!event || !bytesEqual(this.hasher.leafHash(utf8.encode(event.leaf)), r.leafHash)) {
+        throw new LedgerError('CORRUPT', `the stored event at leaf ${r.leafIndex} does not match the leaf hash of its idempotency record`);
+      }
+      return { ...r, leaf: event.leaf };
+    });
   }
 
   /**
@@ -167,7 +205,7 @@ export class Ledger {
   }
 
   /** Records the ledger's own actions as ordinary events, answering their receipts. */
-  async recordSelfReceipts(events: readonly SelfEvent[]): Promise<AppendResult[]> {
+  async recordSelfReceipts(events: readonly SelfEvent[]): Promise<RecordedEvent[]> {
     return this.record(events.map((content) => ({ content })), SYSTEM_RECORDER);
   }
 
@@ -290,6 +328,8 @@ export class Ledger {
     await this.sequencer.stop();
   }
 }
+
+const utf8 = new TextEncoder();
 
 function assertSize(name: string, value: number): void {
   if (!Number.isSafeInteger(value) || value < 0) throw new LedgerInputError(`${name} must be a non-negative safe integer`);

@@ -20,8 +20,9 @@ export interface ServerProcess {
 
 const BIN = path.resolve(__dirname, '..', '..', 'bin', 'audit-ledger.js');
 
-export async function startServerProcess(env: NodeJS.ProcessEnv, args: string[] = ['serve']): Promise<ServerProcess> {
-  const port = await freeLoopbackPort();
+/** `port`: to restart a server where its clients expect it; a free one otherwise. */
+export async function startServerProcess(env: NodeJS.ProcessEnv, args: string[] = ['serve'], port?: number): Promise<ServerProcess> {
+  port ??= await freeLoopbackPort();
   const child = spawn(process.execPath, [BIN, ...args], {
     // NODE_ENV as operators run it: Jest's NODE_ENV=test changes library defaults (Apollo's signal handling).
     env: { ...process.env, NODE_ENV: 'production', LOG_LEVEL: 'info', ...env, PORT: String(port), HOST: '127.0.0.1' },

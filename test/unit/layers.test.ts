@@ -25,7 +25,7 @@ function imports(file: string): string[] {
 
 const files = sources(SRC).map((f) => ({ rel: path.relative(SRC, f), imports: imports(f) }));
 const DRIVERS: Record<string, string> = { mongodb: 'storage/mongodb/', bson: 'storage/mongodb/', 'better-sqlite3': 'storage/sqlite/' };
-const CORE = ['merkle/', 'verify/', 'checkpoint/', 'event/', 'log/', 'ledger/', 'directory/', 'auth/', 'integrity/', 'audit/', 'storage/port.ts', 'storage/errors.ts', 'errors.ts'];
+const CORE = ['merkle/', 'verify/', 'checkpoint/', 'event/', 'log/', 'ledger/', 'directory/', 'auth/', 'integrity/', 'audit/', 'client/', 'storage/port.ts', 'storage/errors.ts', 'errors.ts'];
 const SHELL = ['graphql/', 'server/', 'cli/'];
 
 describe('the layers', () => {
@@ -51,5 +51,16 @@ describe('the layers', () => {
       CORE.some((c) => f.rel.startsWith(c)) ? f.imports.filter((i) => SHELL.some((s) => i.startsWith(s))).map((i) => `${f.rel} imports ${i}`) : [],
     );
     expect(offenders).toEqual([]);
+  });
+
+  it('keeps audit-ledger/client browser-safe: its own modules, the verify library, the export format and @noble only', () => {
+    const client = files.filter((f) => f.rel.startsWith('client/'));
+    expect(client.length).toBeGreaterThan(0);
+    const allowed = (i: string) => i.startsWith('client/') || i === 'verify' || i === 'export/exportedEvent' || /^@noble\/hashes\/\w+\.js$/.test(i);
+    expect(client.flatMap((f) => f.imports.filter((i) => !allowed(i)).map((i) => `${f.rel} imports ${i}`))).toEqual([]);
+    for (const f of client) {
+      const source = readFileSync(path.join(SRC, f.rel), 'utf8').replace(/\/\*[\s\S]*?\*\/|\/\/.*$/gm, '');
+      expect([f.rel, source.match(/\bBuffer\b|\bprocess\.|\bsetImmediate\b/g)]).toEqual([f.rel, null]);
+    }
   });
 });

@@ -4,7 +4,7 @@ import { effectiveGroupFilter, explicitGroupsDecision, mayReadEvent, type Princi
 import { LIMITS, validateEventInput } from '../../event/eventInput';
 import type { JsonObject } from '../../event/eventRecord';
 import { readEvent } from '../../ledger/selfEvent';
-import type { AppendResult } from '../../log/sequencer';
+import type { RecordedEvent } from '../../ledger/ledger';
 import type { EventCountKey, EventQuery, StoredEvent } from '../../storage/port';
 import { AccessDenied, actorOf, authorizeKey, badInput, checkpointView, enforce, guard, type LedgerContext } from '../context';
 import {
@@ -156,12 +156,13 @@ async function recordRead(ctx: LedgerContext, principal: Principal, operation: s
   await ctx.ledger.recordSelf([readEvent(actorOf(principal), operation, metadata, results, ctx.source)]);
 }
 
-function receiptView(ctx: LedgerContext, r: AppendResult): Receipt {
+function receiptView(ctx: LedgerContext, r: RecordedEvent): Receipt {
   const leafHash = bytesToHex(r.leafHash);
   return {
     eventId: r.eventId,
     leafIndex: r.leafIndex,
     leafHash,
+    leaf: r.leaf,
     inclusionProof: {
       leafIndex: r.leafIndex,
       treeSize: r.checkpoint.treeSize,

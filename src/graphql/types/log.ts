@@ -66,8 +66,13 @@ export class Receipt {
   @Field(() => GraphQLSafeInt)
   leafIndex!: number;
 
-  @Field(() => String)
+  @Field(() => String, { description: 'RFC 6962 leaf hash of `leaf`, lowercase hex.' })
   leafHash!: string;
+
+  @Field(() => String, {
+    description: 'The canonical leaf text (RFC 8785 JSON) of the recorded event, also on a retry: with the proof, it shows what was recorded and where.',
+  })
+  leaf!: string;
 
   @Field(() => InclusionProof)
   inclusionProof!: InclusionProof;
