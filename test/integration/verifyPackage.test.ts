@@ -1,6 +1,8 @@
 /**
  * `audit-ledger/verify` as a consumer sees it: installed by name in another project, loaded
- * with both `require` and `import`, and bundled for a browser with no Node built-ins.
+ * with both `require` and `import`, and bundled for a browser with no Node built-ins; and the
+ * server package's own entries: `audit-ledger` is its client, and every file its manifest names
+ * is packed.
  */
 import { execFile } from 'node:child_process';
 import { existsSync, writeFileSync } from 'node:fs';
@@ -48,6 +50,23 @@ console.log(refused ? 'ok' : 'not refused');`;
     await writeFile(file, program("import * as v from 'audit-ledger/verify';"));
     const { stdout } = await run(process.execPath, [file], { cwd: consumer });
     expect(stdout.trim()).toBe('ok');
+  });
+
+  // The server package's main entry is its client (`audit-ledger` = `audit-ledger/client`).
+  it('resolves the package itself to the client, with require() and import', async () => {
+    await writeFile(path.join(consumer, 'main.cjs'), "console.log(require('audit-ledger') === require('audit-ledger/client'), typeof require('audit-ledger').LedgerClient);");
+    await writeFile(path.join(consumer, 'main.mjs'), "import * as a from 'audit-ledger'; import * as c from 'audit-ledger/client'; console.log(a.LedgerClient === c.LedgerClient, typeof a.verifyReceipt);");
+    expect((await run(process.execPath, [path.join(consumer, 'main.cjs')], { cwd: consumer })).stdout.trim()).toBe('true function');
+    expect((await run(process.execPath, [path.join(consumer, 'main.mjs')], { cwd: consumer })).stdout.trim()).toBe('true function');
+  });
+
+  it("packs every file its main, types and exports name (npm pack --dry-run)", async () => {
+    const manifest = JSON.parse(readFileSync(path.join(ROOT, 'package.json'), 'utf8')) as { main: string; types: string; exports: unknown };
+    const targets = (node: unknown): string[] => (typeof node === 'string' ? [node] : Object.values(node as Record<string, unknown>).flatMap(targets));
+    const named = [manifest.main, manifest.types, ...targets(manifest.exports)].map((t) => path.posix.normalize(t));
+    const { stdout } = await run('npm', ['pack', '--dry-run', '--ignore-scripts', '--json'], { cwd: ROOT, maxBuffer: 64 * 1024 * 1024 });
+    const packed = new Set((JSON.parse(stdout) as { files: { path: string }[] }[])[0]!.files.map((f) => f.path));
+    expect(named.filter((t) => !packed.has(t))).toEqual([]);
   });
 
   it('bundles for the browser without Node built-ins', async () => {

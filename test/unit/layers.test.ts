@@ -63,4 +63,13 @@ describe('the layers', () => {
       expect([f.rel, source.match(/\bBuffer\b|\bprocess\.|\bsetImmediate\b/g)]).toEqual([f.rel, null]);
     }
   });
+
+  // The standalone @audit-ledger/client package (packages/client) ships these two and declares
+  // @noble/curves, @noble/hashes and @scure/base as its only dependencies.
+  it('keeps audit-ledger/verify to its own modules, @noble and @scure', () => {
+    const verify = files.filter((f) => f.rel.startsWith('verify/'));
+    expect(verify.length).toBeGreaterThan(0);
+    const allowed = (i: string) => i.startsWith('verify/') || /^@(noble\/(hashes|curves)|scure\/base)(\/[\w.]+)?$/.test(i);
+    expect(verify.flatMap((f) => f.imports.filter((i) => !allowed(i)).map((i) => `${f.rel} imports ${i}`))).toEqual([]);
+  });
 });
