@@ -38,6 +38,11 @@ export function positiveIntOption(value: string): number {
   return Number(value);
 }
 
+export function wholeNumberOption(value: string): number {
+  if (!/^(0|[1-9]\d{0,3})$/.test(value)) throw new InvalidArgumentError('expected a whole number (0 or more)');
+  return Number(value);
+}
+
 /** For variadic `<indices...>`: each value may also be a comma-separated list. */
 export function leafIndicesOption(value: string, previous: number[] | undefined): number[] {
   const out = [...(previous ?? [])];

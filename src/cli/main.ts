@@ -13,7 +13,7 @@ import { runBootstrapAdmin } from './bootstrapAdmin';
 import { runLocalDb } from './localDb';
 import { runServe } from './serve';
 import { runAuditCommand } from './audit';
-import { durationOption, leafIndicesOption, portOption, positiveIntOption, urlOption, usageErrorsExitOne } from './cliOptions';
+import { durationOption, leafIndicesOption, portOption, positiveIntOption, wholeNumberOption, urlOption, usageErrorsExitOne } from './cliOptions';
 import { runMonitorCommand } from './monitor';
 import { runVerifyDb } from './verifyDb';
 import { runRotateKek } from './rotateKek';
@@ -70,7 +70,8 @@ export async function main(argv: readonly string[]): Promise<number> {
     .option('--vkey <key>', "the log's verifier key (default: derived from LEDGER_SIGNING_KEY_FILE)")
     .option('--progress', 'show a progress bar even when stderr is not a terminal')
     .option('--batch-size <n>', 'events per database round trip', positiveIntOption)
-    .action(async (opts: { vkey?: string; progress?: boolean; batchSize?: number }) => {
+    .option('--workers <n>', 'threads that re-derive leaves beside the one reading the database (default: cores - 1; 0: none)', wholeNumberOption)
+    .action(async (opts: { vkey?: string; progress?: boolean; batchSize?: number; workers?: number }) => {
       exitCode = await runVerifyDb(opts);
     });
 

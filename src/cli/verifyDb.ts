@@ -4,6 +4,7 @@
  * the server is down. Exit 0 when intact, 1 when anything is wrong (every affected leaf
  * index is named) or the check could not run.
  */
+import { availableParallelism } from 'node:os';
 import { readFile } from 'node:fs/promises';
 import { Presets, SingleBar } from 'cli-progress';
 import { parseSignerKey } from '../checkpoint/signer';
@@ -22,6 +23,8 @@ export interface VerifyDbOptions {
   readonly vkey?: string;
   readonly progress?: boolean;
   readonly batchSize?: number;
+  /** Leaf-check threads (default: one fewer than the cores, at least one where there are two). */
+  readonly workers?: number;
 }
 
 export async function runVerifyDb(opts: VerifyDbOptions): Promise<number> {
@@ -72,6 +75,7 @@ export async function runVerifyDb(opts: VerifyDbOptions): Promise<number> {
       verifierKey,
       ...(sealed && { sealed }),
       ...(opts.batchSize !== undefined && { batchSize: opts.batchSize }),
+      workers: opts.workers ?? Math.max(0, availableParallelism() - 1),
       onStart: (total) => bar?.start(total, 0),
       onProgress: (done) => bar?.update(done),
     });

@@ -7,7 +7,8 @@
 import { nodeCryptoRfc6962 } from '../merkle/nodeHasher';
 import type { IntegrityReader, RawCheckpoint, RawStoredEvent } from '../storage/port';
 import { bytesToHex, hexToBytes, parseCheckpoint, parseVerifierKey, VerificationError, verifyCheckpoint } from '../verify';
-import { type CheckedEvent, checkEvent } from './eventCheck';
+import type { CheckedEvent } from './eventCheck';
+import { LeafCheckPool } from './leafCheckPool';
 import { TileWindow } from './tileWindow';
 import { type ExpectedRoot, TreeCheck, type TreeCheckReport } from './treeCheck';
 
@@ -28,6 +29,11 @@ export interface DatabaseCheckOptions {
    * fields to check for an opened one, the redaction for a shredded one, or what is wrong.
    */
   readonly sealed?: (batch: readonly RawStoredEvent[]) => Promise<Map<RawStoredEvent, SealedJudgement>>;
+  /**
+   * Worker threads that re-derive leaves (leafCheckPool.ts) while this thread reads the next
+   * batch and builds the tree; 0 (the default) re-derives them here.
+   */
+  readonly workers?: number;
 }
 
 export type SealedJudgement =
@@ -96,10 +102,35 @@ export async function checkDatabase(options: DatabaseCheckOptions): Promise<Data
     }
   };
 
+  const pool = new LeafCheckPool(options.workers ?? 0);
+  const batches = reader.events(options.batchSize ?? 20_000)[Symbol.asyncIterator]();
   try {
-    for await (const batch of reader.events(options.batchSize ?? 20_000)) {
+    // Handled here as well as where awaited: a read still pending when the walk stops early
+    // must not surface as an unhandled rejection.
+    const ahead = (): Promise<IteratorResult<RawStoredEvent[]>> => {
+      const read = batches.next();
+      read.catch(() => undefined);
+      return read;
+    };
+    let next = ahead();
+    for (;;) {
+      const read = await next;
+      if (read.done) break;
+      const batch = read.value;
       const judged = options.sealed ? await options.sealed(batch) : undefined;
-      for (const doc of batch) {
+      // Every event that may need its leaf re-derived (a redacted or inconsistent sealed one
+      // has none); a position the walk then skips (a gap, a stray) just wastes its check.
+      const checking = pool.check(
+        batch.map((doc) => {
+          const judgement = judged?.get(doc);
+          if (judgement?.kind === 'redacted' || judgement?.kind === 'problem') return undefined;
+          return (judgement?.fields ?? doc.fields) as unknown as CheckedEvent;
+        }),
+      );
+      // Reading the next batch now overlaps it with the checks of this one.
+      next = ahead();
+      const checks = await checking;
+      for (const [position, doc] of batch.entries()) {
         const id: unknown = doc.position;
         if (typeof id !== 'number' || !Number.isSafeInteger(id) || id < expected) {
           tree.problem(`a stored event at position ${JSON.stringify(id)} is not at a leaf position (found after ${expected} leaves)`);
@@ -129,7 +160,7 @@ export async function checkDatabase(options: DatabaseCheckOptions): Promise<Data
         } else if (judgement?.kind === 'problem') {
           tree.affectedLeaf(`the sealed event is inconsistent: ${judgement.problem}`);
         } else {
-          const check = checkEvent((judgement?.fields ?? doc.fields) as unknown as CheckedEvent);
+          const check = checks[position]!;
           if (check.problem === undefined) tree.leaf(check.leafHash!);
           else tree.affectedLeaf(`the event document is inconsistent: ${check.problem}`, check.leafHash);
         }
@@ -142,6 +173,7 @@ export async function checkDatabase(options: DatabaseCheckOptions): Promise<Data
       }
     }
   } finally {
+    await Promise.allSettled([batches.return?.(), pool.close()]);
     await roots.close();
   }
   await missing(covered);

@@ -1,0 +1,82 @@
+/**
+ * Where verify-db re-derives leaves: here (`size` 0), or spread over worker threads, one slice
+ * of each batch per worker, answered in order. Re-deriving (parse, compare, canonicalise,
+ * hash) is most of the check's CPU; with it in workers, the main thread only reads the
+ * database and builds the tree, and the next batch is read while this one is checked. The
+ * decisions stay in eventCheck.ts; the verdict is the same whichever thread computed it.
+ */
+import { existsSync } from 'node:fs';
+import path from 'node:path';
+import { Worker } from 'node:worker_threads';
+import { type CheckedEvent, checkEvent, type EventCheck } from './eventCheck';
+import type { LeafCheckReply, LeafCheckRequest, LeafCheckWorkerData } from './leafCheckWorker';
+
+function workerEntry(): { readonly file: string; readonly execArgv?: string[] } {
+  const compiled = path.join(__dirname, 'leafCheckWorker.js');
+  if (existsSync(compiled)) return { file: compiled };
+  return { file: path.join(__dirname, 'leafCheckWorker.ts'), execArgv: ['--require', require.resolve('ts-node/register/transpile-only')] };
+}
+
+interface Waiting {
+  resolve(checks: readonly (EventCheck | undefined)[]): void;
+  reject(err: Error): void;
+}
+
+export class LeafCheckPool {
+  private readonly workers: Worker[] = [];
+  private readonly waiting = new Map<number, Waiting>();
+  private nextId = 1;
+
+  constructor(size: number) {
+    const entry = workerEntry();
+    const data: LeafCheckWorkerData = { leafCheckWorker: true };
+    for (let i = 0; i < size; i++) {
+      const worker = new Worker(entry.file, { workerData: data, ...(entry.execArgv && { execArgv: entry.execArgv }) });
+      worker.on('message', (reply: LeafCheckReply) => {
+        const waiting = this.waiting.get(reply.id);
+        if (!waiting) return;
+        this.waiting.delete(reply.id);
+        if (reply.checks) waiting.resolve(reply.checks);
+        else waiting.reject(new Error(`leaf check worker: ${reply.error ?? 'no answer'}`));
+      });
+      const lost = (why: string): void => this.failAll(new Error(`a leaf check worker ${why}`));
+      worker.on('error', (err) => lost(`failed: ${err.message}`));
+      worker.on('exit', (code) => {
+        if (code !== 0) lost(`exited (code ${code})`);
+      });
+      this.workers.push(worker);
+    }
+  }
+
+  get size(): number {
+    return this.workers.length;
+  }
+
+  /** The check of each event, in order (undefined where none was asked). */
+  async check(events: readonly (CheckedEvent | undefined)[]): Promise<(EventCheck | undefined)[]> {
+    if (this.workers.length === 0) return events.map((e) => (e === undefined ? undefined : checkEvent(e)));
+    const slice = Math.ceil(events.length / this.workers.length);
+    const parts = this.workers.map((worker, i) => {
+      const part = events.slice(i * slice, (i + 1) * slice);
+      if (part.length === 0) return Promise.resolve([]);
+      const id = this.nextId++;
+      return new Promise<readonly (EventCheck | undefined)[]>((resolve, reject) => {
+        this.waiting.set(id, { resolve, reject });
+        const request: LeafCheckRequest = { id, events: part };
+        worker.postMessage(request);
+      });
+    });
+    return (await Promise.all(parts)).flat();
+  }
+
+  async close(): Promise<void> {
+    const workers = this.workers.splice(0);
+    await Promise.all(workers.map((w) => w.terminate()));
+  }
+
+  private failAll(err: Error): void {
+    const waiting = [...this.waiting.values()];
+    this.waiting.clear();
+    for (const w of waiting) w.reject(err);
+  }
+}
