@@ -38,7 +38,18 @@ export interface Config {
   readonly kek: KekConfig;
   /** How often the retention job runs (ms; 0: never in the background). */
   readonly retentionIntervalMs: number;
+  /** GET /metrics (Prometheus). */
+  readonly metrics: MetricsConfig;
 }
+
+/**
+ * `off`: no /metrics route (404); `on`: anyone who can reach the port may scrape; `token`:
+ * scrapes must send `Authorization: Bearer <LEDGER_METRICS_TOKEN>`.
+ */
+export type MetricsConfig = { readonly mode: 'off' | 'on' } | { readonly mode: 'token'; readonly token: string };
+
+/** A scrape token shorter than this is guessable. */
+export const MIN_METRICS_TOKEN_LENGTH = 24;
 
 export interface KekConfig {
   /** LEDGER_ENCRYPTION=on, or a KEK named explicitly: seal new events (create the key file if the ledger has no keys yet). */
@@ -107,6 +118,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
   const retentionRaw = env.LEDGER_RETENTION_INTERVAL_MS || '3600000';
   if (!/^\d{1,10}$/.test(retentionRaw)) problems.push(`LEDGER_RETENTION_INTERVAL_MS must be a number of milliseconds (got ${JSON.stringify(retentionRaw)})`);
   const encryption = parseBoolean(env.LEDGER_ENCRYPTION, false, 'LEDGER_ENCRYPTION', problems);
+  const metrics = parseMetrics(env, problems);
   if (problems.length > 0) throw new ConfigError(problems);
   return {
     port,
@@ -122,6 +134,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     logLevel,
     http,
     retentionIntervalMs: Number(retentionRaw),
+    metrics,
     kek: {
       enabled: encryption || Boolean(env.LEDGER_KEK_FILE) || Boolean(env.LEDGER_KEK),
       file: path.resolve(env.LEDGER_KEK_FILE || path.join(dataDir, 'kek.key')),
@@ -161,6 +174,24 @@ function loadHttpConfig(env: NodeJS.ProcessEnv, problems: string[]): HttpConfig 
     denialWindowMs: 1000 * parsePositiveInt(env.LEDGER_DENIAL_WINDOW_SECONDS, HTTP_DEFAULTS.denialWindowMs / 1000, 'LEDGER_DENIAL_WINDOW_SECONDS', problems),
     denialMaxCallers: parsePositiveInt(env.LEDGER_DENIAL_MAX_CALLERS, HTTP_DEFAULTS.denialMaxCallers, 'LEDGER_DENIAL_MAX_CALLERS', problems),
   };
+}
+
+function parseMetrics(env: NodeJS.ProcessEnv, problems: string[]): MetricsConfig {
+  const mode = (env.LEDGER_METRICS || 'off').toLowerCase();
+  const token = env.LEDGER_METRICS_TOKEN || undefined;
+  if (mode === 'off' || mode === 'on') {
+    if (token !== undefined) problems.push(`LEDGER_METRICS_TOKEN is set but LEDGER_METRICS is ${mode} (set LEDGER_METRICS=token to require it)`);
+    return { mode };
+  }
+  if (mode !== 'token') {
+    problems.push(`LEDGER_METRICS must be off, on or token (got ${JSON.stringify(env.LEDGER_METRICS)})`);
+    return { mode: 'off' };
+  }
+  if (token === undefined || token.length < MIN_METRICS_TOKEN_LENGTH || !/^[\x21-\x7e]+$/.test(token)) {
+    problems.push(`LEDGER_METRICS=token needs LEDGER_METRICS_TOKEN: at least ${MIN_METRICS_TOKEN_LENGTH} printable characters without spaces (e.g. openssl rand -hex 32)`);
+    return { mode: 'off' };
+  }
+  return { mode, token };
 }
 
 function parsePositiveInt(raw: string | undefined, fallback: number, name: string, problems: string[]): number {

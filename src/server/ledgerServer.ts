@@ -4,7 +4,7 @@
  * sequencer, close the database and release the data folder.
  */
 import type { Config } from '../config';
-import type { LedgerContext } from '../graphql/context';
+import { AccessDenied, type LedgerContext, recordDenial } from '../graphql/context';
 import { buildLedgerSchema } from '../graphql/schema';
 import { DenialRecorder } from '../ledger/denialRecorder';
 import { resolveKek } from '../lifecycle/kekSource';
@@ -13,8 +13,11 @@ import { Ledger } from '../ledger/ledger';
 import type { Logger } from '../logger';
 import { holdDataFolder, openStorage } from '../storage/open';
 import type { LedgerStorage } from '../storage/port';
-import { AdmissionControl } from './admission';
+import { AdmissionControl, type LedgerAdmission } from './admission';
 import { type RunningHttpServer, startHttpServer } from './httpServer';
+import { HttpError } from './jsonErrors';
+import { metricsHandler, PrometheusMetrics } from './metrics';
+import { RateLimitedError } from './rateLimit';
 
 export interface LedgerServer {
   readonly url: string;
@@ -31,13 +34,32 @@ export async function startLedgerServer(config: Config, logger: Logger): Promise
   let http: RunningHttpServer | undefined;
   const schema = await buildLedgerSchema();
   const admission = new AdmissionControl({ perKey: config.http.rateLimitPerKey, anonymous: config.http.rateLimitAnonymous, authenticate: null });
+  const metrics = config.metrics.mode === 'off' ? undefined : new PrometheusMetrics();
+  // Admission refuses every request until the ledger is open, so `ledger` is set here.
+  const contextOf = (admitted: LedgerAdmission): LedgerContext => ({
+    ledger: ledger!,
+    policy: { publicLog: config.publicProofs },
+    recordReads: config.recordReads,
+    authentication: admitted.authentication,
+    source: admitted.source,
+    clientKey: admitted.clientKey,
+    ...(denials && { denials }),
+    ...(metrics && { metrics }),
+  });
   http = await startHttpServer({
     host: config.host,
     port: config.port,
     schema,
     logger,
     http: config.http,
-    admit: (req) => admission.admit(req),
+    admit: async (req) => {
+      try {
+        return await admission.admit(req);
+      } catch (err) {
+        if (err instanceof RateLimitedError) metrics?.rateLimitedRequest(req.originalUrl.split('?')[0] ?? '', err.scope);
+        throw err;
+      }
+    },
     isReady: async () => {
       if (!storage || !ledger) return false;
       try {
@@ -48,7 +70,17 @@ export async function startLedgerServer(config: Config, logger: Logger): Promise
       }
       return true;
     },
-    routes: (app, admitted) => {
+    routes: (app, admitted, admissionOf) => {
+      const scrape =
+        metrics &&
+        metricsHandler(config.metrics, metrics, async (req, reason) => {
+          try {
+            await recordDenial(contextOf(admissionOf(req)), 'metrics', new AccessDenied('UNAUTHENTICATED', reason));
+          } catch {
+            throw new HttpError(503, 'UNAVAILABLE', 'the ledger cannot record this refusal now; try again later');
+          }
+        });
+      if (scrape) app.get('/metrics', admitted, scrape);
       // C2SP tlog-tiles convention: the latest signed checkpoint as plain text, for monitors and witnesses.
       app.get('/checkpoint', admitted, async (_req, res) => {
         if (!ledger) {
@@ -59,16 +91,7 @@ export async function startLedgerServer(config: Config, logger: Logger): Promise
         res.status(200).set('Cache-Control', 'no-cache').type('text/plain; charset=utf-8').send(latest.note);
       });
     },
-    // Admission refuses every request until the ledger is open, so `ledger` is set here.
-    context: async (_req, admitted): Promise<LedgerContext> => ({
-      ledger: ledger!,
-      policy: { publicLog: config.publicProofs },
-      recordReads: config.recordReads,
-      authentication: admitted.authentication,
-      source: admitted.source,
-      clientKey: admitted.clientKey,
-      ...(denials && { denials }),
-    }),
+    context: async (_req, admitted): Promise<LedgerContext> => contextOf(admitted),
   });
   logger.info({ url: http.url }, 'listening');
 
@@ -87,6 +110,11 @@ export async function startLedgerServer(config: Config, logger: Logger): Promise
       signingKeyFile: config.signingKeyFile,
       origin: config.origin,
       ...(kek.kek && { kek: kek.kek }),
+      ...(metrics && { metrics }),
+    });
+    metrics?.sampleWith(async () => {
+      const head = await openedLedger.latestCheckpoint();
+      return { treeSize: head.treeSize, checkpointCreatedAt: head.createdAt.getTime(), queuedEvents: openedLedger.queuedEvents };
     });
     denials = new DenialRecorder({
       write: (events) => openedLedger.recordSelf(events),
