@@ -55,6 +55,20 @@ export function readEvent(actor: KnownActor, operation: string, filter: JsonObje
   });
 }
 
+/**
+ * A feed connection: one event per connection, however many events it streams (recorded
+ * before the first is sent, so the count is not known).
+ */
+export function feedReadEvent(actor: KnownActor, filter: JsonObject, from: number, mode: string, source?: Source): SelfEvent {
+  return boundSelfEventFields<SelfEvent>({
+    action: 'ledger.events.read',
+    actor: selfActor(actor),
+    outcome: 'SUCCESS',
+    metadata: { operation: 'feed', filter, from, mode },
+    ...sourceField(source),
+  });
+}
+
 export function denialEvent(actor: KnownActor | undefined, operation: string, code: DenialCode, reason: string, source?: Source): SelfEvent {
   return boundSelfEventFields<SelfEvent>({
     action: 'ledger.access.denied',

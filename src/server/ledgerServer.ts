@@ -16,7 +16,9 @@ import type { LedgerStorage } from '../storage/port';
 import { AdmissionControl, type LedgerAdmission } from './admission';
 import { type RunningHttpServer, startHttpServer } from './httpServer';
 import { HttpError } from './jsonErrors';
+import { Feed } from './feed';
 import { metricsHandler, PrometheusMetrics } from './metrics';
+import { LogWatcher } from '../stream/logWatcher';
 import { RateLimitedError } from './rateLimit';
 
 export interface LedgerServer {
@@ -32,6 +34,7 @@ export async function startLedgerServer(config: Config, logger: Logger): Promise
   let lock: { release(): Promise<void> } | undefined;
   let denials: DenialRecorder | undefined;
   let http: RunningHttpServer | undefined;
+  let watcher: LogWatcher | undefined;
   const schema = await buildLedgerSchema();
   const admission = new AdmissionControl({ perKey: config.http.rateLimitPerKey, anonymous: config.http.rateLimitAnonymous, authenticate: null });
   const metrics = config.metrics.mode === 'off' ? undefined : new PrometheusMetrics();
@@ -46,6 +49,7 @@ export async function startLedgerServer(config: Config, logger: Logger): Promise
     ...(denials && { denials }),
     ...(metrics && { metrics }),
   });
+  let feed: Feed | undefined;
   http = await startHttpServer({
     host: config.host,
     port: config.port,
@@ -81,6 +85,9 @@ export async function startLedgerServer(config: Config, logger: Logger): Promise
           }
         });
       if (scrape) app.get('/metrics', admitted, scrape);
+      // Admission lets requests through only once the ledger is open, so the watcher exists.
+      feed = new Feed({ context: (req) => contextOf(admissionOf(req)), watcher: () => watcher!, logger });
+      app.get('/feed', admitted, feed.handler);
       // C2SP tlog-tiles convention: the latest signed checkpoint as plain text, for monitors and witnesses.
       app.get('/checkpoint', admitted, async (_req, res) => {
         if (!ledger) {
@@ -123,6 +130,10 @@ export async function startLedgerServer(config: Config, logger: Logger): Promise
       windowMs: config.http.denialWindowMs,
       maxKeysPerWindow: config.http.denialMaxCallers,
     });
+    watcher = new LogWatcher({
+      readSize: async () => (await openedLedger.latestCheckpoint()).treeSize,
+      subscribe: (listener) => openedLedger.onCheckpoint((checkpoint) => listener(checkpoint.treeSize)),
+    });
     admission.authenticate = (token) => openedLedger.authenticate(token);
     ledger = openedLedger;
     if (openedLedger.keyring && config.retentionIntervalMs > 0) {
@@ -147,6 +158,9 @@ export async function startLedgerServer(config: Config, logger: Logger): Promise
   const stop = async (): Promise<void> => {
     if (retention) clearInterval(retention);
     await retentionRunning;
+    // Live feeds never end on their own: end them so draining HTTP does not wait for them.
+    feed?.stop();
+    watcher?.stop();
     await http?.close();
     http = undefined;
     await ready.catch(() => undefined);
