@@ -15,6 +15,7 @@ import { sqliteCode, step } from './driverErrors';
 import { SqliteEventRepository } from './eventRepository';
 import { SqliteIntegrityReader } from './integrityReader';
 import { SqliteLifecycleStore } from './lifecycleStore';
+import { SqliteStreamStore } from './streamStore';
 import {
   SqliteCheckpointRepository,
   SqliteIdempotencyRepository,
@@ -123,6 +124,7 @@ export async function openSqliteStorage(options: SqliteStorageOptions): Promise<
     apiKeys: new SqliteApiKeyRepository(db),
     integrity: new SqliteIntegrityReader(db),
     lifecycle: new SqliteLifecycleStore(db),
+    streams: new SqliteStreamStore(db),
     async ping() {
       if (closed) throw new LedgerError('UNAVAILABLE', `${file} is closed`);
       await step(() => db.prepare('SELECT 1').get());
