@@ -40,7 +40,27 @@ export interface Config {
   readonly retentionIntervalMs: number;
   /** GET /metrics (Prometheus). */
   readonly metrics: MetricsConfig;
+  /** Webhook delivery (src/stream/webhookDelivery.ts). */
+  readonly webhooks: WebhookConfig;
 }
+
+export interface WebhookConfig {
+  readonly batchSize: number;
+  readonly maxAttempts: number;
+  readonly maxAgeMs: number;
+  readonly retryBaseMs: number;
+  readonly retryMaxMs: number;
+  readonly timeoutMs: number;
+}
+
+export const WEBHOOK_DEFAULTS: WebhookConfig = {
+  batchSize: 100,
+  maxAttempts: 15,
+  maxAgeMs: 24 * 3600_000,
+  retryBaseMs: 1000,
+  retryMaxMs: 10 * 60_000,
+  timeoutMs: 10_000,
+};
 
 /**
  * `off`: no /metrics route (404); `on`: anyone who can reach the port may scrape; `token`:
@@ -119,6 +139,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
   if (!/^\d{1,10}$/.test(retentionRaw)) problems.push(`LEDGER_RETENTION_INTERVAL_MS must be a number of milliseconds (got ${JSON.stringify(retentionRaw)})`);
   const encryption = parseBoolean(env.LEDGER_ENCRYPTION, false, 'LEDGER_ENCRYPTION', problems);
   const metrics = parseMetrics(env, problems);
+  const webhooks = parseWebhooks(env, problems);
   if (problems.length > 0) throw new ConfigError(problems);
   return {
     port,
@@ -135,6 +156,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     http,
     retentionIntervalMs: Number(retentionRaw),
     metrics,
+    webhooks,
     kek: {
       enabled: encryption || Boolean(env.LEDGER_KEK_FILE) || Boolean(env.LEDGER_KEK),
       file: path.resolve(env.LEDGER_KEK_FILE || path.join(dataDir, 'kek.key')),
@@ -192,6 +214,23 @@ function parseMetrics(env: NodeJS.ProcessEnv, problems: string[]): MetricsConfig
     return { mode: 'off' };
   }
   return { mode, token };
+}
+
+function parseWebhooks(env: NodeJS.ProcessEnv, problems: string[]): WebhookConfig {
+  const d = WEBHOOK_DEFAULTS;
+  const batchSize = parsePositiveInt(env.LEDGER_WEBHOOK_BATCH, d.batchSize, 'LEDGER_WEBHOOK_BATCH', problems);
+  if (batchSize > 1000) problems.push(`LEDGER_WEBHOOK_BATCH must be at most 1000 (got ${batchSize})`);
+  const retryBaseMs = parsePositiveInt(env.LEDGER_WEBHOOK_RETRY_BASE_MS, d.retryBaseMs, 'LEDGER_WEBHOOK_RETRY_BASE_MS', problems);
+  const retryMaxMs = parsePositiveInt(env.LEDGER_WEBHOOK_RETRY_MAX_MS, d.retryMaxMs, 'LEDGER_WEBHOOK_RETRY_MAX_MS', problems);
+  if (retryMaxMs < retryBaseMs) problems.push('LEDGER_WEBHOOK_RETRY_MAX_MS must be at least LEDGER_WEBHOOK_RETRY_BASE_MS');
+  return {
+    batchSize,
+    maxAttempts: parsePositiveInt(env.LEDGER_WEBHOOK_MAX_ATTEMPTS, d.maxAttempts, 'LEDGER_WEBHOOK_MAX_ATTEMPTS', problems),
+    maxAgeMs: 1000 * parsePositiveInt(env.LEDGER_WEBHOOK_MAX_AGE_SECONDS, d.maxAgeMs / 1000, 'LEDGER_WEBHOOK_MAX_AGE_SECONDS', problems),
+    retryBaseMs,
+    retryMaxMs,
+    timeoutMs: parsePositiveInt(env.LEDGER_WEBHOOK_TIMEOUT_MS, d.timeoutMs, 'LEDGER_WEBHOOK_TIMEOUT_MS', problems),
+  };
 }
 
 function parsePositiveInt(raw: string | undefined, fallback: number, name: string, problems: string[]): number {

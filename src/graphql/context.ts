@@ -31,6 +31,8 @@ export interface LedgerContext {
   readonly clientKey?: string;
   /** Records refusals, aggregated (see denialAggregator.ts); absent: each one at once. */
   readonly denials?: DenialSink;
+  /** Tells this server's webhook worker that a subscription changed. */
+  readonly webhooks?: { changed(): void };
   /** Counts refusals for /metrics. */
   readonly metrics?: { denied(operation: string, code: string): void };
 }

@@ -18,7 +18,11 @@ import { type RunningHttpServer, startHttpServer } from './httpServer';
 import { HttpError } from './jsonErrors';
 import { Feed } from './feed';
 import { metricsHandler, PrometheusMetrics } from './metrics';
+import { randomUUID } from 'node:crypto';
 import { LogWatcher } from '../stream/logWatcher';
+import { NO_STREAM_METRICS } from '../stream/streamMetrics';
+import { WebhookWorker } from '../stream/webhookDelivery';
+import { fetchSend } from './webhookSend';
 import { RateLimitedError } from './rateLimit';
 
 export interface LedgerServer {
@@ -35,6 +39,7 @@ export async function startLedgerServer(config: Config, logger: Logger): Promise
   let denials: DenialRecorder | undefined;
   let http: RunningHttpServer | undefined;
   let watcher: LogWatcher | undefined;
+  let webhookWorker: WebhookWorker | undefined;
   const schema = await buildLedgerSchema();
   const admission = new AdmissionControl({ perKey: config.http.rateLimitPerKey, anonymous: config.http.rateLimitAnonymous, authenticate: null });
   const metrics = config.metrics.mode === 'off' ? undefined : new PrometheusMetrics();
@@ -48,6 +53,7 @@ export async function startLedgerServer(config: Config, logger: Logger): Promise
     clientKey: admitted.clientKey,
     ...(denials && { denials }),
     ...(metrics && { metrics }),
+    webhooks: { changed: () => webhookWorker?.kick() },
   });
   let feed: Feed | undefined;
   http = await startHttpServer({
@@ -134,6 +140,22 @@ export async function startLedgerServer(config: Config, logger: Logger): Promise
       readSize: async () => (await openedLedger.latestCheckpoint()).treeSize,
       subscribe: (listener) => openedLedger.onCheckpoint((checkpoint) => listener(checkpoint.treeSize)),
     });
+    const source = {
+      signedSize: async () => (await openedLedger.latestCheckpoint()).treeSize,
+      page: (q: Parameters<typeof openedLedger.storage.events.page>[0]) => openedLedger.storage.events.page(q),
+    };
+    webhookWorker = new WebhookWorker({
+      store: openedLedger.storage.streams,
+      source,
+      watcher,
+      send: fetchSend,
+      record: (events) => openedLedger.recordSelf(events),
+      logger: logger.child({ component: 'webhooks' }),
+      metrics: metrics ?? NO_STREAM_METRICS,
+      policy: config.webhooks,
+      owner: randomUUID(),
+    });
+    webhookWorker.start();
     admission.authenticate = (token) => openedLedger.authenticate(token);
     ledger = openedLedger;
     if (openedLedger.keyring && config.retentionIntervalMs > 0) {
@@ -166,6 +188,8 @@ export async function startLedgerServer(config: Config, logger: Logger): Promise
     await ready.catch(() => undefined);
     // Counted refusals are owed to the log before it closes.
     await denials?.stop();
+    // Before the ledger closes: the worker may record a dead-letter event, and releases its lease.
+    await webhookWorker?.stop();
     await ledger?.close();
     ledger = undefined;
     await storage?.close();
