@@ -33,6 +33,8 @@ export interface LedgerContext {
   readonly denials?: DenialSink;
   /** Tells this server's webhook worker that a subscription changed. */
   readonly webhooks?: { changed(): void };
+  /** Tells this server's alert evaluator that a rule changed. */
+  readonly alerts?: { changed(): void };
   /** Counts refusals for /metrics. */
   readonly metrics?: { denied(operation: string, code: string): void };
 }

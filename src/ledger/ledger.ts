@@ -197,6 +197,15 @@ export class Ledger {
   }
 
   /**
+   * Records the ledger's own events each under an idempotency key (in the ledger's own scope),
+   * so that recording one again (a worker replaying after a crash) answers the first instead of
+   * adding a second. The same key with other content is refused (IDEMPOTENCY_CONFLICT).
+   */
+  async recordSelfOnce(events: readonly { readonly event: SelfEvent; readonly key: string }[]): Promise<AppendResult[]> {
+    return this.record(events.map(({ event, key }) => ({ content: event, idempotencyKey: key })), SYSTEM_RECORDER);
+  }
+
+  /**
    * When every keyed request of a call was recorded before (and checkpointed), the original
    * receipts; a conflicting reuse throws. Undefined when the call must go to the sequencer.
    */

@@ -30,7 +30,7 @@ export type SelfAction =
   | 'ledger.webhook.resumed'
   | 'ledger.webhook.deleted'
   | 'ledger.webhook.dead_lettered'
-  | 'ledger.alert.rule.set'
+  | 'ledger.alertrule.set'
   | `ledger.alert.${string}`;
 
 /** Self-events carry no groups of their own: `recordSelf` stamps the actor's. */

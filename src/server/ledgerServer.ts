@@ -22,6 +22,8 @@ import { randomUUID } from 'node:crypto';
 import { LogWatcher } from '../stream/logWatcher';
 import { NO_STREAM_METRICS } from '../stream/streamMetrics';
 import { WebhookWorker } from '../stream/webhookDelivery';
+import { AlertRunner } from '../stream/alerts';
+import { IdempotencyConflictError } from '../log/idempotency';
 import { fetchSend } from './webhookSend';
 import { RateLimitedError } from './rateLimit';
 
@@ -40,6 +42,7 @@ export async function startLedgerServer(config: Config, logger: Logger): Promise
   let http: RunningHttpServer | undefined;
   let watcher: LogWatcher | undefined;
   let webhookWorker: WebhookWorker | undefined;
+  let alertRunner: AlertRunner | undefined;
   const schema = await buildLedgerSchema();
   const admission = new AdmissionControl({ perKey: config.http.rateLimitPerKey, anonymous: config.http.rateLimitAnonymous, authenticate: null });
   const metrics = config.metrics.mode === 'off' ? undefined : new PrometheusMetrics();
@@ -54,6 +57,7 @@ export async function startLedgerServer(config: Config, logger: Logger): Promise
     ...(denials && { denials }),
     ...(metrics && { metrics }),
     webhooks: { changed: () => webhookWorker?.kick() },
+    alerts: { changed: () => alertRunner?.kick() },
   });
   let feed: Feed | undefined;
   http = await startHttpServer({
@@ -156,6 +160,26 @@ export async function startLedgerServer(config: Config, logger: Logger): Promise
       owner: randomUUID(),
     });
     webhookWorker.start();
+    alertRunner = new AlertRunner({
+      store: openedLedger.storage.streams,
+      source,
+      watcher,
+      // One at a time: a replayed firing whose key was recorded with other content (a rule
+      // changed between a crash and the restart) is skipped, not allowed to block the rest.
+      record: async (firings) => {
+        for (const firing of firings) {
+          try {
+            await openedLedger.recordSelfOnce([firing]);
+          } catch (err) {
+            if (!(err instanceof IdempotencyConflictError)) throw err;
+            logger.warn({ key: firing.key }, 'an alert replayed after a restart differs from the one recorded first; keeping the first');
+          }
+        }
+      },
+      logger: logger.child({ component: 'alerts' }),
+      owner: randomUUID(),
+    });
+    alertRunner.start();
     admission.authenticate = (token) => openedLedger.authenticate(token);
     ledger = openedLedger;
     if (openedLedger.keyring && config.retentionIntervalMs > 0) {
@@ -190,6 +214,7 @@ export async function startLedgerServer(config: Config, logger: Logger): Promise
     await denials?.stop();
     // Before the ledger closes: the worker may record a dead-letter event, and releases its lease.
     await webhookWorker?.stop();
+    await alertRunner?.stop();
     await ledger?.close();
     ledger = undefined;
     await storage?.close();
