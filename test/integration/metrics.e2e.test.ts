@@ -9,6 +9,7 @@ import { errorCode, gql, gqlFrom, gqlOk } from '../support/graphqlClient';
 import { bootstrapKeys, type Keys, ledgerEnv, type LedgerEnv, startLedger } from '../support/ledgerFixture';
 import { Scrape } from '../support/prometheusText';
 import type { ServerProcess } from '../support/serverProcess';
+import { WebhookReceiver } from '../support/webhookReceiver';
 
 const TOKEN = 'metrics-token-0123456789abcdef';
 const RECORD_MANY = 'mutation($i: [EventInput!]!) { recordEvents(inputs: $i) { leafIndex } }';
@@ -42,8 +43,10 @@ describeEachAdapter('metrics over HTTP', (adapter) => {
     await le?.dispose();
   });
 
+  // The metrics token is no API key: scrapes count against their address's (here tiny) anonymous limit, so each comes from an address of its own.
+  let scrapes = 0;
   const scrape = async (): Promise<Scrape> => {
-    const res = await getFrom('127.0.0.1', `${server.url}/metrics`, { authorization: `Bearer ${TOKEN}` });
+    const res = await getFrom(`127.0.1.${++scrapes}`, `${server.url}/metrics`, { authorization: `Bearer ${TOKEN}` });
     expect(res.status).toBe(200);
     expect(res.type).toMatch(/^text\/plain; version=0\.0\.4/);
     return new Scrape(res.body);
@@ -111,6 +114,26 @@ describeEachAdapter('metrics over HTTP', (adapter) => {
     expect(after.value('audit_ledger_rate_limited_total', { route: '/checkpoint', scope: 'address' })).toBeGreaterThan(0);
     expect(after.value('audit_ledger_checkpoint_age_seconds')).toBeGreaterThanOrEqual(0);
     expect(after.value('audit_ledger_queue_events')).toBeGreaterThanOrEqual(0);
+  });
+
+  it('reports webhook delivery lag and outcomes once a receiver has acknowledged a batch', async () => {
+    const hook = await new WebhookReceiver().start();
+    try {
+      hook.answer = (n) => (n === 0 ? 500 : 200);
+      const before = await scrape();
+      // From an address of its own: this suite's anonymous limit is tiny, and a key not seen yet is admitted by its address's bucket.
+      const created = await gqlFrom('127.0.0.7', server.url, 'mutation($u: String!) { createWebhook(input: { url: $u, filter: { action: "metered.event" } }) { secret } }', { u: hook.url }, keys.admin);
+      expect(created.errors).toBeUndefined();
+      await gqlOk(server.url, RECORD_MANY, { i: [{ action: 'metered.event', actor: { id: 'm', type: 'USER' } }] }, keys.appender);
+      await hook.until(() => hook.delivered().size === 1);
+      const after = await scrape();
+      expect(after.count('audit_ledger_webhook_lag_seconds')).toBeGreaterThan(before.count('audit_ledger_webhook_lag_seconds'));
+      expect(after.value('audit_ledger_webhook_deliveries_total', { outcome: 'delivered' })).toBeGreaterThan(before.value('audit_ledger_webhook_deliveries_total', { outcome: 'delivered' }));
+      expect(after.value('audit_ledger_webhook_deliveries_total', { outcome: 'failed' })).toBeGreaterThan(before.value('audit_ledger_webhook_deliveries_total', { outcome: 'failed' }));
+      expect(after.family('audit_ledger_webhook_backlog_events').metrics.length).toBeGreaterThan(0);
+    } finally {
+      await hook.close();
+    }
   });
 });
 

@@ -31,7 +31,8 @@ export class Scrape {
     for (const f of this.families.values()) {
       for (const m of f.metrics) {
         for (const v of [m.value, m.count, m.sum, ...Object.values(m.buckets ?? {})]) {
-          if (v !== undefined && !/^[-+]?(\d+(\.\d*)?([eE][-+]?\d+)?|Inf|NaN)$/.test(v)) throw new Error(`${f.name}: ${v} is not a number`);
+          // Prometheus reads values with Go's ParseFloat: NaN and Inf in any case.
+          if (v !== undefined && !/^[-+]?(\d+(\.\d*)?([eE][-+]?\d+)?|inf|nan)$/i.test(v)) throw new Error(`${f.name}: ${v} is not a number`);
         }
       }
     }
