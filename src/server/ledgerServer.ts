@@ -1,8 +1,11 @@
 /**
  * Wires configuration, storage and HTTP together and owns their lifecycle: listen first,
- * then open the database, then serve; on stop, drain HTTP, flush counted refusals, stop the
- * sequencer, close the database and release the data folder.
+ * then open the database, then serve (and start the webhook worker and the alert evaluator);
+ * on stop, end live feeds, drain HTTP, flush counted refusals, stop the webhook worker and the
+ * alert evaluator (releasing their leases), stop the sequencer, close the database and release
+ * the data folder.
  */
+import { randomUUID } from 'node:crypto';
 import type { Config } from '../config';
 import { AccessDenied, type LedgerContext, recordDenial } from '../graphql/context';
 import { buildLedgerSchema } from '../graphql/schema';
@@ -10,22 +13,21 @@ import { DenialRecorder } from '../ledger/denialRecorder';
 import { resolveKek } from '../lifecycle/kekSource';
 import { lifecycleOf } from '../ledger/lifecycle';
 import { Ledger } from '../ledger/ledger';
+import { IdempotencyConflictError } from '../log/idempotency';
 import type { Logger } from '../logger';
 import { holdDataFolder, openStorage } from '../storage/open';
 import type { LedgerStorage } from '../storage/port';
-import { AdmissionControl, type LedgerAdmission } from './admission';
-import { type RunningHttpServer, startHttpServer } from './httpServer';
-import { HttpError } from './jsonErrors';
-import { Feed } from './feed';
-import { metricsHandler, PrometheusMetrics } from './metrics';
-import { randomUUID } from 'node:crypto';
+import { AlertRunner } from '../stream/alerts';
 import { LogWatcher } from '../stream/logWatcher';
 import { NO_STREAM_METRICS } from '../stream/streamMetrics';
 import { WebhookWorker } from '../stream/webhookDelivery';
-import { AlertRunner } from '../stream/alerts';
-import { IdempotencyConflictError } from '../log/idempotency';
-import { fetchSend } from './webhookSend';
+import { AdmissionControl, type LedgerAdmission } from './admission';
+import { Feed } from './feed';
+import { type RunningHttpServer, startHttpServer } from './httpServer';
+import { HttpError } from './jsonErrors';
+import { metricsHandler, PrometheusMetrics } from './metrics';
 import { RateLimitedError } from './rateLimit';
+import { fetchSend } from './webhookSend';
 
 export interface LedgerServer {
   readonly url: string;

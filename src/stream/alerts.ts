@@ -141,7 +141,8 @@ export class AlertRunner {
     await this.lease.release().catch(() => undefined);
   }
 
-  private async round(): Promise<{ caughtUpTo: number; again: boolean }> {
+  /** `caughtUpTo` undefined: nothing to wait for in the log (no rule enabled). */
+  private async round(): Promise<{ caughtUpTo: number | undefined; again: boolean }> {
     this.kicked = false;
     const { store, source } = this.deps;
     const rules = (await new AlertRules(store, async () => undefined).list()).map((s) => s.rule).filter((r) => r.enabled);
@@ -160,8 +161,10 @@ export class AlertRunner {
     let cursor = saved.cursor;
     if (rules.length === 0) {
       // Nothing to evaluate: stay at the present without reading the log.
+      // Nor is it woken by the log's growth (which would keep the watcher reading the head): a
+      // rule change wakes it, else the lease renewal.
       if (size > cursor) await this.save(version, { cursor: size, state: emptyState(), rules: {} });
-      return { caughtUpTo: Math.max(size, cursor), again: false };
+      return { caughtUpTo: undefined, again: false };
     }
     const evaluator = new AlertEvaluator(rules, state);
     for (let n = 0; n < PAGES_PER_ROUND && cursor < size && !this.stopped; n++) {

@@ -196,3 +196,53 @@ describeEachAdapter('webhooks over HTTP', (adapter) => {
     expect(again.errors?.[0]?.message).toMatch(/already active/);
   });
 });
+
+// Only MongoDB serves several server processes (the SQLite adapter refuses a second one).
+describeEachAdapter(
+  'webhooks from two server processes on one database',
+  (adapter) => {
+    let le: LedgerEnv;
+    const servers: ServerProcess[] = [];
+    const hook = new WebhookReceiver();
+    afterAll(async () => {
+      await Promise.all(servers.map((s) => s.stop('SIGKILL')));
+      await hook.close();
+      await le?.dispose();
+    });
+
+    it('deliver once in log order through the lease holder, and the survivor takes over when it is killed', async () => {
+      await hook.start();
+      le = await ledgerEnv('webhooks2', { LEDGER_WEBHOOK_BATCH: '25' }, adapter);
+      const a = await startLedger(le.env);
+      const b = await startLedger(le.env);
+      servers.push(a, b);
+      const keys = await bootstrapKeys(a.url, le.env);
+      const created = await gqlOk<{ createWebhook: { secret: string } }>(b.url, CREATE, { i: { url: hook.url, filter: { action: 'two.proc' } } }, keys.admin);
+      const record = async (url: string, n: number): Promise<number[]> =>
+        (
+          await gqlOk<{ recordEvents: { leafIndex: number }[] }>(
+            url,
+            RECORD_MANY,
+            { i: Array.from({ length: n }, (_, i) => ({ action: 'two.proc', actor: { id: `p-${i}`, type: 'USER' } })) },
+            keys.appender,
+          )
+        ).recordEvents.map((r) => r.leafIndex);
+      const expected: number[] = [];
+      for (let round = 0; round < 6; round++) expected.push(...(await record(round % 2 ? a.url : b.url, 20)));
+      await hook.until(() => expected.every((leaf) => hook.delivered().has(leaf)));
+      const batches = (): number[][] => hook.received.filter((r) => r.status === 200).map((r) => r.batch.events.map((e) => e.leafIndex));
+      expect(orderProblem(batches(), expected)).toBeUndefined();
+      // One deliverer: nothing was sent twice while both ran.
+      expect(hook.acknowledged()).toEqual(expected);
+
+      // Kill A (holder or not); B delivers what is recorded next, once A's lease has lapsed.
+      await a.stop('SIGKILL');
+      expected.push(...(await record(b.url, 30)));
+      await hook.until(() => expected.every((leaf) => hook.delivered().has(leaf)));
+      expect(orderProblem(batches(), expected)).toBeUndefined();
+      checkSigned(hook.received, created.createWebhook.secret);
+      // A lease lapses after 10 s, and so does a claim the killed process left mid-write.
+    }, 180_000);
+  },
+  ['mongodb'],
+);
