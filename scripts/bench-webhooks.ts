@@ -8,6 +8,7 @@
  */
 import http from 'node:http';
 import type { AddressInfo } from 'node:net';
+import os from 'node:os';
 import { Args, freeLoopbackPort, gql, int, loggedRows, makeTempDir, markdownTable, ms, runCli, runMain, sleep, startServer, summarize } from './benchSupport';
 
 runMain(async () => {
@@ -16,6 +17,7 @@ runMain(async () => {
   const seconds = args.number('seconds', Number(process.env.BENCH_SECONDS ?? 20));
   const batch = args.number('batch', Number(process.env.BENCH_BATCH ?? 50));
   const rows = loggedRows();
+  const loadAtStart = os.loadavg()[0]!;
 
   const lags: number[] = [];
   const seen = new Set<number>();
@@ -88,6 +90,8 @@ runMain(async () => {
     const s = summarize(lags);
     const sorted = [...lags].sort((a, b) => a - b);
     const p95 = sorted[Math.min(sorted.length - 1, Math.ceil(0.95 * sorted.length) - 1)]!;
+    // The server, its clients and the receiver share this machine: a busy machine shows up as lag.
+    rows.push({ measure: 'machine load (1-min average, start → end)', result: `${loadAtStart.toFixed(1)} → ${os.loadavg()[0]!.toFixed(1)} on ${os.cpus().length} cores` });
     rows.push({ measure: 'events recorded', result: `${int(total)} in ${recordSeconds.toFixed(1)} s (${int(total / recordSeconds)}/s offered ${int(rate)}/s; ${late} of ${Math.ceil(total / batch)} calls sent late)` });
     rows.push({ measure: 'events delivered (distinct)', result: `${int(seen.size)} in ${int(requests)} POSTs (mean ${(seen.size / Math.max(1, requests)).toFixed(1)} per POST)` });
     rows.push({ measure: 'delivery lag p50', result: ms(s.p50) });
