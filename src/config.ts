@@ -39,7 +39,38 @@ export interface Config {
   readonly kek: KekConfig;
   /** How often the retention job runs (ms; 0: never in the background). */
   readonly retentionIntervalMs: number;
+  /** GET /metrics (Prometheus). */
+  readonly metrics: MetricsConfig;
+  /** Webhook delivery (src/stream/webhookDelivery.ts). */
+  readonly webhooks: WebhookConfig;
 }
+
+export interface WebhookConfig {
+  readonly batchSize: number;
+  readonly maxAttempts: number;
+  readonly maxAgeMs: number;
+  readonly retryBaseMs: number;
+  readonly retryMaxMs: number;
+  readonly timeoutMs: number;
+}
+
+export const WEBHOOK_DEFAULTS: WebhookConfig = {
+  batchSize: 100,
+  maxAttempts: 15,
+  maxAgeMs: 24 * 3600_000,
+  retryBaseMs: 1000,
+  retryMaxMs: 10 * 60_000,
+  timeoutMs: 10_000,
+};
+
+/**
+ * `off`: no /metrics route (404); `on`: anyone who can reach the port may scrape; `token`:
+ * scrapes must send `Authorization: Bearer <LEDGER_METRICS_TOKEN>`.
+ */
+export type MetricsConfig = { readonly mode: 'off' | 'on' } | { readonly mode: 'token'; readonly token: string };
+
+/** A scrape token shorter than this is guessable. */
+export const MIN_METRICS_TOKEN_LENGTH = 24;
 
 export interface KekConfig {
   /** LEDGER_ENCRYPTION=on, or a KEK named explicitly: seal new events (create the key file if the ledger has no keys yet). */
@@ -112,6 +143,8 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
   const encryption = parseBoolean(env.LEDGER_ENCRYPTION, false, 'LEDGER_ENCRYPTION', problems);
   const readCacheRaw = env.LEDGER_SEALED_READ_CACHE || String(DEFAULT_SEALED_READ_CACHE_ENTRIES);
   if (!/^\d{1,7}$/.test(readCacheRaw)) problems.push(`LEDGER_SEALED_READ_CACHE must be a number of events, 0 for none (got ${JSON.stringify(readCacheRaw)})`);
+  const metrics = parseMetrics(env, problems);
+  const webhooks = parseWebhooks(env, problems);
   if (problems.length > 0) throw new ConfigError(problems);
   return {
     port,
@@ -127,6 +160,8 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     logLevel,
     http,
     retentionIntervalMs: Number(retentionRaw),
+    metrics,
+    webhooks,
     kek: {
       enabled: encryption || Boolean(env.LEDGER_KEK_FILE) || Boolean(env.LEDGER_KEK),
       file: path.resolve(env.LEDGER_KEK_FILE || path.join(dataDir, 'kek.key')),
@@ -166,6 +201,41 @@ function loadHttpConfig(env: NodeJS.ProcessEnv, problems: string[]): HttpConfig 
     rateLimitAnonymous: parseRate(env.LEDGER_RATE_LIMIT_ANONYMOUS, HTTP_DEFAULTS.rateLimitAnonymous, 'LEDGER_RATE_LIMIT_ANONYMOUS', problems),
     denialWindowMs: 1000 * parsePositiveInt(env.LEDGER_DENIAL_WINDOW_SECONDS, HTTP_DEFAULTS.denialWindowMs / 1000, 'LEDGER_DENIAL_WINDOW_SECONDS', problems),
     denialMaxCallers: parsePositiveInt(env.LEDGER_DENIAL_MAX_CALLERS, HTTP_DEFAULTS.denialMaxCallers, 'LEDGER_DENIAL_MAX_CALLERS', problems),
+  };
+}
+
+function parseMetrics(env: NodeJS.ProcessEnv, problems: string[]): MetricsConfig {
+  const mode = (env.LEDGER_METRICS || 'off').toLowerCase();
+  const token = env.LEDGER_METRICS_TOKEN || undefined;
+  if (mode === 'off' || mode === 'on') {
+    if (token !== undefined) problems.push(`LEDGER_METRICS_TOKEN is set but LEDGER_METRICS is ${mode} (set LEDGER_METRICS=token to require it)`);
+    return { mode };
+  }
+  if (mode !== 'token') {
+    problems.push(`LEDGER_METRICS must be off, on or token (got ${JSON.stringify(env.LEDGER_METRICS)})`);
+    return { mode: 'off' };
+  }
+  if (token === undefined || token.length < MIN_METRICS_TOKEN_LENGTH || !/^[\x21-\x7e]+$/.test(token)) {
+    problems.push(`LEDGER_METRICS=token needs LEDGER_METRICS_TOKEN: at least ${MIN_METRICS_TOKEN_LENGTH} printable characters without spaces (e.g. openssl rand -hex 32)`);
+    return { mode: 'off' };
+  }
+  return { mode, token };
+}
+
+function parseWebhooks(env: NodeJS.ProcessEnv, problems: string[]): WebhookConfig {
+  const d = WEBHOOK_DEFAULTS;
+  const batchSize = parsePositiveInt(env.LEDGER_WEBHOOK_BATCH, d.batchSize, 'LEDGER_WEBHOOK_BATCH', problems);
+  if (batchSize > 1000) problems.push(`LEDGER_WEBHOOK_BATCH must be at most 1000 (got ${batchSize})`);
+  const retryBaseMs = parsePositiveInt(env.LEDGER_WEBHOOK_RETRY_BASE_MS, d.retryBaseMs, 'LEDGER_WEBHOOK_RETRY_BASE_MS', problems);
+  const retryMaxMs = parsePositiveInt(env.LEDGER_WEBHOOK_RETRY_MAX_MS, d.retryMaxMs, 'LEDGER_WEBHOOK_RETRY_MAX_MS', problems);
+  if (retryMaxMs < retryBaseMs) problems.push('LEDGER_WEBHOOK_RETRY_MAX_MS must be at least LEDGER_WEBHOOK_RETRY_BASE_MS');
+  return {
+    batchSize,
+    maxAttempts: parsePositiveInt(env.LEDGER_WEBHOOK_MAX_ATTEMPTS, d.maxAttempts, 'LEDGER_WEBHOOK_MAX_ATTEMPTS', problems),
+    maxAgeMs: 1000 * parsePositiveInt(env.LEDGER_WEBHOOK_MAX_AGE_SECONDS, d.maxAgeMs / 1000, 'LEDGER_WEBHOOK_MAX_AGE_SECONDS', problems),
+    retryBaseMs,
+    retryMaxMs,
+    timeoutMs: parsePositiveInt(env.LEDGER_WEBHOOK_TIMEOUT_MS, d.timeoutMs, 'LEDGER_WEBHOOK_TIMEOUT_MS', problems),
   };
 }
 

@@ -7,7 +7,7 @@
 export const ROLES = ['ADMIN', 'APPENDER', 'AUDITOR', 'READER'] as const;
 export type Role = (typeof ROLES)[number];
 
-export type Operation = 'appendEvents' | 'readEvents' | 'readLog' | 'manageKeys' | 'manageDirectory' | 'readDirectory' | 'redactEvents' | 'manageRetention' | 'manageHolds';
+export type Operation = 'appendEvents' | 'readEvents' | 'readLog' | 'manageKeys' | 'manageDirectory' | 'readDirectory' | 'redactEvents' | 'manageRetention' | 'manageHolds' | 'manageWebhooks' | 'manageAlerts' | 'readAlerts';
 
 /** How the principal appears as an event actor: HUMAN users act as USER. */
 export type PrincipalActorType = 'USER' | 'SERVICE';
@@ -43,6 +43,12 @@ const NEEDS: Record<Operation, readonly Role[]> = {
   redactEvents: ['ADMIN'],
   manageRetention: ['ADMIN'],
   manageHolds: ['AUDITOR'],
+  // Integrations are the administrator's; each change is a ledger event auditors see.
+  manageWebhooks: ['ADMIN'],
+  // Detection belongs with oversight: the rules watch administrators too, so the auditor sets
+  // them (as with holds) and an administrator may only read them.
+  manageAlerts: ['AUDITOR'],
+  readAlerts: ['AUDITOR', 'ADMIN'],
 };
 
 export interface Policy {

@@ -31,6 +31,12 @@ export interface LedgerContext {
   readonly clientKey?: string;
   /** Records refusals, aggregated (see denialAggregator.ts); absent: each one at once. */
   readonly denials?: DenialSink;
+  /** Tells this server's webhook worker that a subscription changed. */
+  readonly webhooks?: { changed(): void };
+  /** Tells this server's alert evaluator that a rule changed. */
+  readonly alerts?: { changed(): void };
+  /** Counts refusals for /metrics. */
+  readonly metrics?: { denied(operation: string, code: string): void };
 }
 
 /** A refused call: the caller may not do this (as opposed to asking for something malformed). */
@@ -91,7 +97,8 @@ export function unavailable(message: string): GraphQLError {
  * through the aggregating sink, keyed by who was refused, where from, for what and why. One
  * that cannot be recorded is answered UNAVAILABLE: nobody is refused without a trace.
  */
-async function recordDenial(ctx: LedgerContext, operation: string, err: AccessDenied): Promise<void> {
+export async function recordDenial(ctx: LedgerContext, operation: string, err: AccessDenied): Promise<void> {
+  ctx.metrics?.denied(operation, err.code);
   const event = denialEvent(callerActor(ctx), operation, err.code, err.reason, ctx.source);
   const auth = ctx.authentication;
   // A caller without a key is known only by its address; sending no token and sending a bad one are told apart.

@@ -6,12 +6,14 @@ import { GroupResolver, UserResolver } from './resolvers/directoryResolver';
 import { EventResolver } from './resolvers/eventResolver';
 import { LifecycleResolver } from './resolvers/lifecycleResolver';
 import { LogResolver } from './resolvers/logResolver';
+import { WebhookResolver } from './resolvers/webhookResolver';
+import { AlertResolver } from './resolvers/alertResolver';
 import { ServerInfoResolver } from './serverInfoResolver';
 
 /** Builds the executable schema; `npm run schema` prints it to schema/schema.graphql. */
 export async function buildLedgerSchema(): Promise<GraphQLSchema> {
   return buildSchema({
-    resolvers: [ServerInfoResolver, LogResolver, EventResolver, ApiKeyResolver, UserResolver, GroupResolver, LifecycleResolver],
+    resolvers: [ServerInfoResolver, LogResolver, EventResolver, ApiKeyResolver, UserResolver, GroupResolver, LifecycleResolver, WebhookResolver, AlertResolver],
     validate: false,
   });
 }

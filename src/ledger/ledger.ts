@@ -25,6 +25,8 @@ import { Keyring } from '../lifecycle/keyring';
 import { evictingStore, SealedReadCache } from '../lifecycle/sealedReadCache';
 import { SealedEventRepository } from '../lifecycle/sealedEvents';
 import { bytesEqual } from '../verify/bytes';
+import { type LedgerMetrics, NO_METRICS } from '../log/metrics';
+import { timedStorage } from './timedStorage';
 
 /** A request that names something that cannot exist: maps to BAD_USER_INPUT. */
 export class LedgerInputError extends LedgerError {
@@ -49,7 +51,12 @@ export interface LedgerOptions {
   readonly kek?: Kek;
   /** Sealed events kept opened in memory (lifecycle/sealedReadCache.ts); default 8,192, 0 for none. */
   readonly sealedReadCacheEntries?: number;
+  /** Where the core reports timings and sizes (the server's Prometheus registry); default: nowhere. */
+  readonly metrics?: LedgerMetrics;
 }
+
+/** Told of every checkpoint this process publishes; must not throw. */
+export type CheckpointListener = (checkpoint: SignedCheckpoint) => void;
 
 /** One event a caller asks to record. */
 export interface RecordRequest {
@@ -88,6 +95,7 @@ export class Ledger {
   readonly directory: Directory;
   private readonly tiles: TileCache;
   private readonly sequencer: Sequencer;
+  private readonly checkpointListeners = new Set<CheckpointListener>();
   readonly hasher = nodeCryptoRfc6962;
 
   private constructor(
@@ -98,6 +106,7 @@ export class Ledger {
     readonly signer: NoteSigner,
     logger: Logger,
     options: { leaseTtlMs: number; maxBatch?: number },
+    readonly metrics: LedgerMetrics,
   ) {
     this.directory = new Directory(storage);
     this.tiles = new TileCache(storage.tiles, this.hasher);
@@ -112,24 +121,28 @@ export class Ledger {
       origin,
       hasher: this.hasher,
       logger,
+      metrics,
+      onCheckpoint: (checkpoint) => {
+        for (const listener of this.checkpointListeners) listener(checkpoint);
+      },
       ...(options.maxBatch !== undefined && { maxBatch: options.maxBatch }),
     });
   }
 
   static async open(options: LedgerOptions): Promise<Ledger> {
+    const metrics = options.metrics ?? NO_METRICS;
+    const timed = options.metrics ? timedStorage(options.storage, options.metrics) : options.storage;
     // Keys first: a missing or wrong KEK must stop the start before anything is written.
-    const keyring = await Keyring.open(options.storage.lifecycle, options.kek, async () => {
-      const head = await options.storage.head.read();
+    const keyring = await Keyring.open(timed.lifecycle, options.kek, async () => {
+      const head = await timed.head.read();
       return head ? Math.max(head.checkpoint.treeSize, head.pending?.to ?? 0) : 0;
     });
-    const storage = keyring ? sealedStorage(options.storage, keyring, options.sealedReadCacheEntries) : options.storage;
+    const storage = keyring ? sealedStorage(timed, keyring, options.sealedReadCacheEntries) : timed;
     if (keyring) options.logger.info({ kekId: keyring.kek.id, sealedFrom: keyring.sealedFrom }, 'event content is encrypted at rest');
     const key = await loadOrCreateSigningKey(options.signingKeyFile, options.origin);
     if (key.created) options.logger.info({ file: options.signingKeyFile, origin: key.origin }, 'created the log signing key');
-    const ledger = new Ledger(storage, keyring, key.origin, key.signer, options.logger, {
-      leaseTtlMs: options.leaseTtlMs ?? 3000,
-      ...(options.maxBatch !== undefined && { maxBatch: options.maxBatch }),
-    });
+    const batching = { leaseTtlMs: options.leaseTtlMs ?? 3000, ...(options.maxBatch !== undefined && { maxBatch: options.maxBatch }) };
+    const ledger = new Ledger(storage, keyring, key.origin, key.signer, options.logger, batching, metrics);
     // A new log starts with a signed empty tree (deterministic, so any process may sign it).
     await ledger.sequencer.initialise();
     ledger.sequencer.recover();
@@ -138,6 +151,15 @@ export class Ledger {
 
   get verifierKey(): string {
     return this.signer.verifierKey;
+  }
+
+  /**
+   * Calls `listener` with every checkpoint this process signs (not those of other processes
+   * sharing a MongoDB: watchers also read the head now and then). Returns the unsubscribe.
+   */
+  onCheckpoint(listener: CheckpointListener): () => void {
+    this.checkpointListeners.add(listener);
+    return () => this.checkpointListeners.delete(listener);
   }
 
   /** Events waiting for the sequencer. */
@@ -216,6 +238,15 @@ export class Ledger {
   }
 
   /**
+   * Records the ledger's own events each under an idempotency key (in the ledger's own scope),
+   * so that recording one again (a worker replaying after a crash) answers the first instead of
+   * adding a second. The same key with other content is refused (IDEMPOTENCY_CONFLICT).
+   */
+  async recordSelfOnce(events: readonly { readonly event: SelfEvent; readonly key: string }[]): Promise<AppendResult[]> {
+    return this.record(events.map(({ event, key }) => ({ content: event, idempotencyKey: key })), SYSTEM_RECORDER);
+  }
+
+  /**
    * When every keyed request of a call was recorded before (and checkpointed), the original
    * receipts; a conflicting reuse throws. Undefined when the call must go to the sequencer.
    */
@@ -281,11 +312,13 @@ export class Ledger {
     if (leafIndex >= checkpoint.treeSize) {
       throw new LedgerInputError(`leafIndex ${leafIndex} is not below treeSize ${checkpoint.treeSize}`);
     }
+    const started = performance.now();
     // The leaf hash comes from the level-0 tile, so a proof never reads the events.
     const [[leafHash], hashes] = await Promise.all([
       this.tiles.readNodes([{ level: 0, index: leafIndex }]),
       inclusionProof(this.tiles, leafIndex, checkpoint.treeSize, this.hasher),
     ]);
+    this.metrics.proofServed('inclusion', (performance.now() - started) / 1000);
     return { checkpoint, leafHash: leafHash!, hashes };
   }
 
@@ -293,7 +326,10 @@ export class Ledger {
     assertSize('fromSize', fromSize);
     const checkpoint = await this.checkpoint(toSize);
     if (fromSize > checkpoint.treeSize) throw new LedgerInputError(`fromSize ${fromSize} is greater than toSize ${checkpoint.treeSize}`);
-    return { checkpoint, hashes: await consistencyProof(this.tiles, fromSize, checkpoint.treeSize, this.hasher) };
+    const started = performance.now();
+    const hashes = await consistencyProof(this.tiles, fromSize, checkpoint.treeSize, this.hasher);
+    this.metrics.proofServed('consistency', (performance.now() - started) / 1000);
+    return { checkpoint, hashes };
   }
 
   /** A page of events covered by the latest signed checkpoint (events are readable once signed). */

@@ -24,10 +24,25 @@ export type SelfAction =
   | 'ledger.hold.placed'
   | 'ledger.hold.released'
   | 'ledger.retention.policy.set'
-  | 'ledger.retention.applied';
+  | 'ledger.retention.applied'
+  | 'ledger.webhook.created'
+  | 'ledger.webhook.paused'
+  | 'ledger.webhook.resumed'
+  | 'ledger.webhook.deleted'
+  | 'ledger.webhook.dead_lettered'
+  | 'ledger.alertrule.set'
+  | `ledger.alert.${string}`;
 
 /** Self-events carry no groups of their own: `recordSelf` stamps the actor's. */
 export type SelfEvent = Omit<EventContent, 'groups'> & { readonly action: SelfAction };
+
+/** The ledger itself, acting on its own (a worker giving up on a receiver, an alert firing). */
+export const LEDGER_SYSTEM: Actor = { id: 'audit-ledger', type: 'SYSTEM' };
+
+/** Something the server did on its own, not at anyone's request. */
+export function systemEvent(action: SelfAction, target: Target | undefined, metadata: JsonObject, outcome: 'SUCCESS' | 'FAILURE' = 'SUCCESS'): SelfEvent {
+  return boundSelfEventFields<SelfEvent>({ action, actor: LEDGER_SYSTEM, ...(target && { target }), outcome, metadata });
+}
 
 /** A caller no key identifies. */
 export const ANONYMOUS: Actor = { id: 'anonymous', type: 'SYSTEM' };
@@ -51,6 +66,20 @@ export function readEvent(actor: KnownActor, operation: string, filter: JsonObje
     actor: selfActor(actor),
     outcome: 'SUCCESS',
     metadata: { operation, filter, results },
+    ...sourceField(source),
+  });
+}
+
+/**
+ * A feed connection: one event per connection, however many events it streams (recorded
+ * before the first is sent, so the count is not known).
+ */
+export function feedReadEvent(actor: KnownActor, filter: JsonObject, from: number, mode: string, source?: Source): SelfEvent {
+  return boundSelfEventFields<SelfEvent>({
+    action: 'ledger.events.read',
+    actor: selfActor(actor),
+    outcome: 'SUCCESS',
+    metadata: { operation: 'feed', filter, from, mode },
     ...sourceField(source),
   });
 }

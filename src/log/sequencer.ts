@@ -37,6 +37,7 @@ import type { Rfc6962Hasher } from '../verify/rfc6962';
 import { buildEvent, storedSizeEstimate } from './eventBuilder';
 import { clientKeyOf, IdempotencyConflictError, sameContent } from './idempotency';
 import type { Lease } from './lease';
+import { type LedgerMetrics, NO_METRICS } from './metrics';
 import { recoverTree, type TreeState } from './recovery';
 import type { TileCache } from './tileCache';
 import { LedgerError } from '../errors';
@@ -90,6 +91,9 @@ export interface SequencerDeps {
   readonly logger: Logger;
   /** Events per batch (a larger single submission still goes whole, alone). */
   readonly maxBatch?: number;
+  readonly metrics?: LedgerMetrics;
+  /** Told the new size after every checkpoint this sequencer publishes (live feeds, webhooks). */
+  readonly onCheckpoint?: (checkpoint: SignedCheckpoint) => void;
 }
 
 interface Submission {
@@ -99,6 +103,8 @@ interface Submission {
   attempts: number;
   /** After a failed shared batch: commit in a batch of its own, so a bad one fails only itself. */
   alone: boolean;
+  /** performance.now() when it was queued: append latency. */
+  readonly queuedAt: number;
 }
 
 /** Where one request's answer comes from: a leaf of this batch, or an earlier one. */
@@ -114,16 +120,18 @@ export class Sequencer {
   private stopped = false;
   private syncWanted = false;
   private readonly maxBatch: number;
+  private readonly metrics: LedgerMetrics;
 
   constructor(private readonly deps: SequencerDeps) {
     this.maxBatch = deps.maxBatch ?? 5000;
+    this.metrics = deps.metrics ?? NO_METRICS;
   }
 
   append(requests: readonly AppendRequest[]): Promise<AppendResult[]> {
     if (this.stopped) return Promise.reject(new SequencerStoppedError());
     if (requests.length === 0) return Promise.resolve([]);
     const done = new Promise<AppendResult[]>((resolve, reject) =>
-      this.queue.push({ requests, resolve, reject, attempts: 0, alone: false }),
+      this.queue.push({ requests, resolve, reject, attempts: 0, alone: false, queuedAt: performance.now() }),
     );
     void this.drain();
     return done;
@@ -294,10 +302,10 @@ export class Sequencer {
       state.lastRecordedAt = now;
       await this.extend(state, fresh.map((e) => e.leafHash));
       // Per-phase timings show where a batch spends its time (the engine, usually).
-      this.deps.logger.debug(
-        { size: state.range.size, batch: fresh.length, pendingMs: t1 - t0, insertMs: t2 - t1, treeAndCheckpointMs: performance.now() - t2 },
-        'batch committed',
-      );
+      const timing = { events: fresh.length, pendingMs: t1 - t0, insertMs: t2 - t1, treeAndCheckpointMs: performance.now() - t2 };
+      this.metrics.batchCommitted(timing);
+      const { events: batch, ...phases } = timing;
+      this.deps.logger.debug({ size: state.range.size, batch, ...phases }, 'batch committed');
     }
     now = state.lastRecordedAt;
     const checkpoint = state.checkpoint;
@@ -312,6 +320,7 @@ export class Sequencer {
         }),
       );
       submission.resolve(results);
+      this.metrics.appendAnswered((performance.now() - submission.queuedAt) / 1000);
     }
   }
 
@@ -324,6 +333,7 @@ export class Sequencer {
     await this.deps.checkpoints.save(checkpoint);
     await this.deps.head.advance(checkpoint, state.lastRecordedAt);
     state.checkpoint = checkpoint;
+    this.deps.onCheckpoint?.(checkpoint);
   }
 
   /** Signs a checkpoint (deterministic: the same size and root always give the same note). */

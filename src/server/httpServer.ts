@@ -50,8 +50,11 @@ export interface HttpServerOptions<A extends Admission> {
    * RateLimitedError (429) or HttpError (e.g. 503).
    */
   readonly admit: (req: express.Request) => Promise<A>;
-  /** Extra routes (e.g. GET /checkpoint), mounted before /graphql; `admitted` applies admission to them. */
-  readonly routes?: (app: express.Express, admitted: RequestHandler) => void;
+  /**
+   * Extra routes (e.g. GET /checkpoint), mounted before /graphql; `admitted` applies admission
+   * to them, and `admissionOf` answers what it decided for a request it has passed.
+   */
+  readonly routes?: (app: express.Express, admitted: RequestHandler, admissionOf: (req: express.Request) => A) => void;
   readonly context: (req: express.Request, admission: A) => Promise<object>;
 }
 
@@ -136,7 +139,7 @@ export async function startHttpServer<A extends Admission>(options: HttpServerOp
     const health = await readiness(options.isReady, options.readinessTimeoutMs ?? READINESS_TIMEOUT_MS);
     res.status(health.status === 'ok' ? 200 : 503).set('Cache-Control', 'no-store').json(health);
   }) as RequestHandler);
-  options.routes?.(app, admitted);
+  options.routes?.(app, admitted, admissionOf);
   if (config.explorer) app.use('/explorer', explorerRouter());
   app.use(
     '/graphql',

@@ -1,20 +1,33 @@
 /**
  * Wires configuration, storage and HTTP together and owns their lifecycle: listen first,
- * then open the database, then serve; on stop, drain HTTP, flush counted refusals, stop the
- * sequencer, close the database and release the data folder.
+ * then open the database, then serve (and start the webhook worker and the alert evaluator);
+ * on stop, end live feeds, drain HTTP, flush counted refusals, stop the webhook worker and the
+ * alert evaluator (releasing their leases), stop the sequencer, close the database and release
+ * the data folder.
  */
+import { randomUUID } from 'node:crypto';
 import type { Config } from '../config';
-import type { LedgerContext } from '../graphql/context';
+import { AccessDenied, type LedgerContext, recordDenial } from '../graphql/context';
 import { buildLedgerSchema } from '../graphql/schema';
 import { DenialRecorder } from '../ledger/denialRecorder';
 import { resolveKek } from '../lifecycle/kekSource';
 import { lifecycleOf } from '../ledger/lifecycle';
 import { Ledger } from '../ledger/ledger';
+import { IdempotencyConflictError } from '../log/idempotency';
 import type { Logger } from '../logger';
 import { holdDataFolder, openStorage } from '../storage/open';
 import type { LedgerStorage } from '../storage/port';
-import { AdmissionControl } from './admission';
+import { AlertRunner } from '../stream/alerts';
+import { LogWatcher } from '../stream/logWatcher';
+import { NO_STREAM_METRICS } from '../stream/streamMetrics';
+import { WebhookWorker } from '../stream/webhookDelivery';
+import { AdmissionControl, type LedgerAdmission } from './admission';
+import { Feed } from './feed';
 import { type RunningHttpServer, startHttpServer } from './httpServer';
+import { HttpError } from './jsonErrors';
+import { metricsHandler, PrometheusMetrics } from './metrics';
+import { RateLimitedError } from './rateLimit';
+import { fetchSend } from './webhookSend';
 
 export interface LedgerServer {
   readonly url: string;
@@ -29,15 +42,40 @@ export async function startLedgerServer(config: Config, logger: Logger): Promise
   let lock: { release(): Promise<void> } | undefined;
   let denials: DenialRecorder | undefined;
   let http: RunningHttpServer | undefined;
+  let watcher: LogWatcher | undefined;
+  let webhookWorker: WebhookWorker | undefined;
+  let alertRunner: AlertRunner | undefined;
   const schema = await buildLedgerSchema();
   const admission = new AdmissionControl({ perKey: config.http.rateLimitPerKey, anonymous: config.http.rateLimitAnonymous, authenticate: null });
+  const metrics = config.metrics.mode === 'off' ? undefined : new PrometheusMetrics();
+  // Admission refuses every request until the ledger is open, so `ledger` is set here.
+  const contextOf = (admitted: LedgerAdmission): LedgerContext => ({
+    ledger: ledger!,
+    policy: { publicLog: config.publicProofs },
+    recordReads: config.recordReads,
+    authentication: admitted.authentication,
+    source: admitted.source,
+    clientKey: admitted.clientKey,
+    ...(denials && { denials }),
+    ...(metrics && { metrics }),
+    webhooks: { changed: () => webhookWorker?.kick() },
+    alerts: { changed: () => alertRunner?.kick() },
+  });
+  let feed: Feed | undefined;
   http = await startHttpServer({
     host: config.host,
     port: config.port,
     schema,
     logger,
     http: config.http,
-    admit: (req) => admission.admit(req),
+    admit: async (req) => {
+      try {
+        return await admission.admit(req);
+      } catch (err) {
+        if (err instanceof RateLimitedError) metrics?.rateLimitedRequest(req.originalUrl.split('?')[0] ?? '', err.scope);
+        throw err;
+      }
+    },
     isReady: async () => {
       if (!storage || !ledger) return false;
       try {
@@ -48,7 +86,20 @@ export async function startLedgerServer(config: Config, logger: Logger): Promise
       }
       return true;
     },
-    routes: (app, admitted) => {
+    routes: (app, admitted, admissionOf) => {
+      const scrape =
+        metrics &&
+        metricsHandler(config.metrics, metrics, async (req, reason) => {
+          try {
+            await recordDenial(contextOf(admissionOf(req)), 'metrics', new AccessDenied('UNAUTHENTICATED', reason));
+          } catch {
+            throw new HttpError(503, 'UNAVAILABLE', 'the ledger cannot record this refusal now; try again later');
+          }
+        });
+      if (scrape) app.get('/metrics', admitted, scrape);
+      // Admission lets requests through only once the ledger is open, so the watcher exists.
+      feed = new Feed({ context: (req) => contextOf(admissionOf(req)), watcher: () => watcher!, logger });
+      app.get('/feed', admitted, feed.handler);
       // C2SP tlog-tiles convention: the latest signed checkpoint as plain text, for monitors and witnesses.
       app.get('/checkpoint', admitted, async (_req, res) => {
         if (!ledger) {
@@ -59,16 +110,7 @@ export async function startLedgerServer(config: Config, logger: Logger): Promise
         res.status(200).set('Cache-Control', 'no-cache').type('text/plain; charset=utf-8').send(latest.note);
       });
     },
-    // Admission refuses every request until the ledger is open, so `ledger` is set here.
-    context: async (_req, admitted): Promise<LedgerContext> => ({
-      ledger: ledger!,
-      policy: { publicLog: config.publicProofs },
-      recordReads: config.recordReads,
-      authentication: admitted.authentication,
-      source: admitted.source,
-      clientKey: admitted.clientKey,
-      ...(denials && { denials }),
-    }),
+    context: async (_req, admitted): Promise<LedgerContext> => contextOf(admitted),
   });
   logger.info({ url: http.url }, 'listening');
 
@@ -88,6 +130,11 @@ export async function startLedgerServer(config: Config, logger: Logger): Promise
       origin: config.origin,
       ...(kek.kek && { kek: kek.kek }),
       sealedReadCacheEntries: config.kek.readCacheEntries,
+      ...(metrics && { metrics }),
+    });
+    metrics?.sampleWith(async () => {
+      const head = await openedLedger.latestCheckpoint();
+      return { treeSize: head.treeSize, checkpointCreatedAt: head.createdAt.getTime(), queuedEvents: openedLedger.queuedEvents };
     });
     denials = new DenialRecorder({
       write: (events) => openedLedger.recordSelf(events),
@@ -96,6 +143,46 @@ export async function startLedgerServer(config: Config, logger: Logger): Promise
       windowMs: config.http.denialWindowMs,
       maxKeysPerWindow: config.http.denialMaxCallers,
     });
+    watcher = new LogWatcher({
+      readSize: async () => (await openedLedger.latestCheckpoint()).treeSize,
+      subscribe: (listener) => openedLedger.onCheckpoint((checkpoint) => listener(checkpoint.treeSize)),
+    });
+    const source = {
+      signedSize: async () => (await openedLedger.latestCheckpoint()).treeSize,
+      page: (q: Parameters<typeof openedLedger.storage.events.page>[0]) => openedLedger.storage.events.page(q),
+    };
+    webhookWorker = new WebhookWorker({
+      store: openedLedger.storage.streams,
+      source,
+      watcher,
+      send: fetchSend,
+      record: (events) => openedLedger.recordSelf(events),
+      logger: logger.child({ component: 'webhooks' }),
+      metrics: metrics ?? NO_STREAM_METRICS,
+      policy: config.webhooks,
+      owner: randomUUID(),
+    });
+    webhookWorker.start();
+    alertRunner = new AlertRunner({
+      store: openedLedger.storage.streams,
+      source,
+      watcher,
+      // One at a time: a replayed firing whose key was recorded with other content (a rule
+      // changed between a crash and the restart) is skipped, not allowed to block the rest.
+      record: async (firings) => {
+        for (const firing of firings) {
+          try {
+            await openedLedger.recordSelfOnce([firing]);
+          } catch (err) {
+            if (!(err instanceof IdempotencyConflictError)) throw err;
+            logger.warn({ key: firing.key }, 'an alert replayed after a restart differs from the one recorded first; keeping the first');
+          }
+        }
+      },
+      logger: logger.child({ component: 'alerts' }),
+      owner: randomUUID(),
+    });
+    alertRunner.start();
     admission.authenticate = (token) => openedLedger.authenticate(token);
     ledger = openedLedger;
     if (openedLedger.keyring && config.retentionIntervalMs > 0) {
@@ -120,11 +207,17 @@ export async function startLedgerServer(config: Config, logger: Logger): Promise
   const stop = async (): Promise<void> => {
     if (retention) clearInterval(retention);
     await retentionRunning;
+    // Live feeds never end on their own: end them so draining HTTP does not wait for them.
+    feed?.stop();
+    watcher?.stop();
     await http?.close();
     http = undefined;
     await ready.catch(() => undefined);
     // Counted refusals are owed to the log before it closes.
     await denials?.stop();
+    // Before the ledger closes: the worker may record a dead-letter event, and releases its lease.
+    await webhookWorker?.stop();
+    await alertRunner?.stop();
     await ledger?.close();
     ledger = undefined;
     await storage?.close();

@@ -367,6 +367,38 @@ export interface LifecycleStore {
 }
 
 // ---------------------------------------------------------------------------------------
+// Streaming: webhook subscriptions, alert rules, their workers' cursors and lease
+
+/**
+ * The kinds of stream records. Their values are JSON text written and read by `src/stream/`
+ * only; the adapters store them opaquely, keyed by (kind, id), with a version for
+ * compare-and-set: an administrator pausing a subscription and the delivery worker moving its
+ * cursor write the same record, and neither may undo the other.
+ */
+export type StreamKind = 'subscription' | 'alertRule' | 'cursor' | 'lease';
+
+export interface VersionedRecord {
+  readonly id: string;
+  /** JSON text. */
+  readonly value: string;
+  /** 1 when inserted, +1 on every update. */
+  readonly version: number;
+}
+
+export interface StreamStore {
+  /** Stores a new record at version 1; false (and nothing written) if (kind, id) is taken. */
+  insert(kind: StreamKind, id: string, value: string): Promise<boolean>;
+  get(kind: StreamKind, id: string): Promise<VersionedRecord | undefined>;
+  /** Records of a kind with id > `after`, ascending by id (binary order of the id text). */
+  list(kind: StreamKind, options: { readonly after?: string; readonly limit: number }): Promise<VersionedRecord[]>;
+  /**
+   * Replaces the value (version + 1) if the stored version is still `version`. False when it
+   * is not (another writer came first) or the record does not exist: re-read and retry.
+   */
+  update(kind: StreamKind, id: string, version: number, value: string): Promise<boolean>;
+}
+
+// ---------------------------------------------------------------------------------------
 // The whole
 
 export type StorageKind = 'sqlite' | 'mongodb';
@@ -386,6 +418,7 @@ export interface LedgerStorage {
   readonly apiKeys: ApiKeyRepository;
   readonly integrity: IntegrityReader;
   readonly lifecycle: LifecycleStore;
+  readonly streams: StreamStore;
   /** Whether more than one server process may use this database at once. */
   readonly sharedByProcesses: boolean;
   /** Throws if the database does not answer. */

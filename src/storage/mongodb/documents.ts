@@ -394,6 +394,28 @@ export const LIFECYCLE_COLLECTION: CollectionDefinition = {
   indexes: [],
 };
 
+// ---------------------------------------------------------------------------------------
+// Stream records (storage/mongodb/streamStore.ts): `_id` = `<kind>:<id>`, versioned
+
+export interface StreamDoc {
+  _id: string;
+  kind: string;
+  /** JSON text written by src/stream/. */
+  value: string;
+  /** Compare-and-set version: 1 when inserted, +1 on every update. */
+  version: number;
+}
+
+export const STREAMS_COLLECTION: CollectionDefinition = {
+  name: 'streams',
+  schema: {
+    bsonType: 'object',
+    required: ['_id', 'kind', 'value', 'version'],
+    properties: { _id: text, kind: text, value: { bsonType: 'string' }, version: { bsonType: ['int', 'long', 'double'], minimum: 1 } },
+  },
+  indexes: [],
+};
+
 /** Every collection, in the order they are created. */
 export const ALL_COLLECTIONS: readonly CollectionDefinition[] = [
   META_COLLECTION,
@@ -407,4 +429,5 @@ export const ALL_COLLECTIONS: readonly CollectionDefinition[] = [
   GROUPS_COLLECTION,
   API_KEYS_COLLECTION,
   LIFECYCLE_COLLECTION,
+  STREAMS_COLLECTION,
 ];

@@ -23,6 +23,7 @@ import {
   IDEMPOTENCY_COLLECTION,
   LEASES_COLLECTION,
   LOG_HEAD_COLLECTION,
+  STREAMS_COLLECTION,
   TILES_COLLECTION,
   USERS_COLLECTION,
 } from './documents';
@@ -102,6 +103,11 @@ export const QUERY_PLAN: readonly QueryShape[] = [
   { kind: 'find', name: 'lease renewal', collection: LEASES_COLLECTION.name, filter: { _id: 'sequencer', owner: 'process-1' }, indexes: [PRIMARY_INDEX] },
   { kind: 'find', name: 'latest checkpoint (verify-db)', collection: CHECKPOINTS_COLLECTION.name, filter: { _id: { $gte: 0 } }, sort: { _id: -1 }, limit: 1, indexes: [PRIMARY_INDEX] },
   { kind: 'find', name: 'checkpoints up to a size (verify-db)', collection: CHECKPOINTS_COLLECTION.name, filter: { _id: { $lte: 500 } }, sort: { _id: 1 }, indexes: [PRIMARY_INDEX] },
+
+  // Stream records (webhook subscriptions, alert rules, cursors, the delivery lease): by `_id` only.
+  { kind: 'find', name: 'stream record', collection: STREAMS_COLLECTION.name, filter: { _id: 'subscription:wh-1' }, indexes: [PRIMARY_INDEX] },
+  { kind: 'find', name: 'stream records of a kind', collection: STREAMS_COLLECTION.name, filter: { _id: { $gt: 'subscription:', $lt: 'subscription;' } }, sort: { _id: 1 }, limit: 100, indexes: [PRIMARY_INDEX] },
+  { kind: 'find', name: 'stream record compare-and-set', collection: STREAMS_COLLECTION.name, filter: { _id: 'cursor:alerts', version: 7 }, indexes: [PRIMARY_INDEX] },
 
   // The directory.
   { kind: 'find', name: 'users by id', collection: USERS_COLLECTION.name, filter: { _id: { $in: ['user-1', 'user-2'] } }, indexes: [PRIMARY_INDEX] },

@@ -29,6 +29,7 @@ import { onlyDuplicateKeys, translateDriverError, translatingErrors } from './dr
 import { MongoEventRepository } from './eventRepository';
 import { MongoIntegrityReader } from './integrityReader';
 import { MongoLifecycleStore } from './lifecycleStore';
+import { MongoStreamStore } from './streamStore';
 import {
   MongoCheckpointRepository,
   MongoIdempotencyRepository,
@@ -120,6 +121,7 @@ function storageOn(client: MongoClient, db: Db, description: string): LedgerStor
     apiKeys: translatingErrors(new MongoApiKeyRepository(db)),
     integrity: translatingErrors(new MongoIntegrityReader(db)),
     lifecycle,
+    streams: translatingErrors(new MongoStreamStore(db)),
     async ping() {
       let timer: NodeJS.Timeout | undefined;
       const timeout = new Promise<never>((_, reject) => {

@@ -154,6 +154,15 @@ CREATE TABLE IF NOT EXISTS api_keys (
   revoked_at INTEGER
 );
 
+-- Streaming (src/stream/): webhook subscriptions, alert rules, worker cursors, the delivery lease.
+CREATE TABLE IF NOT EXISTS stream_records (
+  kind TEXT NOT NULL,
+  id TEXT NOT NULL,
+  value TEXT NOT NULL,
+  version INTEGER NOT NULL,
+  PRIMARY KEY (kind, id)
+) WITHOUT ROWID;
+
 -- Data lifecycle (src/lifecycle/): wrapped data keys, redactions, holds, policies, job cursors.
 CREATE TABLE IF NOT EXISTS lifecycle (
   kind TEXT NOT NULL,

@@ -17,6 +17,7 @@ import { SqliteEventRepository } from './eventRepository';
 import { SqliteEventWriter } from './eventWriter';
 import { SqliteIntegrityReader } from './integrityReader';
 import { SqliteLifecycleStore } from './lifecycleStore';
+import { SqliteStreamStore } from './streamStore';
 import {
   SqliteCheckpointRepository,
   SqliteIdempotencyRepository,
@@ -134,6 +135,7 @@ export async function openSqliteStorage(options: SqliteStorageOptions): Promise<
     apiKeys: new SqliteApiKeyRepository(db),
     integrity: new SqliteIntegrityReader(db),
     lifecycle: new SqliteLifecycleStore(db),
+    streams: new SqliteStreamStore(db),
     async ping() {
       if (closed) throw new LedgerError('UNAVAILABLE', `${file} is closed`);
       await step(() => db.prepare('SELECT 1').get());
