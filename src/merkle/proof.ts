@@ -113,6 +113,36 @@ export async function inclusionProof(
   return nodes.rehash(await readExactly(reader, nodes.ids), hasher);
 }
 
+/**
+ * Inclusion proofs of several leaves in the tree of `size` leaves, from one read of the
+ * reader (pages of an export: consecutive leaves share most of their nodes, which a tile
+ * cache answers from memory), each with the leaf hash as the tree stores it.
+ */
+export async function inclusionProofsWithLeaves(
+  reader: SubtreeReader,
+  indices: readonly number[],
+  size: number,
+  hasher: Rfc6962Hasher,
+): Promise<{ leafHash: Uint8Array; hashes: Uint8Array[] }[]> {
+  assertTreePosition('size', size);
+  const paths = indices.map((index) => {
+    assertTreePosition('index', index);
+    if (index >= size) throw new ProofRangeError(`index ${index} is out of bounds for tree size ${size}`);
+    return pathNodes(index, 0, size);
+  });
+  const hashes = await readExactly(
+    reader,
+    paths.flatMap((p) => p.ids),
+  );
+  let at = 0;
+  return paths.map((p) => {
+    const mine = hashes.slice(at, (at += p.ids.length));
+    // The path starts with the leaf itself, never part of the ephemeral node's cover.
+    const [leafHash, ...proof] = p.rehash(mine, hasher);
+    return { leafHash: leafHash!, hashes: proof };
+  });
+}
+
 export async function consistencyProof(
   reader: SubtreeReader,
   fromSize: number,

@@ -50,8 +50,11 @@ export interface HttpServerOptions<A extends Admission> {
    * RateLimitedError (429) or HttpError (e.g. 503).
    */
   readonly admit: (req: express.Request) => Promise<A>;
-  /** Extra routes (e.g. GET /checkpoint), mounted before /graphql; `admitted` applies admission to them. */
-  readonly routes?: (app: express.Express, admitted: RequestHandler) => void;
+  /**
+   * Extra routes (e.g. GET /checkpoint), mounted before /graphql; `admitted` applies admission
+   * to them, after which `admissionOf` gives its answer for the request.
+   */
+  readonly routes?: (app: express.Express, admitted: RequestHandler, admissionOf: (req: express.Request) => A) => void;
   readonly context: (req: express.Request, admission: A) => Promise<object>;
 }
 
@@ -109,7 +112,7 @@ export async function startHttpServer<A extends Admission>(options: HttpServerOp
   };
   const admissionOf = (req: express.Request): A => {
     const admission = admissions.get(req);
-    if (!admission) throw new Error('request reached GraphQL without admission');
+    if (!admission) throw new Error('request reached a handler without admission');
     return admission;
   };
   const bodyOf = (limit: number) => express.json({ limit, verify: assertUtf8, type: 'application/json' });
@@ -136,7 +139,7 @@ export async function startHttpServer<A extends Admission>(options: HttpServerOp
     const health = await readiness(options.isReady, options.readinessTimeoutMs ?? READINESS_TIMEOUT_MS);
     res.status(health.status === 'ok' ? 200 : 503).set('Cache-Control', 'no-store').json(health);
   }) as RequestHandler);
-  options.routes?.(app, admitted);
+  options.routes?.(app, admitted, admissionOf);
   if (config.explorer) app.use('/explorer', explorerRouter());
   app.use(
     '/graphql',

@@ -15,6 +15,8 @@ import { RateLimitedError } from './rateLimit';
 export type HttpErrorCode =
   | 'BAD_REQUEST'
   | 'BAD_USER_INPUT'
+  | 'UNAUTHENTICATED'
+  | 'FORBIDDEN'
   | 'NOT_FOUND'
   | 'METHOD_NOT_ALLOWED'
   | 'PAYLOAD_TOO_LARGE'

@@ -13,7 +13,8 @@ import { Ledger } from '../ledger/ledger';
 import type { Logger } from '../logger';
 import { holdDataFolder, openStorage } from '../storage/open';
 import type { LedgerStorage } from '../storage/port';
-import { AdmissionControl } from './admission';
+import { AdmissionControl, type LedgerAdmission } from './admission';
+import { exportHandler } from './exportRoute';
 import { type RunningHttpServer, startHttpServer } from './httpServer';
 
 export interface LedgerServer {
@@ -30,6 +31,16 @@ export async function startLedgerServer(config: Config, logger: Logger): Promise
   let denials: DenialRecorder | undefined;
   let http: RunningHttpServer | undefined;
   const schema = await buildLedgerSchema();
+  // Admission refuses every request until the ledger is open, so `ledger` is set here.
+  const contextOf = (admitted: LedgerAdmission): LedgerContext => ({
+    ledger: ledger!,
+    policy: { publicLog: config.publicProofs },
+    recordReads: config.recordReads,
+    authentication: admitted.authentication,
+    source: admitted.source,
+    clientKey: admitted.clientKey,
+    ...(denials && { denials }),
+  });
   const admission = new AdmissionControl({ perKey: config.http.rateLimitPerKey, anonymous: config.http.rateLimitAnonymous, authenticate: null });
   http = await startHttpServer({
     host: config.host,
@@ -48,7 +59,7 @@ export async function startLedgerServer(config: Config, logger: Logger): Promise
       }
       return true;
     },
-    routes: (app, admitted) => {
+    routes: (app, admitted, admissionOf) => {
       // C2SP tlog-tiles convention: the latest signed checkpoint as plain text, for monitors and witnesses.
       app.get('/checkpoint', admitted, async (_req, res) => {
         if (!ledger) {
@@ -58,17 +69,9 @@ export async function startLedgerServer(config: Config, logger: Logger): Promise
         const latest = await ledger.latestCheckpoint();
         res.status(200).set('Cache-Control', 'no-cache').type('text/plain; charset=utf-8').send(latest.note);
       });
+      app.get('/export', admitted, exportHandler({ context: (req) => contextOf(admissionOf(req)), logger }));
     },
-    // Admission refuses every request until the ledger is open, so `ledger` is set here.
-    context: async (_req, admitted): Promise<LedgerContext> => ({
-      ledger: ledger!,
-      policy: { publicLog: config.publicProofs },
-      recordReads: config.recordReads,
-      authentication: admitted.authentication,
-      source: admitted.source,
-      clientKey: admitted.clientKey,
-      ...(denials && { denials }),
-    }),
+    context: async (_req, admitted): Promise<LedgerContext> => contextOf(admitted),
   });
   logger.info({ url: http.url }, 'listening');
 
