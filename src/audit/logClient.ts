@@ -3,6 +3,7 @@
  * nothing else. Every answer is untrusted input; this module only fetches and decodes it,
  * and the callers verify it.
  */
+import type { ExportedEvent } from '../export/exportedEvent';
 import { hexToBytes } from '../verify';
 
 /** The log could not be reached, or answered something other than what the API promises. */
@@ -61,11 +62,8 @@ export interface ServedEvent {
   readonly submitter: { readonly keyId: string; readonly userId: string } | null;
 }
 
-export interface EventPage {
-  readonly events: ServedEvent[];
-  readonly endCursor: string | null;
-  readonly hasNextPage: boolean;
-}
+/** An event of an export with proofs: every ExportedEvent field, and its inclusion proof. */
+export type ProvenExportedEvent = ExportedEvent & { readonly inclusionProof: NonNullable<ExportedEvent['inclusionProof']> };
 
 const EVENT_FIELDS =
   'leafIndex leafHash leaf redacted redaction { leafIndex reason } id action actor { id type name } target { type id name } outcome reason occurredAt recordedAt ' +
@@ -125,14 +123,54 @@ export class LogClient {
     return out;
   }
 
-  async eventsPage(after: string | null, first: number): Promise<EventPage> {
-    const data = await this.query<{ events: { edges: { node: ServedEvent }[]; pageInfo: { endCursor: string | null; hasNextPage: boolean } } }>(
-      `query($after: String, $first: Int) { events(after: $after, first: $first) { edges { node { ${EVENT_FIELDS} } } pageInfo { endCursor hasNextPage } } }`,
-      { after, first },
-    );
-    const events = data.events;
-    if (!events || !Array.isArray(events.edges)) throw new LogAccessError('the events answer is malformed');
-    return { events: events.edges.map((e) => e.node), endCursor: events.pageInfo.endCursor, hasNextPage: events.pageInfo.hasNextPage === true };
+  /**
+   * Every event the key may read in the tree of `treeSize` leaves, oldest first, each with its
+   * inclusion proof in that tree: one `GET /export` (so one read in the ledger's own log),
+   * streamed and handed out in the batches the network delivers. A response cut off mid-way
+   * is an error, never a shorter answer.
+   */
+  async *exportedEvents(treeSize: number): AsyncGenerator<ProvenExportedEvent[]> {
+    const url = `${this.url}/export?format=ndjson&proofs=true&treeSize=${treeSize}`;
+    // The export may take minutes: time out when the server stops sending, not after a fixed time.
+    const abort = new AbortController();
+    let timer = setTimeout(() => abort.abort(), this.timeoutMs);
+    const touch = (): void => {
+      clearTimeout(timer);
+      timer = setTimeout(() => abort.abort(), this.timeoutMs);
+    };
+    try {
+      const res = await this.fetch(url, { headers: { ...(this.token && { authorization: `Bearer ${this.token}` }) }, signal: abort.signal });
+      if (res.status !== 200 || !res.body) throw await exportRefusal(res, this.url);
+      const decoder = new TextDecoder('utf-8', { fatal: true });
+      let rest = '';
+      let lineNumber = 0;
+      const parse = (line: string): ProvenExportedEvent => {
+        lineNumber++;
+        try {
+          const event = JSON.parse(line) as ProvenExportedEvent;
+          if (typeof event === 'object' && event !== null && typeof event.leafIndex === 'number') return event;
+        } catch {
+          /* described below */
+        }
+        throw new LogAccessError(`line ${lineNumber} of the export is not an event`);
+      };
+      try {
+        for await (const chunk of res.body as unknown as AsyncIterable<Uint8Array>) {
+          touch();
+          const lines = (rest + decoder.decode(chunk, { stream: true })).split('\n');
+          rest = lines.pop()!;
+          if (lines.length > 0) yield lines.map(parse);
+        }
+        rest += decoder.decode();
+      } catch (err) {
+        if (err instanceof LogAccessError) throw err;
+        const why = (err as { cause?: { message?: string } }).cause?.message ?? (err as Error).message;
+        throw new LogAccessError(`the export from ${this.url} was cut off after ${lineNumber} events: ${abort.signal.aborted ? `nothing received for ${this.timeoutMs} ms` : why}`);
+      }
+      if (rest !== '') throw new LogAccessError(`the export from ${this.url} ends mid-line (cut off after ${lineNumber} events)`);
+    } finally {
+      clearTimeout(timer);
+    }
   }
 
   async event(leafIndex: number): Promise<ServedEvent | null> {
@@ -166,7 +204,7 @@ export class LogClient {
     for (let attempt = 1; ; attempt++) {
       let res: Response;
       try {
-        res = await fetch(url, { ...init, signal: AbortSignal.timeout(this.timeoutMs) });
+        res = await fetch(url, { ...init, signal: init.signal ?? AbortSignal.timeout(this.timeoutMs) });
       } catch (err) {
         const cause = (err as { cause?: { code?: string; message?: string } }).cause;
         const why = cause?.code ?? cause?.message ?? (err as Error).message;
@@ -178,6 +216,18 @@ export class LogClient {
       await new Promise((r) => setTimeout(r, retryAfter * 1000));
     }
   }
+}
+
+/** The log's JSON error for a refused export, as a LogAccessError carrying its code. */
+async function exportRefusal(res: Response, url: string): Promise<LogAccessError> {
+  const body = await res.text().catch(() => '');
+  try {
+    const error = (JSON.parse(body) as { error?: { code?: string; message?: string } }).error;
+    if (error?.code) return new LogAccessError(`the log refused the export: ${error.message ?? 'no reason given'} (${error.code})`, error.code);
+  } catch {
+    /* not JSON */
+  }
+  return new LogAccessError(`${url}/export answered HTTP ${res.status} without an export`);
 }
 
 function text(value: unknown, what: string): string {
