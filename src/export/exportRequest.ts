@@ -106,7 +106,7 @@ export function parseExportRequest(params: Iterable<[string, string]>): ExportRe
 function time(value: string | undefined, name: string): Date | undefined {
   if (value === undefined) return undefined;
   const ms = Date.parse(value);
-  if (!TIME.test(value) || Number.isNaN(ms)) throw new EventInputError(name, 'must be an ISO-8601 date or time, e.g. 2026-01-31 or 2026-01-31T12:00:00Z');
+  if (!TIME.test(value) || Number.isNaN(ms) || !isCalendarDate(value)) throw new EventInputError(name, 'must be an ISO-8601 date or time, e.g. 2026-01-31 or 2026-01-31T12:00:00Z');
   return new Date(ms);
 }
 
@@ -115,4 +115,11 @@ function count(value: string | undefined, name: string): number | undefined {
   const n = Number(value);
   if (!COUNT.test(value) || !Number.isSafeInteger(n)) throw new EventInputError(name, 'must be a whole number ≥ 0');
   return n;
+}
+
+/** Date.parse rolls 2026-02-30 over to March; a mistyped date must be refused instead. */
+function isCalendarDate(value: string): boolean {
+  const [y, m, d] = value.slice(0, 10).split('-').map(Number) as [number, number, number];
+  const date = new Date(Date.UTC(y, m - 1, d));
+  return date.getUTCFullYear() === y && date.getUTCMonth() === m - 1 && date.getUTCDate() === d;
 }

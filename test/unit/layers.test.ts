@@ -25,7 +25,9 @@ function imports(file: string): string[] {
 
 const files = sources(SRC).map((f) => ({ rel: path.relative(SRC, f), imports: imports(f) }));
 const DRIVERS: Record<string, string> = { mongodb: 'storage/mongodb/', bson: 'storage/mongodb/', 'better-sqlite3': 'storage/sqlite/' };
-const CORE = ['merkle/', 'verify/', 'checkpoint/', 'event/', 'log/', 'ledger/', 'directory/', 'auth/', 'integrity/', 'audit/', 'storage/port.ts', 'storage/errors.ts', 'errors.ts'];
+const CORE = ['merkle/', 'verify/', 'checkpoint/', 'event/', 'log/', 'ledger/', 'directory/', 'auth/', 'integrity/', 'audit/', 'export/', 'storage/port.ts', 'storage/errors.ts', 'errors.ts'];
+/** Shipped to browsers with the client library: nothing of Node, nothing of ours but `verify/`. */
+const BROWSER_SAFE = ['export/exportedEvent.ts', 'export/evidenceBundle.ts'];
 const SHELL = ['graphql/', 'server/', 'cli/'];
 
 describe('the layers', () => {
@@ -51,5 +53,16 @@ describe('the layers', () => {
       CORE.some((c) => f.rel.startsWith(c)) ? f.imports.filter((i) => SHELL.some((s) => i.startsWith(s))).map((i) => `${f.rel} imports ${i}`) : [],
     );
     expect(offenders).toEqual([]);
+  });
+
+  it('keeps the exported-event and evidence-bundle modules browser-safe', () => {
+    const offenders = files.flatMap((f) =>
+      BROWSER_SAFE.includes(f.rel) ? f.imports.filter((i) => !i.startsWith('verify')).map((i) => `${f.rel} imports ${i}`) : [],
+    );
+    expect(offenders).toEqual([]);
+    for (const rel of BROWSER_SAFE) {
+      const source = readFileSync(path.join(SRC, rel), 'utf8').replace(/\/\*[\s\S]*?\*\/|\/\/.*$/gm, '');
+      expect([rel, source.match(/\bBuffer\b|\bprocess\.|\brequire\(/g)]).toEqual([rel, null]);
+    }
   });
 });
