@@ -7,12 +7,30 @@
 import type { ProvenEvent } from '../ledger/ledger';
 import { type BundleEntry, bundleEntryLine } from './evidenceBundle';
 
-const hex = (bytes: Uint8Array): string => Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength).toString('hex');
+export type HexEncoder = (bytes: Uint8Array) => string;
+
+const plainHex: HexEncoder = (bytes) => Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength).toString('hex');
 const json = JSON.stringify;
 
+/**
+ * Hex for the rows of one page: the proofs of a page share most of their nodes, as the same
+ * Uint8Array objects (see inclusionProofsWithLeaves), so each is encoded once.
+ */
+export function pageHexEncoder(): HexEncoder {
+  const known = new Map<Uint8Array, string>();
+  return (bytes) => {
+    let text = known.get(bytes);
+    if (text === undefined) {
+      text = plainHex(bytes);
+      known.set(bytes, text);
+    }
+    return text;
+  };
+}
+
 /** One NDJSON line (with its newline) for an event, with its proof in the tree of `treeSize` leaves when it has one. */
-export function exportedEventLine({ event: e, proof }: ProvenEvent, treeSize: number): string {
-  let line = `{"leafIndex":${e.leafIndex},"id":${json(e.id)},"leafHash":"${hex(e.leafHash)}"`;
+export function exportedEventLine({ event: e, proof }: ProvenEvent, treeSize: number, hex: HexEncoder = plainHex): string {
+  let line = `{"leafIndex":${e.leafIndex},"id":${json(e.id)},"leafHash":"${plainHex(e.leafHash)}"`;
   if (e.redaction) {
     // As the GraphQL Event shows a redacted event: its skeleton only.
     line +=
@@ -37,9 +55,9 @@ export function exportedEventLine({ event: e, proof }: ProvenEvent, treeSize: nu
 }
 
 /** The evidence-bundle line of a proven event (see evidenceBundle.ts). */
-export function bundleLine({ event, proof }: ProvenEvent): string {
+export function bundleLine({ event, proof }: ProvenEvent, hex: HexEncoder = plainHex): string {
   if (!proof) throw new Error('an evidence-bundle entry needs its inclusion proof');
-  const base = { leafIndex: event.leafIndex, leafHash: hex(event.leafHash), proof: proof.hashes.map(hex) };
+  const base = { leafIndex: event.leafIndex, leafHash: plainHex(event.leafHash), proof: proof.hashes.map(hex) };
   const entry: BundleEntry = event.redaction ? { ...base, redacted: true } : { ...base, leaf: event.leaf };
   return bundleEntryLine(entry);
 }
@@ -112,7 +130,7 @@ export function csvLine({ event: e }: ProvenEvent): string {
     submitterKeyId: redacted ? '' : (e.submitter?.keyId ?? ''),
     submitterUserId: redacted ? '' : (e.submitter?.userId ?? ''),
     redacted: String(redacted),
-    leafHash: hex(e.leafHash),
+    leafHash: plainHex(e.leafHash),
     salt: redacted ? '' : e.salt,
     leaf: redacted ? '' : e.leaf,
   };

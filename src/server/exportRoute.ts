@@ -15,7 +15,7 @@ import type { Request, RequestHandler, Response } from 'express';
 import { bundleEndLine, bundleHeaderLine } from '../export/evidenceBundle';
 import { EXPORT_TREE_SIZE_HEADER, type ExportFormat } from '../export/exportedEvent';
 import { type ExportRequest, parseExportRequest } from '../export/exportRequest';
-import { bundleLine, csvHeaderLine, csvLine, exportedEventLine } from '../export/exportRows';
+import { bundleLine, csvHeaderLine, csvLine, exportedEventLine, type HexEncoder, pageHexEncoder } from '../export/exportRows';
 import { actorOf, authorizeKey, guard, type LedgerContext } from '../graphql/context';
 import { filterMetadata, scopedQuery } from '../graphql/eventScope';
 import type { ProvenEvent } from '../ledger/ledger';
@@ -100,8 +100,8 @@ async function stream(ctx: LedgerContext, res: Response, plan: Plan, pageSize: n
   const { request, query, checkpoint } = plan;
   const { format } = request;
   const treeSize = checkpoint.treeSize;
-  const row: (e: ProvenEvent) => string =
-    format === 'csv' ? csvLine : format === 'bundle' ? bundleLine : (e) => exportedEventLine(e, treeSize);
+  const row: (e: ProvenEvent, hex: HexEncoder) => string =
+    format === 'csv' ? csvLine : format === 'bundle' ? bundleLine : (e, hex) => exportedEventLine(e, treeSize, hex);
   let closed = false;
   res.once('close', () => (closed = true));
   const write = async (chunk: string): Promise<void> => {
@@ -123,14 +123,24 @@ async function stream(ctx: LedgerContext, res: Response, plan: Plan, pageSize: n
       ...(request.limit !== undefined && { limit: request.limit }),
       proofs: format === 'bundle' || request.proofs,
     });
-    for await (const page of pages) {
-      if (closed) break;
+    // The next page is read while the client takes this one, never further ahead: at most one
+    // page waits in memory beside what the socket holds.
+    let next = pages.next();
+    for (;;) {
+      const page = await next;
+      if (page.done || closed) break;
+      const hex = pageHexEncoder();
       let chunk = '';
-      for (const event of page) chunk += row(event);
-      rows += page.length;
-      await write(chunk);
+      for (const event of page.value) chunk += row(event, hex);
+      rows += page.value.length;
+      const flushed = res.write(chunk);
+      next = pages.next();
+      if (!flushed) await drained(res);
     }
-    if (closed) return;
+    if (closed) {
+      await pages.return(undefined);
+      return;
+    }
     if (format === 'bundle') await write(bundleEndLine(rows));
     res.end();
   } catch (err) {
