@@ -135,6 +135,8 @@ async function stream(ctx: LedgerContext, res: Response, plan: Plan, pageSize: n
       rows += page.value.length;
       const flushed = res.write(chunk);
       next = pages.next();
+      // Awaited on the next turn; until then a failed read must not count as unhandled (the process would stop).
+      next.catch(() => undefined);
       if (!flushed) await drained(res);
     }
     if (closed) {
