@@ -58,6 +58,9 @@ import {
   type Row,
   runCli,
   errorLine,
+  fillLog,
+  logTreeSize,
+  RECORD_EVENTS,
   runLoad,
   runMain,
   secs,
@@ -117,7 +120,6 @@ const ACTIONS = [
 const WINDOW_FRACTION = 0.1;
 const MB = 1e6;
 
-const RECORD_EVENTS = 'mutation($inputs: [EventInput!]!) { recordEvents(inputs: $inputs) { leafIndex eventId } }';
 const RECORD_EVENT =
   'mutation($input: EventInput!) { recordEvent(input: $input) { eventId leafIndex leafHash inclusionProof { treeSize hashes checkpoint { note } } } }';
 const PAGE = 'query($f: EventFilter) { events(first: 50, order: NEWEST_FIRST, filter: $f) { edges { node { leafIndex id action actor { id } recordedAt groups } } pageInfo { hasNextPage endCursor } } }';
@@ -204,10 +206,7 @@ class IdSample {
   }
 }
 
-async function treeSize(url: string): Promise<number> {
-  const data = await gql<{ checkpoint: { treeSize: number } }>(url, undefined, '{ checkpoint { treeSize } }');
-  return data.checkpoint.treeSize;
-}
+const treeSize = logTreeSize;
 
 /** The server's peak RSS over a stretch of the run, sampled every 250 ms. */
 class RssWatch {
@@ -271,58 +270,14 @@ async function setUp(server: ServerProcess, env: NodeJS.ProcessEnv): Promise<Key
 // ---- fill ---------------------------------------------------------------------------------------
 
 async function fillTo(server: ServerProcess, keys: Keys, ids: IdSample, target: number): Promise<{ from: number; to: number; ms: number; errors: number }> {
-  const from = await treeSize(server.url);
-  const started = performance.now();
-  const deadline = started + FILL_MAX_MINUTES * 60_000;
-  let size = from;
-  let done = 0;
-  let errors = 0;
-  let last = { t: started, done: 0 };
-  const progress = setInterval(() => {
-    void (async () => {
-      const now = performance.now();
-      const recent = ((done - last.done) * 1000) / (now - last.t);
-      const average = (done * 1000) / (now - started);
-      const left = target - from - done;
-      last = { t: now, done };
-      log(
-        `fill: ${int(from + done)} / ${int(target)} events (${(((from + done) / target) * 100).toFixed(1)}%), ` +
-          `${int(recent)} events/s now, ${int(average)} average, ETA ${secs((left / Math.max(1, average)) * 1000)}, server RSS ${int((await procMemory(server.pid, 'VmRSS')) / MB)} MB`,
-      );
-    })();
-  }, 10_000);
-  try {
-    // A batch that fails is not retried in place; a further pass fills what is missing (bounded).
-    for (let pass = 0; pass < 3 && size < target && performance.now() < deadline; pass++) {
-      const need = target - size;
-      const result = await runLoad({
-        url: server.url,
-        stopWhen: server.ended,
-        clients: FILL_CLIENTS,
-        seconds: (deadline - performance.now()) / 1000,
-        maxRequests: Math.ceil(need / FILL_BATCH),
-        timeoutMs: 300_000,
-        request: (i): LoadRequest => ({
-          query: RECORD_EVENTS,
-          variables: { inputs: Array.from({ length: Math.min(FILL_BATCH, need - i * FILL_BATCH) }, () => eventInput(appender(keys, i).groupIds)) },
-          token: appender(keys, i).token,
-        }),
-        check: (data) => {
-          const receipts = data.recordEvents as Receipt[];
-          ids.add(receipts);
-          done += receipts.length;
-          return receipts.length;
-        },
-      });
-      errors += result.errors;
-      if (result.errors > 0) log(`fill: ${result.errors} batches failed (first: ${result.firstError})`);
-      server.assertRunning(`the fill to ${int(target)}`);
-      size = await treeSize(server.url);
-    }
-  } finally {
-    clearInterval(progress);
-  }
-  return { from, to: size, ms: performance.now() - started, errors };
+  return fillLog(server, {
+    target,
+    batch: FILL_BATCH,
+    clients: FILL_CLIENTS,
+    maxMinutes: FILL_MAX_MINUTES,
+    batchOf: (i, count) => ({ inputs: Array.from({ length: count }, () => eventInput(appender(keys, i).groupIds)), token: appender(keys, i).token }),
+    onReceipts: (receipts) => ids.add(receipts),
+  });
 }
 
 // ---- reads --------------------------------------------------------------------------------------

@@ -679,3 +679,85 @@ export function randomSource(seed: number): () => number {
     return x / 2 ** 32;
   };
 }
+
+// ---- filling a log ------------------------------------------------------------------------------
+
+export const RECORD_EVENTS = 'mutation($inputs: [EventInput!]!) { recordEvents(inputs: $inputs) { leafIndex eventId } }';
+
+/** The signed tree size (public: no key). */
+export async function logTreeSize(url: string): Promise<number> {
+  const data = await gql<{ checkpoint: { treeSize: number } }>(url, undefined, '{ checkpoint { treeSize } }');
+  return data.checkpoint.treeSize;
+}
+
+export interface FillOptions {
+  readonly target: number;
+  /** Events per `recordEvents` call (at most 10,000). */
+  readonly batch: number;
+  readonly clients: number;
+  readonly maxMinutes: number;
+  /** The `count` events of the i-th call, and the APPENDER key that records them. */
+  batchOf(i: number, count: number): { readonly inputs: object[]; readonly token: string };
+  /** Each call's receipts. */
+  onReceipts?(receipts: readonly { readonly leafIndex: number; readonly eventId: string }[]): void;
+}
+
+/**
+ * Fills the log to `target` events with concurrent `recordEvents` calls over HTTP, as fast as
+ * the server takes them, with progress on stderr every 10 s. A batch that fails is not retried
+ * in place; a further pass (at most 3 in all) fills what is missing. Bounded by `maxMinutes`.
+ */
+export async function fillLog(server: ServerProcess, options: FillOptions): Promise<{ from: number; to: number; ms: number; errors: number }> {
+  const from = await logTreeSize(server.url);
+  const started = performance.now();
+  const deadline = started + options.maxMinutes * 60_000;
+  const { target, batch } = options;
+  let size = from;
+  let done = 0;
+  let errors = 0;
+  let last = { t: started, done: 0 };
+  const progress = setInterval(() => {
+    void (async () => {
+      const now = performance.now();
+      const recent = ((done - last.done) * 1000) / (now - last.t);
+      const average = (done * 1000) / (now - started);
+      const left = target - from - done;
+      last = { t: now, done };
+      log(
+        `fill: ${int(from + done)} / ${int(target)} events (${(((from + done) / target) * 100).toFixed(1)}%), ` +
+          `${int(recent)} events/s now, ${int(average)} average, ETA ${secs((left / Math.max(1, average)) * 1000)}, server RSS ${int((await procMemory(server.pid, 'VmRSS')) / 1e6)} MB`,
+      );
+    })();
+  }, 10_000);
+  try {
+    for (let pass = 0; pass < 3 && size < target && performance.now() < deadline; pass++) {
+      const need = target - size;
+      const result = await runLoad({
+        url: server.url,
+        stopWhen: server.ended,
+        clients: options.clients,
+        seconds: (deadline - performance.now()) / 1000,
+        maxRequests: Math.ceil(need / batch),
+        timeoutMs: 300_000,
+        request: (i): LoadRequest => {
+          const { inputs, token } = options.batchOf(i, Math.min(batch, need - i * batch));
+          return { query: RECORD_EVENTS, variables: { inputs }, token };
+        },
+        check: (data) => {
+          const receipts = data.recordEvents as { leafIndex: number; eventId: string }[];
+          options.onReceipts?.(receipts);
+          done += receipts.length;
+          return receipts.length;
+        },
+      });
+      errors += result.errors;
+      if (result.errors > 0) log(`fill: ${result.errors} batches failed (first: ${result.firstError})`);
+      server.assertRunning(`the fill to ${int(target)}`);
+      size = await logTreeSize(server.url);
+    }
+  } finally {
+    clearInterval(progress);
+  }
+  return { from, to: size, ms: performance.now() - started, errors };
+}
+

@@ -4,10 +4,10 @@
  * leaves (or every readable event) are in it, and only then trust it from now on. The
  * decision itself is verdict.ts; this module fetches, verifies signatures and keeps state.
  */
-import { bytesToHex, VerificationError, verifyCheckpoint, verifyInclusion, type NoteVerifier } from '../verify';
+import { bytesToHex, hexToBytes, type NoteVerifier, type Rfc6962Hasher, VerificationError, verifyCheckpoint, verifyInclusion } from '../verify';
 import { AuditStateError, readAuditState, writeAuditState } from './auditState';
 import { LogAccessError, type LogClient, type ServedEvent } from './logClient';
-import { isRedacted, servedEventProblem } from './servedEvent';
+import { isRedacted, servedEventOf, servedEventProblem } from './servedEvent';
 import { type AuditVerdict, judgeCheckpoints, proofNeeded, type TrustedCheckpoint } from './verdict';
 
 /** The log served a checkpoint that the pinned key does not verify (or for another origin). */
@@ -28,6 +28,10 @@ export interface AuditOptions {
   readonly leaves?: readonly number[];
   /** Prove the inclusion of every event the client's key may read. */
   readonly allEvents?: boolean;
+  /** Hash functions for the checks (default: the portable ones of `audit-ledger/verify`). */
+  readonly hasher?: Rfc6962Hasher;
+  /** With allEvents: how far through the log the check is (leaf position, tree size). */
+  readonly onProgress?: (position: number, treeSize: number) => void;
 }
 
 export interface Evidence {
@@ -57,7 +61,6 @@ export type AuditOutcome =
       readonly evidence: readonly Evidence[];
     };
 
-const EVENTS_PAGE = 500;
 const MAX_LISTED_PROBLEMS = 20;
 
 export async function runAudit(options: AuditOptions): Promise<AuditOutcome> {
@@ -171,39 +174,48 @@ async function proveLeaves(options: AuditOptions, current: TrustedCheckpoint, pr
   return proofs.length;
 }
 
+/**
+ * Every event the key may read, from one streamed export of the audited tree (so the whole
+ * run is one read in the ledger's log): each leaf text must hash to its leaf hash, the fields
+ * served must be those in the leaf, the leaf hash must be the one the tree holds, and its
+ * inclusion proof must lead to the audited root.
+ */
 async function proveAllEvents(options: AuditOptions, current: TrustedCheckpoint, problems: string[]): Promise<{ checked: number; redacted: number; beyond: number }> {
   let checked = 0;
   let redacted = 0;
   let beyond = 0;
-  let after: string | null = null;
-  for (;;) {
-    const page = await options.client.eventsPage(after, EVENTS_PAGE);
-    const inTree = page.events.filter((e) => e.leafIndex < current.treeSize);
-    beyond += page.events.length - inTree.length;
-    for (const event of inTree) {
+  options.onProgress?.(0, current.treeSize);
+  for await (const batch of options.client.exportedEvents(current.treeSize)) {
+    for (const exported of batch) {
+      const event = servedEventOf(exported);
+      if (event.leafIndex >= current.treeSize) {
+        beyond++;
+        continue;
+      }
       // A redacted event has no content left to check; its leaf hash is still proven below.
       if (isRedacted(event)) redacted++;
-      const problem = servedEventProblem(event);
+      const problem = servedEventProblem(event, options.hasher);
       if (problem) problems.push(problem);
+      const proof = exported.inclusionProof;
+      if (proof?.treeSize !== current.treeSize) {
+        throw new LogAccessError(`the export serves leaf ${event.leafIndex} without an inclusion proof in the audited tree of size ${current.treeSize}`);
+      }
+      const proofLeafHash = hexOf(proof.leafHash, `the inclusion proof of leaf ${event.leafIndex}`);
+      const proofHashes = proof.hashes.map((h) => hexOf(h, `the inclusion proof of leaf ${event.leafIndex}`));
+      const mismatch = leafHashMismatch(event, proofLeafHash) ?? inclusionProblem(event.leafIndex, proofLeafHash, proofHashes, current, options.hasher);
+      if (mismatch) problems.push(mismatch);
+      checked++;
     }
-    const proofs = await options.client.inclusionProofs(
-      inTree.map((e) => e.leafIndex),
-      current.treeSize,
-    );
-    proofs.forEach((p, i) => {
-      const event = inTree[i]!;
-      const problem = leafHashMismatch(event, p.leafHash) ?? inclusionProblem(p.leafIndex, p.leafHash, p.hashes, current);
-      if (problem) problems.push(problem);
-    });
-    checked += inTree.length;
-    if (!page.hasNextPage || page.endCursor === null) return { checked, redacted, beyond };
-    after = page.endCursor;
+    const last = batch.at(-1);
+    if (last) options.onProgress?.(Math.min(last.leafIndex + 1, current.treeSize), current.treeSize);
   }
+  options.onProgress?.(current.treeSize, current.treeSize);
+  return { checked, redacted, beyond };
 }
 
-function inclusionProblem(leafIndex: number, leafHash: Uint8Array, proof: Uint8Array[], current: TrustedCheckpoint): string | undefined {
+function inclusionProblem(leafIndex: number, leafHash: Uint8Array, proof: Uint8Array[], current: TrustedCheckpoint, hasher?: Rfc6962Hasher): string | undefined {
   try {
-    verifyInclusion({ leafHash, leafIndex, treeSize: current.treeSize, proof, rootHash: current.rootHash });
+    verifyInclusion({ leafHash, leafIndex, treeSize: current.treeSize, proof, rootHash: current.rootHash }, hasher);
     return undefined;
   } catch (err) {
     if (!(err instanceof VerificationError)) throw err;
@@ -215,4 +227,9 @@ function leafHashMismatch(event: ServedEvent, proofLeafHash: Uint8Array): string
   const proofHex = bytesToHex(proofLeafHash);
   if (proofHex === event.leafHash) return undefined;
   return `leaf ${event.leafIndex}: the event is served with leaf hash ${event.leafHash}, its inclusion proof is for ${proofHex}`;
+}
+
+function hexOf(value: unknown, what: string): Uint8Array {
+  if (typeof value !== 'string' || !/^[0-9a-f]{64}$/.test(value)) throw new LogAccessError(`${what} holds a hash that is not 32 bytes of lowercase hex`);
+  return hexToBytes(value);
 }

@@ -6,6 +6,7 @@
 import { LedgerApiError, LedgerClientError } from '../client/errors';
 import { EVENT_FIELDS, type LedgerEvent } from '../client/event';
 import { LedgerTransport } from '../client/transport';
+import type { ExportedEvent } from '../export/exportedEvent';
 import { hexToBytes } from '../verify';
 
 /** The log could not be reached, or answered something other than what the API promises. */
@@ -43,12 +44,11 @@ export interface ServedInclusion {
 /** An event as the API serves it (nulls for absent optional fields). */
 export type ServedEvent = LedgerEvent;
 
-export interface EventPage {
-  readonly events: ServedEvent[];
-  readonly endCursor: string | null;
-  readonly hasNextPage: boolean;
-}
+/** An event of an export with proofs: every ExportedEvent field, and its inclusion proof. */
+export type ProvenExportedEvent = ExportedEvent & { readonly inclusionProof: NonNullable<ExportedEvent['inclusionProof']> };
 
+/** The transport's own default wait for an answer, used here for a stream gone quiet. */
+const DEFAULT_TIMEOUT_MS = 30_000;
 /** Inclusion proofs fetched per request (as GraphQL aliases), to keep round trips few. */
 const PROOFS_PER_REQUEST = 100;
 /** Attempts of one request (network errors, HTTP 429 and 503, UNAVAILABLE; Retry-After honoured). */
@@ -58,8 +58,11 @@ export class LogClient {
   readonly url: string;
   readonly hasToken: boolean;
   private readonly transport: LedgerTransport;
+  /** How long a streamed export may go without a byte before it counts as cut off. */
+  private readonly timeoutMs: number;
 
   constructor(options: LogClientOptions) {
+    this.timeoutMs = options.timeoutMs ?? DEFAULT_TIMEOUT_MS;
     this.transport = new LedgerTransport({ ...options, retry: RETRY });
     this.url = this.transport.url;
     this.hasToken = options.token !== undefined;
@@ -105,14 +108,73 @@ export class LogClient {
     return out;
   }
 
-  async eventsPage(after: string | null, first: number): Promise<EventPage> {
-    const data = await this.query<{ events: { edges: { node: ServedEvent }[]; pageInfo: { endCursor: string | null; hasNextPage: boolean } } }>(
-      `query($after: String, $first: Int) { events(after: $after, first: $first) { edges { node { ${EVENT_FIELDS} } } pageInfo { endCursor hasNextPage } } }`,
-      { after, first },
-    );
-    const events = data.events;
-    if (!events || !Array.isArray(events.edges)) throw new LogAccessError('the events answer is malformed');
-    return { events: events.edges.map((e) => e.node), endCursor: events.pageInfo.endCursor, hasNextPage: events.pageInfo.hasNextPage === true };
+  /**
+   * Every event the key may read in the tree of `treeSize` leaves, oldest first, each with its
+   * inclusion proof in that tree: one `GET /export` (so one read in the ledger's own log),
+   * streamed and handed out in the batches the network delivers. A response cut off mid-way
+   * is an error, never a shorter answer.
+   */
+  async *exportedEvents(treeSize: number): AsyncGenerator<ProvenExportedEvent[]> {
+    let res: Response;
+    try {
+      res = await this.transport.get('/export', new URLSearchParams({ format: 'ndjson', proofs: 'true', treeSize: String(treeSize) }), 'application/x-ndjson');
+    } catch (err) {
+      if (err instanceof LedgerApiError) throw new LogAccessError(`the log refused the export: ${err.message} (${err.code})`, err.code);
+      throw accessError(err);
+    }
+    if (!res.body) throw new LogAccessError(`${this.url}/export answered HTTP ${res.status} without an export`);
+    // The export may take minutes: give up when the server stops sending, not after a fixed time.
+    const reader = res.body.getReader();
+    let idle = false;
+    let timer: ReturnType<typeof setTimeout> | undefined;
+    const touch = (): void => {
+      clearTimeout(timer);
+      timer = setTimeout(() => {
+        idle = true;
+        void reader.cancel().catch(() => undefined);
+      }, this.timeoutMs);
+    };
+    const decoder = new TextDecoder('utf-8', { fatal: true });
+    let rest = '';
+    let lineNumber = 0;
+    const parse = (line: string): ProvenExportedEvent => {
+      lineNumber++;
+      try {
+        const event = JSON.parse(line) as ProvenExportedEvent;
+        if (typeof event === 'object' && event !== null && typeof event.leafIndex === 'number') return event;
+      } catch {
+        /* described below */
+      }
+      throw new LogAccessError(`line ${lineNumber} of the export is not an event`);
+    };
+    const cutOff = (why: string): LogAccessError => new LogAccessError(`the export from ${this.url} was cut off after ${lineNumber} events: ${why}`);
+    try {
+      touch();
+      for (;;) {
+        let chunk: ReadableStreamReadResult<Uint8Array>;
+        try {
+          chunk = await reader.read();
+        } catch (err) {
+          throw cutOff((err as { cause?: { message?: string } }).cause?.message ?? (err as Error).message);
+        }
+        if (idle) throw cutOff(`nothing received for ${this.timeoutMs} ms`);
+        if (chunk.done) break;
+        touch();
+        let lines: string[];
+        try {
+          lines = (rest + decoder.decode(chunk.value, { stream: true })).split('\n');
+        } catch (err) {
+          throw cutOff((err as Error).message);
+        }
+        rest = lines.pop()!;
+        if (lines.length > 0) yield lines.map(parse);
+      }
+      rest += decoder.decode();
+      if (rest !== '') throw new LogAccessError(`the export from ${this.url} ends mid-line (cut off after ${lineNumber} events)`);
+    } finally {
+      clearTimeout(timer);
+      reader.releaseLock();
+    }
   }
 
   async event(leafIndex: number): Promise<ServedEvent | null> {

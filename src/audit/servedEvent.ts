@@ -5,7 +5,8 @@
  * a field would be served to readers while the untouched leaf still verified.
  */
 import { eventLeaf, type JsonObject, type LoggedEvent } from '../event/eventRecord';
-import { bytesToHex, leafHash } from '../verify';
+import type { ExportedEvent } from '../export/exportedEvent';
+import { bytesToHex, type Rfc6962Hasher, rfc6962 } from '../verify';
 import type { ServedEvent } from './logClient';
 
 const utf8 = new TextEncoder();
@@ -19,10 +20,10 @@ export function isRedacted(event: ServedEvent): boolean {
 }
 
 /** Why the served event disagrees with itself, or undefined if it does not (a redacted one has nothing to agree with). */
-export function servedEventProblem(event: ServedEvent): string | undefined {
+export function servedEventProblem(event: ServedEvent, hasher: Rfc6962Hasher = rfc6962): string | undefined {
   if (isRedacted(event)) return undefined;
   if (event.leaf === null || event.salt === null) return `leaf ${event.leafIndex}: served without its leaf text, yet not as redacted`;
-  if (bytesToHex(leafHash(utf8.encode(event.leaf))) !== event.leafHash) {
+  if (bytesToHex(hasher.leafHash(utf8.encode(event.leaf))) !== event.leafHash) {
     return `leaf ${event.leafIndex}: its leaf text does not hash to its leaf hash ${event.leafHash}`;
   }
   let derived: string;
@@ -33,6 +34,30 @@ export function servedEventProblem(event: ServedEvent): string | undefined {
   }
   if (derived !== event.leaf) return `leaf ${event.leafIndex}: the fields served differ from its leaf text`;
   return undefined;
+}
+
+/** An exported event (absent optional fields) as the API serves it (nulls), so one check covers both. */
+export function servedEventOf(e: ExportedEvent): ServedEvent {
+  return {
+    leafIndex: e.leafIndex,
+    leafHash: e.leafHash,
+    leaf: e.leaf ?? null,
+    redacted: e.redacted,
+    redaction: e.redaction ?? null,
+    id: e.id,
+    action: e.action,
+    actor: { id: e.actor.id, type: e.actor.type, name: e.actor.name ?? null },
+    target: e.target ? { type: e.target.type, id: e.target.id, name: e.target.name ?? null } : null,
+    outcome: e.outcome,
+    reason: e.reason ?? null,
+    occurredAt: e.occurredAt ?? null,
+    recordedAt: e.recordedAt,
+    source: e.source ? { ip: e.source.ip ?? null, userAgent: e.source.userAgent ?? null, requestId: e.source.requestId ?? null } : null,
+    metadata: e.metadata ? { ...e.metadata } : null,
+    groups: [...e.groups],
+    salt: e.salt ?? null,
+    submitter: e.submitter ? { keyId: e.submitter.keyId, userId: e.submitter.userId } : null,
+  };
 }
 
 function loggedEvent(e: ServedEvent): LoggedEvent {

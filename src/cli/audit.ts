@@ -7,6 +7,8 @@
 import { AuditInputError, type AuditOutcome, CheckpointRejectedError, runAudit } from '../audit/auditRun';
 import { AuditStateError } from '../audit/auditState';
 import { LogAccessError, LogClient } from '../audit/logClient';
+import { Presets, SingleBar } from 'cli-progress';
+import { nodeCryptoRfc6962 } from '../merkle/nodeHasher';
 import { bytesToHex, parseVerifierKey, VerificationError, type NoteVerifier } from '../verify';
 import { CliError } from './cliError';
 
@@ -26,15 +28,48 @@ export async function runAuditCommand(opts: AuditCommandOptions): Promise<number
   const token = opts.token ?? (process.env.AUDIT_LEDGER_TOKEN || undefined);
   if (opts.allEvents && !token) throw new CliError('--all-events needs an API key that may read events: --token or AUDIT_LEDGER_TOKEN', 1);
   const client = new LogClient({ url: opts.url, ...(token && { token }) });
-  const outcome = await auditOrCliError(() =>
-    runAudit({ client, verifier, stateFile: opts.state, ...(opts.leaf && { leaves: opts.leaf }), allEvents: opts.allEvents === true }),
-  );
+  const bar = opts.allEvents && process.stderr.isTTY ? eventsBar() : undefined;
+  let outcome: AuditOutcome;
+  try {
+    outcome = await auditOrCliError(() =>
+      runAudit({
+        client,
+        verifier,
+        stateFile: opts.state,
+        ...(opts.leaf && { leaves: opts.leaf }),
+        allEvents: opts.allEvents === true,
+        hasher: nodeCryptoRfc6962,
+        ...(bar && { onProgress: bar.progress }),
+      }),
+    );
+  } finally {
+    bar?.stop();
+  }
   if (outcome.kind === 'inconsistent') {
     process.stdout.write(formatEvidence(outcome, opts.state));
     return EXIT_INCONSISTENT;
   }
   process.stdout.write(`${formatConsistent(outcome, opts.state)}\n`);
   return 0;
+}
+
+/** A progress bar over the log's leaves for `--all-events`, on stderr (a terminal). */
+function eventsBar(): { progress: (position: number, treeSize: number) => void; stop: () => void } {
+  const bar = new SingleBar(
+    { stream: process.stderr, format: 'audit --all-events [{bar}] {percentage}% | leaf {value}/{total} | {eta_formatted} left', hideCursor: true },
+    Presets.shades_classic,
+  );
+  let started = false;
+  return {
+    progress: (position, treeSize) => {
+      if (!started) bar.start(treeSize, position);
+      else bar.update(position);
+      started = true;
+    },
+    stop: () => {
+      if (started) bar.stop();
+    },
+  };
 }
 
 export function pinnedVerifier(vkey: string): NoteVerifier {

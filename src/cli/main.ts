@@ -18,6 +18,8 @@ import { runMonitorCommand } from './monitor';
 import { runVerifyDb } from './verifyDb';
 import { runRotateKek } from './rotateKek';
 import { addLifecycleCommands } from './lifecycleCommands';
+import { addExportCommand } from './exportCommand';
+import { runVerifyBundle } from './verifyBundle';
 
 export async function main(argv: readonly string[]): Promise<number> {
   let exitCode = 0;
@@ -86,6 +88,16 @@ export async function main(argv: readonly string[]): Promise<number> {
     });
 
   addLifecycleCommands(program, (code) => (exitCode = code));
+  addExportCommand(program, (code) => (exitCode = code));
+
+  program
+    .command('verify-bundle')
+    .description('check an evidence bundle (export --format bundle) offline with the log\'s verifier key; exit 1 naming every entry that fails')
+    .argument('<file>', 'the bundle')
+    .requiredOption('--vkey <key>', "the log's verifier key (name+hex8+base64)")
+    .action(async (file: string, opts: { vkey: string }) => {
+      exitCode = await runVerifyBundle(file, opts);
+    });
 
   usageErrorsExitOne(
     program

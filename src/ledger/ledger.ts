@@ -16,7 +16,7 @@ import { Lease } from '../log/lease';
 import { type AppendRequest, type AppendResult, Sequencer } from '../log/sequencer';
 import { loadOrCreateSigningKey } from '../log/signingKeyFile';
 import { TileCache } from '../log/tileCache';
-import { consistencyProof, inclusionProof, rootHash } from '../merkle/proof';
+import { consistencyProof, inclusionProof, inclusionProofsWithLeaves, rootHash } from '../merkle/proof';
 import { nodeCryptoRfc6962 } from '../merkle/nodeHasher';
 import type { EventCount, EventCountKey, EventQuery, LedgerStorage, SignedCheckpoint, StoredEvent } from '../storage/port';
 import type { SelfEvent } from './selfEvent';
@@ -86,6 +86,22 @@ export class EventRedactedError extends LedgerError {
 export interface EventPage {
   readonly events: StoredEvent[];
   readonly hasMore: boolean;
+}
+
+/** An exported event, with its inclusion proof when one was asked for. */
+export interface ProvenEvent {
+  readonly event: StoredEvent;
+  /** The proof in the export's tree, and the leaf hash as the tree stores it. */
+  readonly proof?: { readonly leafHash: Uint8Array; readonly hashes: Uint8Array[] };
+}
+
+export interface ExportPagesOptions {
+  /** A signed tree size: only leaves below it are read, and proofs lead to its root. */
+  readonly treeSize: number;
+  readonly pageSize: number;
+  /** At most this many events in all. */
+  readonly limit?: number;
+  readonly proofs: boolean;
 }
 
 /** The ledger's own events: no key, and no idempotency scope. */
@@ -337,6 +353,34 @@ export class Ledger {
     const latest = await this.latestCheckpoint();
     const events = await this.storage.events.page({ ...query, treeSize: latest.treeSize, limit: query.limit + 1 });
     return { events: events.slice(0, query.limit), hasMore: events.length > query.limit };
+  }
+
+  /**
+   * The events below `options.treeSize` matching the query, oldest first, a page at a time:
+   * each page is one keyset range read of the port (an index range scan on SQLite), and its
+   * proofs one read of the tile cache. The caller pulls the next page once it has written
+   * this one, so an export of any size holds one page in memory.
+   */
+  async *exportPages(query: EventQuery, options: ExportPagesOptions): AsyncGenerator<ProvenEvent[]> {
+    let afterLeafIndex: number | undefined;
+    let left = options.limit ?? Number.POSITIVE_INFINITY;
+    while (left > 0) {
+      const limit = Math.min(options.pageSize, left);
+      const events = await this.storage.events.page({ ...query, treeSize: options.treeSize, ...(afterLeafIndex !== undefined && { afterLeafIndex }), newestFirst: false, limit });
+      if (events.length === 0) return;
+      const proofs = options.proofs
+        ? await inclusionProofsWithLeaves(
+            this.tiles,
+            events.map((e) => e.leafIndex),
+            options.treeSize,
+            this.hasher,
+          )
+        : undefined;
+      yield events.map((event, i) => (proofs ? { event, proof: proofs[i]! } : { event }));
+      left -= events.length;
+      afterLeafIndex = events.at(-1)!.leafIndex;
+      if (events.length < limit) return;
+    }
   }
 
   async eventByLeafIndex(leafIndex: number): Promise<StoredEvent | undefined> {

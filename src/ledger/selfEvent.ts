@@ -84,6 +84,24 @@ export function feedReadEvent(actor: KnownActor, filter: JsonObject, from: numbe
   });
 }
 
+/**
+ * An export (`GET /export`): the whole export is one read, recorded before its first event is
+ * sent, naming the signed tree size it covers (the number of events is not known yet).
+ */
+export function exportReadEvent(
+  actor: KnownActor,
+  details: { readonly format: string; readonly filter: JsonObject; readonly treeSize: number; readonly limit?: number; readonly proofs?: boolean },
+  source?: Source,
+): SelfEvent {
+  return boundSelfEventFields<SelfEvent>({
+    action: 'ledger.events.read',
+    actor: selfActor(actor),
+    outcome: 'SUCCESS',
+    metadata: { operation: 'export', ...details },
+    ...sourceField(source),
+  });
+}
+
 export function denialEvent(actor: KnownActor | undefined, operation: string, code: DenialCode, reason: string, source?: Source): SelfEvent {
   return boundSelfEventFields<SelfEvent>({
     action: 'ledger.access.denied',

@@ -37,7 +37,7 @@ class ProofNodeList implements ProofNodes {
     private readonly end: number,
   ) {}
 
-  rehash(hashes: readonly Uint8Array[], hasher: Rfc6962Hasher): Uint8Array[] {
+  rehash(hashes: readonly Uint8Array[], hasher: Rfc6962Hasher, ephemeral?: Map<number, Uint8Array>): Uint8Array[] {
     if (hashes.length !== this.ids.length) {
       throw new NodeCountError(`got ${hashes.length} hashes for ${this.ids.length} proof nodes`);
     }
@@ -45,9 +45,16 @@ class ProofNodeList implements ProofNodes {
     for (let i = 0; i < hashes.length; i++) {
       let hash = hashes[i] as Uint8Array;
       if (i === this.begin && this.begin < this.end) {
-        // The cover is ordered right to left, so each next node is a left child.
-        for (i++; i < this.end; i++) hash = hasher.nodeHash(hashes[i] as Uint8Array, hash);
-        i--;
+        // In one tree, the cover's leftmost node (listed last) starts where the fork ends, which fixes the whole cover.
+        const key = nodeBegin(this.ids[this.end - 1]!);
+        const known = ephemeral?.get(key);
+        if (known) hash = known;
+        else {
+          // The cover is ordered right to left, so each next node is a left child.
+          for (let j = i + 1; j < this.end; j++) hash = hasher.nodeHash(hashes[j] as Uint8Array, hash);
+          ephemeral?.set(key, hash);
+        }
+        i = this.end - 1;
       }
       proof.push(hash);
     }
@@ -111,6 +118,48 @@ export async function inclusionProof(
 ): Promise<Uint8Array[]> {
   const nodes = inclusionNodes(index, size);
   return nodes.rehash(await readExactly(reader, nodes.ids), hasher);
+}
+
+/**
+ * Inclusion proofs of several leaves in the tree of `size` leaves, from one read of the
+ * reader, each with the leaf hash as the tree stores it. Meant for pages of an export:
+ * consecutive leaves share most of their nodes, so each distinct node is read once and each
+ * distinct ephemeral node folded once, and a node shared by several proofs is the same
+ * Uint8Array in each (callers may cache per node, e.g. its hex).
+ */
+export async function inclusionProofsWithLeaves(
+  reader: SubtreeReader,
+  indices: readonly number[],
+  size: number,
+  hasher: Rfc6962Hasher,
+): Promise<{ leafHash: Uint8Array; hashes: Uint8Array[] }[]> {
+  assertTreePosition('size', size);
+  const paths = indices.map((index) => {
+    assertTreePosition('index', index);
+    if (index >= size) throw new ProofRangeError(`index ${index} is out of bounds for tree size ${size}`);
+    return pathNodes(index, 0, size);
+  });
+  // A node's key: levels are below 64 and indices below 2^47 in any tree a safe integer can size.
+  const keyOf = (id: NodeId): number => id.index * 64 + id.level;
+  const slot = new Map<number, number>();
+  const unique: NodeId[] = [];
+  for (const p of paths) {
+    for (const id of p.ids) {
+      const key = keyOf(id);
+      if (!slot.has(key)) {
+        slot.set(key, unique.length);
+        unique.push(id);
+      }
+    }
+  }
+  const hashes = await readExactly(reader, unique);
+  const ephemeral = new Map<number, Uint8Array>();
+  return paths.map((p) => {
+    const mine = p.ids.map((id) => hashes[slot.get(keyOf(id))!]!);
+    // The path starts with the leaf itself, never part of the ephemeral node's cover.
+    const [leafHash, ...proof] = p.rehash(mine, hasher, ephemeral);
+    return { leafHash: leafHash!, hashes: proof };
+  });
 }
 
 export async function consistencyProof(

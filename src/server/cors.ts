@@ -12,6 +12,8 @@ export function corsMiddleware(origins: readonly string[]): RequestHandler {
     res.vary('Origin');
     if (origin === undefined || !allowed.has(origin.toLowerCase())) return next();
     res.set('Access-Control-Allow-Origin', origin);
+    // A browser client may read how far an export reaches (its progress, its tree size).
+    res.set('Access-Control-Expose-Headers', 'X-Export-Tree-Size');
     if (req.method === 'OPTIONS') {
       res
         .set('Access-Control-Allow-Methods', 'GET, POST, OPTIONS')

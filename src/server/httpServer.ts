@@ -112,7 +112,7 @@ export async function startHttpServer<A extends Admission>(options: HttpServerOp
   };
   const admissionOf = (req: express.Request): A => {
     const admission = admissions.get(req);
-    if (!admission) throw new Error('request reached GraphQL without admission');
+    if (!admission) throw new Error('request reached a handler without admission');
     return admission;
   };
   const bodyOf = (limit: number) => express.json({ limit, verify: assertUtf8, type: 'application/json' });

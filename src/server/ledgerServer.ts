@@ -23,6 +23,7 @@ import { NO_STREAM_METRICS } from '../stream/streamMetrics';
 import { WebhookWorker } from '../stream/webhookDelivery';
 import { AdmissionControl, type LedgerAdmission } from './admission';
 import { Feed } from './feed';
+import { exportHandler } from './exportRoute';
 import { type RunningHttpServer, startHttpServer } from './httpServer';
 import { HttpError } from './jsonErrors';
 import { metricsHandler, PrometheusMetrics } from './metrics';
@@ -109,6 +110,7 @@ export async function startLedgerServer(config: Config, logger: Logger): Promise
         const latest = await ledger.latestCheckpoint();
         res.status(200).set('Cache-Control', 'no-cache').type('text/plain; charset=utf-8').send(latest.note);
       });
+      app.get('/export', admitted, exportHandler({ context: (req) => contextOf(admissionOf(req)), logger }));
     },
     context: async (_req, admitted): Promise<LedgerContext> => contextOf(admitted),
   });

@@ -25,7 +25,9 @@ function imports(file: string): string[] {
 
 const files = sources(SRC).map((f) => ({ rel: path.relative(SRC, f), imports: imports(f) }));
 const DRIVERS: Record<string, string> = { mongodb: 'storage/mongodb/', bson: 'storage/mongodb/', 'better-sqlite3': 'storage/sqlite/' };
-const CORE = ['merkle/', 'verify/', 'checkpoint/', 'event/', 'log/', 'ledger/', 'stream/', 'directory/', 'auth/', 'integrity/', 'audit/', 'client/', 'storage/port.ts', 'storage/errors.ts', 'errors.ts'];
+const CORE = ['merkle/', 'verify/', 'checkpoint/', 'event/', 'log/', 'ledger/', 'stream/', 'directory/', 'auth/', 'integrity/', 'audit/', 'client/', 'export/', 'storage/port.ts', 'storage/errors.ts', 'errors.ts'];
+/** Shipped to browsers with the client library: nothing of Node, nothing of ours but `verify/`. */
+const BROWSER_SAFE = ['export/exportedEvent.ts', 'export/evidenceBundle.ts'];
 const SHELL = ['graphql/', 'server/', 'cli/'];
 
 describe('the layers', () => {
@@ -76,5 +78,16 @@ describe('the layers', () => {
     expect(verify.length).toBeGreaterThan(0);
     const allowed = (i: string) => i.startsWith('verify/') || /^@(noble\/(hashes|curves)|scure\/base)(\/[\w.]+)?$/.test(i);
     expect(verify.flatMap((f) => f.imports.filter((i) => !allowed(i)).map((i) => `${f.rel} imports ${i}`))).toEqual([]);
+  });
+
+  it('keeps the exported-event and evidence-bundle modules browser-safe', () => {
+    const offenders = files.flatMap((f) =>
+      BROWSER_SAFE.includes(f.rel) ? f.imports.filter((i) => !i.startsWith('verify')).map((i) => `${f.rel} imports ${i}`) : [],
+    );
+    expect(offenders).toEqual([]);
+    for (const rel of BROWSER_SAFE) {
+      const source = readFileSync(path.join(SRC, rel), 'utf8').replace(/\/\*[\s\S]*?\*\/|\/\/.*$/gm, '');
+      expect([rel, source.match(/\bBuffer\b|\bprocess\.|\brequire\(/g)]).toEqual([rel, null]);
+    }
   });
 });

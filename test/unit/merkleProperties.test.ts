@@ -2,7 +2,7 @@ import fc from 'fast-check';
 import { CompactRange } from '../../src/merkle/compactRange';
 import { nodeCryptoRfc6962 } from '../../src/merkle/nodeHasher';
 import { nodeBegin, nodeEnd } from '../../src/merkle/nodeId';
-import { consistencyNodes, consistencyProof, inclusionNodes, inclusionProof, rootHash, type SubtreeReader } from '../../src/merkle/proof';
+import { consistencyNodes, consistencyProof, inclusionNodes, inclusionProof, inclusionProofsWithLeaves, rootHash, type SubtreeReader } from '../../src/merkle/proof';
 import { verifyConsistency } from '../../src/verify/consistency';
 import { verifyInclusion } from '../../src/verify/inclusion';
 import { rfc6962 } from '../../src/verify/rfc6962';
@@ -34,6 +34,16 @@ describe('proof generation against RFC 6962 §2.1 (exhaustive for small trees)',
         expect([n, m, proof.map(hex)]).toEqual([n, m, tree.path(m, n).map(hex)]);
       }
     }
+  });
+
+  it('batched inclusion proofs (exports) match PATH(m, D[n]) and carry the stored leaf hash, in one read', async () => {
+    for (let n = 1; n <= 40; n++) {
+      const indices = Array.from({ length: n }, (_, m) => m).filter((m) => m % 3 !== 1);
+      const reader = referenceReader(tree, n);
+      const proofs = await inclusionProofsWithLeaves(reader, indices, n, rfc6962);
+      expect(proofs.map((p) => [hex(p.leafHash), p.hashes.map(hex)])).toEqual(indices.map((m) => [hex(leaves[m]!), tree.path(m, n).map(hex)]));
+    }
+    await expect(inclusionProofsWithLeaves(referenceReader(tree, 5), [4, 5], 5, rfc6962)).rejects.toThrow(/out of bounds/);
   });
 
   it('consistency proofs match PROOF(m, D[n]) for every pair up to 40', async () => {

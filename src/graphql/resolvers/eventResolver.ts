@@ -1,12 +1,13 @@
 import { GraphQLSafeInt } from 'graphql-scalars';
 import { Arg, Ctx, ID, Int, Mutation, Query, Resolver } from 'type-graphql';
-import { effectiveGroupFilter, explicitGroupsDecision, mayReadEvent, type Principal, readScope } from '../../auth/role';
-import { LIMITS, validateEventInput } from '../../event/eventInput';
+import { explicitGroupsDecision, mayReadEvent, type Principal, readScope } from '../../auth/role';
+import { validateEventInput } from '../../event/eventInput';
 import type { JsonObject } from '../../event/eventRecord';
 import { readEvent } from '../../ledger/selfEvent';
 import type { RecordedEvent } from '../../ledger/ledger';
-import type { EventCountKey, EventQuery, StoredEvent } from '../../storage/port';
-import { AccessDenied, actorOf, authorizeKey, badInput, checkpointView, enforce, guard, type LedgerContext } from '../context';
+import type { EventCountKey, StoredEvent } from '../../storage/port';
+import { actorOf, authorizeKey, badInput, checkpointView, enforce, guard, type LedgerContext } from '../context';
+import { filterMetadata, scopedQuery } from '../eventScope';
 import {
   type ActorTypeEnum,
   Event,
@@ -120,34 +121,6 @@ const COUNT_KEYS: Record<EventCountGroupBy, EventCountKey> = {
   [EventCountGroupBy.ACTOR]: 'actor.id',
   [EventCountGroupBy.OUTCOME]: 'outcome',
 };
-
-/** The store query for a filter, narrowed to what the principal may read (or refused). */
-function scopedQuery(principal: Principal, filter: EventFilter | undefined): EventQuery {
-  // Each group id is one more term of the store's query: as many as an event can carry, no more.
-  if ((filter?.groupIds?.length ?? 0) > LIMITS.groups) throw badInput(`filter.groupIds may name at most ${LIMITS.groups} groups`, 'filter.groupIds');
-  const groups = effectiveGroupFilter(readScope(principal), filter?.groupIds ?? undefined);
-  if (!groups.allowed) throw new AccessDenied(groups.code, groups.reason);
-  return {
-    ...(filter?.actorId != null && { actorId: filter.actorId }),
-    ...(filter?.action != null && { action: filter.action }),
-    ...(filter?.actionPrefix != null && { actionPrefix: filter.actionPrefix }),
-    ...(filter?.targetType != null && { targetType: filter.targetType }),
-    ...(filter?.targetId != null && { targetId: filter.targetId }),
-    ...(filter?.outcome != null && { outcome: filter.outcome }),
-    ...(filter?.from != null && { from: filter.from }),
-    ...(filter?.to != null && { to: filter.to }),
-    ...(groups.groupIds !== undefined && { groupIds: groups.groupIds }),
-  };
-}
-
-function filterMetadata(filter: EventFilter | undefined): JsonObject {
-  const out: JsonObject = {};
-  for (const [k, v] of Object.entries(filter ?? {}) as [string, unknown][]) {
-    if (v === undefined || v === null) continue;
-    out[k] = v instanceof Date ? v.toISOString() : Array.isArray(v) ? v.map(String) : String(v);
-  }
-  return out;
-}
 
 /** Reads by READER and AUDITOR keys are themselves audit events. */
 async function recordRead(ctx: LedgerContext, principal: Principal, operation: string, metadata: JsonObject, results: number): Promise<void> {
