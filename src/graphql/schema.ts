@@ -7,11 +7,12 @@ import { EventResolver } from './resolvers/eventResolver';
 import { LifecycleResolver } from './resolvers/lifecycleResolver';
 import { LogResolver } from './resolvers/logResolver';
 import { ServerInfoResolver } from './serverInfoResolver';
+import { ViewerResolver } from './resolvers/viewerResolver';
 
 /** Builds the executable schema; `npm run schema` prints it to schema/schema.graphql. */
 export async function buildLedgerSchema(): Promise<GraphQLSchema> {
   return buildSchema({
-    resolvers: [ServerInfoResolver, LogResolver, EventResolver, ApiKeyResolver, UserResolver, GroupResolver, LifecycleResolver],
+    resolvers: [ServerInfoResolver, LogResolver, EventResolver, ApiKeyResolver, UserResolver, GroupResolver, LifecycleResolver, ViewerResolver],
     validate: false,
   });
 }
