@@ -10,7 +10,7 @@ import { mkdir, mkdtemp, rm } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
 import { chromium, type BrowserContext, type Page } from 'playwright-core';
-import { gqlOk } from '../support/graphqlClient';
+import { errorCode, gql, gqlOk } from '../support/graphqlClient';
 import { bootstrapKeys, ledgerEnv, startLedger, type Keys, type LedgerEnv } from '../support/ledgerFixture';
 import type { ServerProcess } from '../support/serverProcess';
 
@@ -62,6 +62,12 @@ describe('the dashboard is served by the server [sqlite]', () => {
     expect((await fetch(`${server.url}/checkpoint`)).status).toBe(200);
     const data = await gqlOk<{ serverInfo: { name: string } }>(server.url, '{ serverInfo { name } }');
     expect(data.serverInfo.name).toBe('audit-ledger');
+  });
+
+  it("answers `viewer` only to a valid key, and stays up", async () => {
+    expect(errorCode(await gql(server.url, '{ viewer { name } }'))).toBe('UNAUTHENTICATED');
+    expect(errorCode(await gql(server.url, '{ viewer { name } }', {}, 'alk_not-a-key'))).toBe('UNAUTHENTICATED');
+    expect((await fetch(`${server.url}/healthz`)).status).toBe(200);
   });
 
   it('is off with LEDGER_DASHBOARD=off', async () => {
