@@ -93,6 +93,8 @@ export interface HttpConfig {
   readonly introspection: boolean;
   /** The bundled GraphiQL at GET /graphql/explorer. */
   readonly explorer: boolean;
+  /** The web dashboard at GET / (LEDGER_DASHBOARD). */
+  readonly dashboard: boolean;
   /** Request body limit for callers with a valid API key: fits a 10,000-event batch. */
   readonly maxBodyBytes: number;
   /** Request body limit for everyone else: public reads are small. */
@@ -189,12 +191,14 @@ function loadHttpConfig(env: NodeJS.ProcessEnv, problems: string[]): HttpConfig 
   const introspection = parseBoolean(env.LEDGER_GRAPHQL_INTROSPECTION, development, 'LEDGER_GRAPHQL_INTROSPECTION', problems);
   const explorer = parseBoolean(env.LEDGER_GRAPHQL_EXPLORER, introspection, 'LEDGER_GRAPHQL_EXPLORER', problems);
   if (explorer && !introspection) problems.push('LEDGER_GRAPHQL_EXPLORER needs LEDGER_GRAPHQL_INTROSPECTION (the explorer reads the schema through it)');
+  const dashboard = parseBoolean(env.LEDGER_DASHBOARD, true, 'LEDGER_DASHBOARD', problems);
   return {
     tls: certFile && keyFile ? { certFile: path.resolve(certFile), keyFile: path.resolve(keyFile) } : undefined,
     corsOrigins,
     trustProxy: parseTrustProxy(env.LEDGER_TRUST_PROXY),
     introspection,
     explorer,
+    dashboard,
     maxBodyBytes: parsePositiveInt(env.LEDGER_MAX_BODY_BYTES, HTTP_DEFAULTS.maxBodyBytes, 'LEDGER_MAX_BODY_BYTES', problems),
     maxAnonymousBodyBytes: parsePositiveInt(env.LEDGER_MAX_ANONYMOUS_BODY_BYTES, HTTP_DEFAULTS.maxAnonymousBodyBytes, 'LEDGER_MAX_ANONYMOUS_BODY_BYTES', problems),
     rateLimitPerKey: parseRate(env.LEDGER_RATE_LIMIT_PER_KEY, HTTP_DEFAULTS.rateLimitPerKey, 'LEDGER_RATE_LIMIT_PER_KEY', problems),

@@ -9,11 +9,12 @@ import { LogResolver } from './resolvers/logResolver';
 import { WebhookResolver } from './resolvers/webhookResolver';
 import { AlertResolver } from './resolvers/alertResolver';
 import { ServerInfoResolver } from './serverInfoResolver';
+import { ViewerResolver } from './resolvers/viewerResolver';
 
 /** Builds the executable schema; `npm run schema` prints it to schema/schema.graphql. */
 export async function buildLedgerSchema(): Promise<GraphQLSchema> {
   return buildSchema({
-    resolvers: [ServerInfoResolver, LogResolver, EventResolver, ApiKeyResolver, UserResolver, GroupResolver, LifecycleResolver, WebhookResolver, AlertResolver],
+    resolvers: [ServerInfoResolver, LogResolver, EventResolver, ApiKeyResolver, UserResolver, GroupResolver, LifecycleResolver, WebhookResolver, AlertResolver, ViewerResolver],
     validate: false,
   });
 }

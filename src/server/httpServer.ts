@@ -25,6 +25,7 @@ import type { HttpConfig } from '../config';
 import { costLimitRules, type CostLimits, DEFAULT_COST_LIMITS, documentShapeProblem, withLimitCode } from '../graphql/costLimits';
 import type { Logger } from '../logger';
 import { corsMiddleware } from './cors';
+import { dashboardRouter } from './dashboard';
 import { explorerRouter } from './explorer';
 import { assertUtf8, HttpError, isDatabaseUnavailable, jsonErrorHandler, notFound, requireJsonBody } from './jsonErrors';
 
@@ -141,6 +142,7 @@ export async function startHttpServer<A extends Admission>(options: HttpServerOp
   }) as RequestHandler);
   options.routes?.(app, admitted, admissionOf);
   if (config.explorer) app.use('/explorer', explorerRouter());
+  if (config.dashboard) app.use(dashboardRouter());
   app.use(
     '/graphql',
     requireJsonBody,

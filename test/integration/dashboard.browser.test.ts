@@ -1,0 +1,332 @@
+/**
+ * The web dashboard in a real browser: Debian's Chromium driven by playwright-core, against a
+ * real server process on a real database (the sqlite adapter only: the dashboard talks to the
+ * GraphQL API, whose behaviour on both adapters the other e2e suites cover). Screenshots of
+ * each page go to test-output/dashboard/. Without Chromium the browser tests are skipped
+ * saying so; under CI=true that is a failure.
+ */
+import { existsSync } from 'node:fs';
+import { mkdir, mkdtemp, rm } from 'node:fs/promises';
+import os from 'node:os';
+import path from 'node:path';
+import { chromium, type BrowserContext, type Page } from 'playwright-core';
+import { errorCode, gql, gqlOk } from '../support/graphqlClient';
+import { bootstrapKeys, ledgerEnv, startLedger, type Keys, type LedgerEnv } from '../support/ledgerFixture';
+import type { ServerProcess } from '../support/serverProcess';
+
+const CHROMIUM = process.env.LEDGER_TEST_CHROMIUM ?? '/usr/bin/chromium';
+const SHOTS = path.resolve(__dirname, '..', '..', 'test-output', 'dashboard');
+const ARGS = ['--headless', '--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run', '--disable-background-networking', '--disable-component-update', '--disable-sync'];
+const missing = existsSync(CHROMIUM) ? undefined : `Chromium was not found at ${CHROMIUM} (apt-get install chromium; .ci/run installs it)`;
+
+describe('the dashboard is served by the server [sqlite]', () => {
+  let env: LedgerEnv;
+  let server: ServerProcess;
+  beforeAll(async () => {
+    env = await ledgerEnv('dashhttp');
+    server = await startLedger(env.env);
+  });
+  afterAll(async () => {
+    await server?.stop();
+    await env?.dispose();
+  });
+
+  it('answers its page at / and at deep links, with a self-only CSP, and leaves the API as it was', async () => {
+    for (const p of ['/', '/events?action=user.role.*', '/events/3', '/log', '/activity', '/directory']) {
+      const res = await fetch(`${server.url}${p}`);
+      expect(res.status).toBe(200);
+      expect(res.headers.get('content-type')).toMatch(/^text\/html/);
+      expect(res.headers.get('content-security-policy')).toContain("script-src 'self'");
+      expect(res.headers.get('content-security-policy')).not.toMatch(/unsafe|https?:/);
+      expect(res.headers.get('cache-control')).toBe('no-cache');
+      expect(res.headers.get('x-content-type-options')).toBe('nosniff');
+    }
+    const html = await (await fetch(`${server.url}/`)).text();
+    const script = /src="(\/assets\/main-[A-Z0-9]+\.js)"/.exec(html)?.[1];
+    const style = /href="(\/assets\/main-[A-Z0-9]+\.css)"/.exec(html)?.[1];
+    expect(script).toBeDefined();
+    expect(style).toBeDefined();
+    const js = await fetch(`${server.url}${script}`);
+    expect(js.status).toBe(200);
+    expect(js.headers.get('content-type')).toMatch(/^text\/javascript/);
+    expect(js.headers.get('cache-control')).toBe('public, max-age=31536000, immutable');
+    expect((await fetch(`${server.url}${style}`)).headers.get('content-type')).toMatch(/^text\/css/);
+
+    // Everything that is not the dashboard keeps the API's JSON answers.
+    for (const p of ['/nope', '/assets/missing-ABC.js', '/assets/..%2fpackage.json', '/events/abc', '/explorer2']) {
+      const res = await fetch(`${server.url}${p}`);
+      expect(res.status).toBe(404);
+      expect(((await res.json()) as { error: { code: string } }).error.code).toBe('NOT_FOUND');
+    }
+    expect((await fetch(`${server.url}/healthz`)).status).toBe(200);
+    expect((await fetch(`${server.url}/checkpoint`)).status).toBe(200);
+    const data = await gqlOk<{ serverInfo: { name: string } }>(server.url, '{ serverInfo { name } }');
+    expect(data.serverInfo.name).toBe('audit-ledger');
+  });
+
+  it("answers `viewer` only to a valid key, and stays up", async () => {
+    expect(errorCode(await gql(server.url, '{ viewer { name } }'))).toBe('UNAUTHENTICATED');
+    expect(errorCode(await gql(server.url, '{ viewer { name } }', {}, 'alk_not-a-key'))).toBe('UNAUTHENTICATED');
+    expect((await fetch(`${server.url}/healthz`)).status).toBe(200);
+  });
+
+  it('is off with LEDGER_DASHBOARD=off', async () => {
+    const offEnv = await ledgerEnv('dashoff', { LEDGER_DASHBOARD: 'off' });
+    const off = await startLedger(offEnv.env);
+    try {
+      const res = await fetch(`${off.url}/`);
+      expect(res.status).toBe(404);
+      expect(((await res.json()) as { error: { code: string } }).error.code).toBe('NOT_FOUND');
+      expect((await fetch(`${off.url}/healthz`)).status).toBe(200);
+    } finally {
+      await off.stop();
+      await offEnv.dispose();
+    }
+  });
+});
+
+function browserSuite(title: string, body: () => void): void {
+  if (!missing) return describe(title, body);
+  if (process.env.CI === 'true') {
+    describe(title, () => {
+      it('has Chromium (required under CI=true)', () => {
+        throw new Error(missing);
+      });
+    });
+  } else describe.skip(`${title} (skipped: ${missing})`, body);
+}
+
+browserSuite('the dashboard in Chromium [sqlite]', () => {
+  jest.setTimeout(180_000);
+  let env: LedgerEnv;
+  let server: ServerProcess;
+  let keys: Keys;
+  let readerKey: string;
+  let profile: string;
+  let browser: BrowserContext;
+  const ids: Record<string, string> = {};
+
+  const admin = <T>(query: string, variables: Record<string, unknown> = {}) => gqlOk<T>(server.url, query, variables, keys.admin);
+
+  beforeAll(async () => {
+    await mkdir(SHOTS, { recursive: true });
+    env = await ledgerEnv('dashboard');
+    server = await startLedger(env.env);
+    keys = await bootstrapKeys(server.url, env.env);
+    for (const name of ['payments', 'platform']) {
+      ids[name] = (await admin<{ createGroup: { id: string } }>('mutation($input: CreateGroupInput!) { createGroup(input: $input) { id } }', { input: { name } })).createGroup.id;
+    }
+    for (const [user, group] of [['alice', 'payments'], ['bob', 'platform']] as const) {
+      ids[user] = (await admin<{ createUser: { id: string } }>('mutation($input: CreateUserInput!) { createUser(input: $input) { id } }', { input: { name: user, type: 'HUMAN' } })).createUser.id;
+      await admin('mutation($u: ID!, $g: ID!) { addGroupMember(userId: $u, groupId: $g) { id } }', { u: ids[user], g: ids[group] });
+    }
+    readerKey = (
+      await admin<{ createApiKey: { token: string } }>('mutation($input: ApiKeyInput!) { createApiKey(input: $input) { token } }', {
+        input: { name: 'payments-reader', roles: ['READER'], groupIds: [ids.payments] },
+      })
+    ).createApiKey.token;
+    const actions = ['user.role.grant', 'user.role.revoke', 'invoice.refund', 'user.login'];
+    const inputs = Array.from({ length: 64 }, (_, i) => ({
+      action: actions[i % actions.length],
+      actor: { id: i % 2 === 0 ? ids.alice : ids.bob, type: 'USER' },
+      target: { type: 'account', id: `acct-${i}` },
+      outcome: i % 7 === 0 ? 'DENIED' : 'SUCCESS',
+    }));
+    await gqlOk(server.url, 'mutation($inputs: [EventInput!]!) { recordEvents(inputs: $inputs) { leafIndex } }', { inputs }, keys.appender);
+    profile = await mkdtemp(path.join(os.tmpdir(), 'audit-ledger-chromium-'));
+    browser = await chromium.launchPersistentContext(profile, { executablePath: CHROMIUM, headless: true, args: ARGS, viewport: { width: 1280, height: 800 } });
+  });
+
+  afterAll(async () => {
+    await browser?.close();
+    await server?.stop();
+    await env?.dispose();
+    if (profile) await rm(profile, { recursive: true, force: true });
+  });
+
+  async function signIn(page: Page, token: string): Promise<void> {
+    await page.goto(`${server.url}/`);
+    await page.getByLabel('API key').fill(token);
+    await page.getByRole('button', { name: 'Sign in' }).click();
+    await page.getByRole('button', { name: 'Sign out' }).waitFor();
+  }
+
+  it('signs in, filters by group and action prefix, pages, opens an event and verifies it; a tampered proof fails naming the mismatch', async () => {
+    const page = await browser.newPage();
+    const problems: string[] = [];
+    page.on('pageerror', (e) => problems.push(e.message));
+    page.on('console', (m) => m.type() === 'error' && problems.push(m.text()));
+    await signIn(page, keys.auditor);
+    expect(await page.evaluate(() => document.cookie)).toBe('');
+    expect(page.url()).not.toContain(keys.auditor);
+    await page.locator('table.events tbody tr:not(.placeholder)').first().waitFor();
+    await page.screenshot({ path: path.join(SHOTS, 'events.png') });
+
+    await page.getByLabel('Group').selectOption({ label: 'payments' });
+    await page.getByLabel('Action').fill('user.role.*');
+    await page.getByRole('button', { name: 'Apply filters' }).click();
+    await page.waitForURL(/action=user\.role\.\*/);
+    expect(new URL(page.url()).searchParams.get('group')).toBe(ids.payments);
+    const rows = page.locator('table.events tbody tr:not(.placeholder)');
+    await rows.first().waitFor();
+    // alice (payments) did the even-numbered events: grant and refund alternate, so user.role.grant only.
+    const actions = await rows.locator('td:nth-child(3)').allTextContents();
+    expect(actions.length).toBeGreaterThan(0);
+    expect(actions.every((a) => a.startsWith('user.role.'))).toBe(true);
+    expect((await rows.locator('td:nth-child(7)').allTextContents()).every((g) => g === 'payments')).toBe(true);
+
+    // Paging through everything, newest first: 25 per page.
+    await page.goto(`${server.url}/events?actor=${ids.alice}`);
+    await rows.first().waitFor();
+    const first = await rows.locator('td:nth-child(1)').allTextContents();
+    expect(first).toHaveLength(25);
+    await page.getByRole('link', { name: 'Next page »' }).click();
+    await page.getByText(/Page 2, \d+ events/).waitFor();
+    const second = await rows.locator('td:nth-child(1)').allTextContents();
+    expect(Number(second[0])).toBeLessThan(Number(first.at(-1)));
+    await page.screenshot({ path: path.join(SHOTS, 'events-page2.png') });
+
+    await rows.locator('td:nth-child(1) a').first().click();
+    await page.getByRole('heading', { name: /^Event \d+/ }).waitFor();
+    await expect(page.getByTestId('leaf').textContent()).resolves.toContain('"action"');
+    await page.getByRole('button', { name: 'Verify' }).click();
+    const offered = page.getByTestId('offered-key');
+    await page.getByRole('button', { name: 'Trust and pin this key' }).waitFor();
+    const serverKey = (await gqlOk<{ logInfo: { verifierKey: string } }>(server.url, '{ logInfo { verifierKey } }')).logInfo.verifierKey;
+    await page.waitForFunction((k) => document.querySelector('[data-testid="offered-key"]')?.textContent === k, serverKey);
+    expect(await offered.textContent()).toBe(serverKey);
+    await page.getByRole('button', { name: 'Trust and pin this key' }).click();
+    const verdict = page.getByTestId('verify-result');
+    await verdict.waitFor();
+    expect(await verdict.getAttribute('class')).toContain('good');
+    expect(await verdict.textContent()).toContain('Verified');
+    expect(await verdict.locator('li.passed').count()).toBe(5);
+    await page.screenshot({ path: path.join(SHOTS, 'event-verified.png'), fullPage: true });
+
+    // The proof altered in flight: one hash of the audit path flipped.
+    await page.route('**/graphql', async (route) => {
+      if (!route.request().postData()?.includes('inclusionProof')) return route.continue();
+      const response = await route.fetch();
+      const body = (await response.json()) as { data: { inclusionProof: { hashes: string[] } } };
+      const h = body.data.inclusionProof.hashes;
+      h[0] = (h[0]!.startsWith('0') ? '1' : '0') + h[0]!.slice(1);
+      await route.fulfill({ response, json: body });
+    });
+    await page.getByRole('button', { name: 'Verify' }).click();
+    await page.locator('[data-testid="verify-result"].bad').waitFor();
+    const failed = await page.getByTestId('verify-result').textContent();
+    expect(failed).toContain('Verification failed');
+    expect(failed).toMatch(/root mismatch/);
+    await page.screenshot({ path: path.join(SHOTS, 'event-tampered.png'), fullPage: true });
+
+    // The leaf text altered in flight: the leaf hash no longer matches, and that is what is named.
+    await page.unroute('**/graphql');
+    await page.route('**/graphql', async (route) => {
+      if (!route.request().postData()?.includes('query Event(')) return route.continue();
+      const response = await route.fetch();
+      const body = (await response.json()) as { data: { event: { leaf: string; action: string } } };
+      body.data.event.leaf = body.data.event.leaf.replace(/"action":"[^"]+"/, '"action":"user.login"');
+      body.data.event.action = 'user.login';
+      await route.fulfill({ response, json: body });
+    });
+    await page.reload();
+    await page.getByRole('button', { name: 'Verify' }).click();
+    await page.locator('[data-testid="verify-result"].bad').waitFor();
+    expect(await page.getByTestId('verify-result').textContent()).toMatch(/leaf hash mismatch/);
+    await page.unroute('**/graphql');
+    expect(problems.filter((p) => !/Failed to load resource/.test(p))).toEqual([]);
+    await page.close();
+  });
+
+  it('shows the log with its consistency against the checkpoint seen last, and alerts when it does not hold', async () => {
+    const page = await browser.newPage();
+    await signIn(page, keys.auditor);
+    await page.getByRole('link', { name: 'Log' }).click();
+    // The key was pinned by the previous test, in this browser profile.
+    await page.getByTestId('consistency-result').waitFor();
+    await gqlOk(server.url, 'mutation($inputs: [EventInput!]!) { recordEvents(inputs: $inputs) { leafIndex } }', { inputs: [{ action: 'user.login', actor: { id: ids.alice!, type: 'USER' } }] }, keys.appender);
+    await page.getByRole('button', { name: 'Check again' }).click();
+    await page.getByText(/The log only grew/).first().waitFor();
+    await page.waitForFunction(() => document.querySelector('[data-testid="consistency-result"]')?.textContent?.includes('→'));
+    expect(await page.getByTestId('consistency-result').getAttribute('class')).toContain('good');
+    await page.screenshot({ path: path.join(SHOTS, 'log.png'), fullPage: true });
+
+    // This browser remembers a different history at the same size: a forked log.
+    await page.evaluate(() => {
+      const last = JSON.parse(localStorage.getItem('audit-ledger.lastCheckpoint')!) as { rootHash: string };
+      last.rootHash = last.rootHash.replace(/^./, (c) => (c === '0' ? '1' : '0'));
+      localStorage.setItem('audit-ledger.lastCheckpoint', JSON.stringify(last));
+    });
+    await page.reload();
+    const alert = page.getByTestId('consistency-alert');
+    await alert.waitFor();
+    expect(await alert.textContent()).toMatch(/root mismatch/);
+    await page.screenshot({ path: path.join(SHOTS, 'log-alert.png'), fullPage: true });
+    await page.close();
+  });
+
+  it('shows activity by group, action and outcome, with denied attempts isolated', async () => {
+    const page = await browser.newPage();
+    await signIn(page, keys.auditor);
+    await page.getByRole('link', { name: 'Activity' }).click();
+    await page.locator('ul.bars li').first().waitFor();
+    await page.screenshot({ path: path.join(SHOTS, 'activity.png'), fullPage: true });
+    await page.getByRole('link', { name: 'Denied attempts' }).click();
+    await page.waitForURL(/scope=denied/);
+    const outcomeChart = page.locator('.chart', { has: page.getByRole('heading', { name: 'By outcome' }) });
+    await page.waitForFunction(() => Array.from(document.querySelectorAll('.chart')).every((c) => c.getAttribute('aria-busy') === 'false'));
+    expect(await outcomeChart.locator('.bar-label').allTextContents()).toEqual(['DENIED']);
+    await page.close();
+  });
+
+  it('lets an ADMIN create a key (token shown once) and revoke it', async () => {
+    const page = await browser.newPage();
+    await signIn(page, keys.admin);
+    // ADMIN may not read events (separation of duties): the dashboard says so and where to go.
+    await page.getByRole('link', { name: 'Events' }).click();
+    await page.getByText('This key may not read events').waitFor();
+    await page.screenshot({ path: path.join(SHOTS, 'admin-events.png') });
+    await page.getByRole('link', { name: 'Directory' }).first().click();
+    await page.getByRole('heading', { name: 'API keys' }).waitFor();
+    await page.locator('#k-name').fill('ci-reader');
+    await page.getByRole('checkbox', { name: 'READER' }).check();
+    await page.locator('#k-groups').selectOption({ label: 'platform' });
+    await page.getByRole('button', { name: 'Create key' }).click();
+    const token = await page.locator('[data-testid="new-token"] .token-value').textContent();
+    expect(token).toMatch(/\S{20,}/);
+    await page.locator('tr[data-key-name="ci-reader"]').waitFor();
+    await page.screenshot({ path: path.join(SHOTS, 'directory-new-key.png'), fullPage: true });
+    const viewer = await gqlOk<{ viewer: { groups: { name: string }[] } }>(server.url, '{ viewer { groups { name } } }', {}, token!);
+    expect(viewer.viewer.groups.map((g) => g.name)).toEqual(['platform']);
+
+    page.once('dialog', (d) => void d.accept());
+    await page.getByRole('button', { name: 'Revoke ci-reader' }).click();
+    await page.locator('tr[data-key-name="ci-reader"] .badge', { hasText: 'revoked' }).waitFor();
+    const res = await fetch(`${server.url}/graphql`, { method: 'POST', headers: { 'content-type': 'application/json', authorization: `Bearer ${token}` }, body: JSON.stringify({ query: '{ viewer { name } }' }) });
+    expect(((await res.json()) as { errors: { extensions: { code: string } }[] }).errors[0]!.extensions.code).toBe('UNAUTHENTICATED');
+    await page.screenshot({ path: path.join(SHOTS, 'directory.png'), fullPage: true });
+    await page.close();
+  });
+
+  it('shows a READER only its groups, by name, and no directory', async () => {
+    const page = await browser.newPage();
+    await signIn(page, readerKey);
+    const rows = page.locator('table.events tbody tr:not(.placeholder)');
+    await rows.first().waitFor();
+    expect(await page.getByTestId('viewer').textContent()).toContain('READER');
+    expect(await page.locator('#f-group option').allTextContents()).toEqual(['Any group', 'payments']);
+    const groups = await rows.locator('td:nth-child(7)').allTextContents();
+    expect(groups.length).toBeGreaterThan(0);
+    expect(groups.every((g) => g === 'payments')).toBe(true);
+    expect(await page.getByRole('link', { name: 'Directory' }).count()).toBe(0);
+    await page.screenshot({ path: path.join(SHOTS, 'reader-events.png') });
+
+    await page.setViewportSize({ width: 390, height: 844 });
+    await page.screenshot({ path: path.join(SHOTS, 'reader-events-phone.png'), fullPage: true });
+    await page.getByRole('button', { name: 'Sign out' }).click();
+    await page.getByLabel('API key').waitFor();
+    expect(await page.evaluate(() => sessionStorage.length)).toBe(0);
+    await page.screenshot({ path: path.join(SHOTS, 'signin.png') });
+    await page.close();
+  });
+});
