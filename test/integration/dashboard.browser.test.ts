@@ -308,6 +308,55 @@ browserSuite('the dashboard in Chromium [sqlite]', () => {
     await page.close();
   });
 
+  it('lets the bootstrap ADMIN create an AUDITOR key for itself (as a separate user) and switch the tab to it, landing on the events', async () => {
+    const page = await browser.newPage();
+    await browser.grantPermissions(['clipboard-read', 'clipboard-write'], { origin: server.url });
+    await signIn(page, keys.admin);
+    await page.getByRole('link', { name: 'Activity' }).click();
+    await page.getByRole('heading', { name: 'Activity' }).waitFor();
+    await page.getByTestId('auditor-offer').waitFor();
+    await page.getByRole('link', { name: 'Events' }).click();
+    await page.getByTestId('auditor-offer').waitFor();
+    await page.screenshot({ path: path.join(SHOTS, 'admin-auditor-offer.png') });
+    await page.getByRole('button', { name: 'Create an AUDITOR key for yourself and switch to it' }).click();
+
+    const fresh = page.getByTestId('fresh-key');
+    await fresh.waitFor();
+    const token = await page.getByLabel('Token').inputValue();
+    expect(token).toMatch(/\S{20,}/);
+    expect(await page.evaluate(() => sessionStorage.getItem('audit-ledger.apiKey'))).toBe(token);
+    expect(page.url()).not.toContain(token);
+    await page.getByRole('button', { name: 'Copy token' }).click();
+    await page.getByRole('button', { name: 'Copied' }).waitFor();
+    expect(await page.evaluate(() => navigator.clipboard.readText())).toBe(token);
+
+    // The tab reads events now, everything (AUDITOR), including the change that made the key.
+    const rows = page.locator('table.events tbody tr:not(.placeholder)');
+    await rows.first().waitFor();
+    expect(await rows.locator('td:nth-child(3)').allTextContents()).toContain('ledger.apikey.created');
+    expect(await page.getByTestId('viewer').textContent()).toContain('AUDITOR');
+    await page.screenshot({ path: path.join(SHOTS, 'admin-switched-to-auditor.png') });
+
+    const bootstrap = (await gqlOk<{ viewer: { userId: string; userName: string } }>(server.url, '{ viewer { userId userName } }', {}, keys.admin)).viewer;
+    const viewer = (await gqlOk<{ viewer: { roles: string[]; userId: string; userName: string } }>(server.url, '{ viewer { roles userId userName } }', {}, token)).viewer;
+    expect(viewer.roles).toEqual(['AUDITOR']);
+    expect(viewer.userId).not.toBe(bootstrap.userId);
+    expect(viewer.userName).toBe(`${bootstrap.userName} (auditor)`);
+    const recorded = await gqlOk<{ events: { edges: { node: { action: string; actor: { id: string }; target: { id: string } } }[] } }>(
+      server.url,
+      'query($actor: String) { events(order: NEWEST_FIRST, first: 2, filter: { actorId: $actor }) { edges { node { action actor { id } target { id } } } } }',
+      { actor: bootstrap.userId },
+      token,
+    );
+    expect(recorded.events.edges.map((e) => e.node.action)).toEqual(['ledger.apikey.created', 'ledger.user.created']);
+    expect(recorded.events.edges.every((e) => e.node.actor.id === bootstrap.userId)).toBe(true);
+    expect(recorded.events.edges[1]!.node.target.id).toBe(viewer.userId);
+
+    await page.getByRole('button', { name: 'I have stored it' }).click();
+    await fresh.waitFor({ state: 'detached' });
+    await page.close();
+  });
+
   it('shows a READER only its groups, by name, and no directory', async () => {
     const page = await browser.newPage();
     await signIn(page, readerKey);

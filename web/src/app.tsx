@@ -4,6 +4,7 @@ import { createContext } from 'preact';
 import { useContext, useEffect, useMemo, useState } from 'preact/hooks';
 import { Api, errorCode, errorText, VIEWER_QUERY, type Role, type Viewer } from './api';
 import { ActivityPage } from './pages/activity';
+import { AuditorKeyOffer, FreshKeyNotice, type FreshKey } from './pages/auditorKey';
 import { DirectoryPage } from './pages/directory';
 import { EventDetailPage } from './pages/eventDetail';
 import { EventsPage } from './pages/events';
@@ -58,6 +59,8 @@ export function App() {
   const location = useLocation();
   const [loaded, setLoaded] = useState<Loaded>(() => (session.token() ? { state: 'loading' } : { state: 'out' }));
   const [generation, setGeneration] = useState(0);
+  // A key just created for this tab to switch to: its token is shown once, then only in memory.
+  const [fresh, setFresh] = useState<FreshKey | undefined>();
 
   useEffect(() => {
     const token = session.token();
@@ -82,8 +85,15 @@ export function App() {
     };
   }, [generation]);
 
+  const switchKey = (key: FreshKey) => {
+    session.signIn(key.token);
+    setFresh(key);
+    setGeneration((g) => g + 1);
+  };
+
   const signOut = () => {
     session.signOut();
+    setFresh(undefined);
     setLoaded({ state: 'out' });
     navigate('/');
   };
@@ -110,7 +120,8 @@ export function App() {
   return (
     <SignedContext.Provider value={loaded.signed}>
       <Shell path={location.path} signed={loaded.signed} onSignOut={signOut}>
-        <Page path={location.path} query={location.query} signed={loaded.signed} />
+        {fresh && <FreshKeyNotice fresh={fresh} onDismiss={() => setFresh(undefined)} />}
+        <Page path={location.path} query={location.query} signed={loaded.signed} onSwitchKey={switchKey} />
       </Shell>
     </SignedContext.Provider>
   );
@@ -164,34 +175,37 @@ function Shell(props: { path: string; signed: Signed; onSignOut: () => void; chi
 }
 
 /** ADMIN manages keys but does not read events (separation of duties): say so instead of a bare FORBIDDEN. */
-function NoEventAccess() {
+function NoEventAccess(props: { title: string; onSwitchKey: (key: FreshKey) => void }) {
   const { has } = useSigned();
   return (
     <section>
-      <h1>Events</h1>
+      <h1>{props.title}</h1>
       <div class="card" role="status">
         <p>
           This key may not read events: reading them takes the AUDITOR or READER role{has('ADMIN') ? ', and an ADMIN key manages the directory and keys only' : ''}.
         </p>
         {has('ADMIN') ? (
           <p>
-            In the <Link href="/directory">Directory</Link>, create an AUDITOR key (every group) or a READER key (chosen groups) for a user, then sign in with it. The{' '}
-            <Link href="/log">Log</Link> page works with this key.
+            Below, create an AUDITOR key for yourself in one step; or, in the <Link href="/directory">Directory</Link>, create an AUDITOR key (every group) or a READER
+            key (chosen groups) for someone else. The <Link href="/log">Log</Link> page works with this key.
           </p>
         ) : (
           <p>The <Link href="/log">Log</Link> page works with this key.</p>
         )}
       </div>
+      {has('ADMIN') && <AuditorKeyOffer onCreated={props.onSwitchKey} />}
     </section>
   );
 }
 
-function Page(props: { path: string; query: URLSearchParams; signed: Signed }) {
+function Page(props: { path: string; query: URLSearchParams; signed: Signed; onSwitchKey: (key: FreshKey) => void }) {
   const detail = /^\/events\/(\d+)$/.exec(props.path);
   const key = useMemo(() => props.query.toString(), [props.query]);
   const { has } = props.signed;
   const readsEvents = has('AUDITOR') || has('READER');
-  if (!readsEvents && (detail || props.path === '/events' || props.path === '/activity' || (props.path === '/' && !has('ADMIN')))) return <NoEventAccess />;
+  if (!readsEvents && (detail || props.path === '/events' || props.path === '/activity' || (props.path === '/' && !has('ADMIN')))) {
+    return <NoEventAccess title={props.path === '/activity' ? 'Activity' : 'Events'} onSwitchKey={props.onSwitchKey} />;
+  }
   if (detail) return <EventDetailPage leafIndex={Number(detail[1])} />;
   switch (props.path) {
     case '/':
