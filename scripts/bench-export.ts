@@ -28,6 +28,7 @@ import { createWriteStream } from 'node:fs';
 import path from 'node:path';
 import { servedEventProblem } from '../src/audit/servedEvent';
 import type { ServedEvent } from '../src/audit/logClient';
+import { EVENT_FIELDS } from '../src/client/event';
 import { nodeCryptoRfc6962 } from '../src/merkle/nodeHasher';
 import { hexToBytes, verifyCheckpoint, verifyInclusion } from '../src/verify';
 import {
@@ -70,9 +71,6 @@ const EXPORT_TARGET = 50_000;
 const GROUPS = 20;
 const ACTORS = 1000;
 const ACTIONS = ['user.login', 'user.role.grant', 'user.role.revoke', 'document.read', 'document.update', 'document.share', 'invoice.create', 'invoice.refund', 'payment.capture', 'settings.update'];
-const EVENT_FIELDS =
-  'leafIndex leafHash leaf redacted redaction { leafIndex reason } id action actor { id type name } target { type id name } outcome reason occurredAt recordedAt ' +
-  'source { ip userAgent requestId } metadata groups salt submitter { keyId userId }';
 
 interface Keys {
   readonly appender: { readonly token: string; readonly groupIds: readonly string[] };

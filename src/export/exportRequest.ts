@@ -12,24 +12,13 @@
  */
 import { EventInputError, LIMITS } from '../event/eventInput';
 import { OUTCOMES, type Outcome } from '../event/eventRecord';
+import type { EventQuery } from '../storage/port';
 import { EXPORT_FORMATS, type ExportFormat } from './exportedEvent';
-
-/** The filter, in the GraphQL `EventFilter`'s fields. */
-export interface ExportFilter {
-  readonly actorId?: string;
-  readonly action?: string;
-  readonly actionPrefix?: string;
-  readonly targetType?: string;
-  readonly targetId?: string;
-  readonly outcome?: Outcome;
-  readonly from?: Date;
-  readonly to?: Date;
-  readonly groupIds?: string[];
-}
 
 export interface ExportRequest {
   readonly format: ExportFormat;
-  readonly filter: ExportFilter;
+  /** In the GraphQL `EventFilter`'s fields, as the store takes them (before narrowing to the caller's scope). */
+  readonly filter: EventQuery;
   readonly limit?: number;
   readonly treeSize?: number;
   /** Inclusion proofs on ndjson lines (bundles always carry them). */
@@ -84,7 +73,7 @@ export function parseExportRequest(params: Iterable<[string, string]>): ExportRe
   const actorId = one('actorId');
   const targetType = one('targetType');
   const targetId = one('targetId');
-  const filter: ExportFilter = {
+  const filter: EventQuery = {
     ...(actorId !== undefined && { actorId }),
     ...(action !== undefined && (action.endsWith('*') ? { actionPrefix: action.slice(0, -1) } : { action })),
     ...(targetType !== undefined && { targetType }),

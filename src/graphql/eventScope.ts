@@ -5,22 +5,12 @@
  */
 import { effectiveGroupFilter, type Principal, readScope } from '../auth/role';
 import { LIMITS } from '../event/eventInput';
-import type { JsonObject, Outcome } from '../event/eventRecord';
+import type { JsonObject } from '../event/eventRecord';
 import type { EventQuery } from '../storage/port';
 import { AccessDenied, badInput } from './context';
 
-/** The fields of the GraphQL `EventFilter` (nulls as GraphQL passes them). */
-export interface EventFilterFields {
-  readonly actorId?: string | null;
-  readonly action?: string | null;
-  readonly actionPrefix?: string | null;
-  readonly targetType?: string | null;
-  readonly targetId?: string | null;
-  readonly outcome?: Outcome | null;
-  readonly from?: Date | null;
-  readonly to?: Date | null;
-  readonly groupIds?: readonly string[] | null;
-}
+/** The fields of the GraphQL `EventFilter`: the store query's, with nulls as GraphQL passes them. */
+export type EventFilterFields = { readonly [K in keyof EventQuery]?: EventQuery[K] | null };
 
 /** The store query for a filter, narrowed to what the principal may read (or refused). */
 export function scopedQuery(principal: Principal, filter: EventFilterFields | undefined): EventQuery {

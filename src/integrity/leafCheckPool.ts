@@ -5,17 +5,11 @@
  * database and builds the tree, and the next batch is read while this one is checked. The
  * decisions stay in eventCheck.ts; the verdict is the same whichever thread computed it.
  */
-import { existsSync } from 'node:fs';
 import path from 'node:path';
-import { Worker } from 'node:worker_threads';
+import type { Worker } from 'node:worker_threads';
+import { startWorkerThread } from '../workerThread';
 import { type CheckedEvent, checkEvent, type EventCheck } from './eventCheck';
 import type { LeafCheckReply, LeafCheckRequest, LeafCheckWorkerData } from './leafCheckWorker';
-
-function workerEntry(): { readonly file: string; readonly execArgv?: string[] } {
-  const compiled = path.join(__dirname, 'leafCheckWorker.js');
-  if (existsSync(compiled)) return { file: compiled };
-  return { file: path.join(__dirname, 'leafCheckWorker.ts'), execArgv: ['--require', require.resolve('ts-node/register/transpile-only')] };
-}
 
 interface Waiting {
   resolve(checks: readonly (EventCheck | undefined)[]): void;
@@ -28,10 +22,10 @@ export class LeafCheckPool {
   private nextId = 1;
 
   constructor(size: number) {
-    const entry = workerEntry();
+    const entry = path.join(__dirname, 'leafCheckWorker');
     const data: LeafCheckWorkerData = { leafCheckWorker: true };
     for (let i = 0; i < size; i++) {
-      const worker = new Worker(entry.file, { workerData: data, ...(entry.execArgv && { execArgv: entry.execArgv }) });
+      const worker = startWorkerThread(entry, data);
       worker.on('message', (reply: LeafCheckReply) => {
         const waiting = this.waiting.get(reply.id);
         if (!waiting) return;

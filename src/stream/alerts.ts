@@ -17,6 +17,7 @@ import type { StreamStore } from '../storage/port';
 import { AlertEvaluator, type AlertFiring, type AlertRule, type AlertRuleInput, emptyState, type EvaluatorState, makeRule } from './alertRules';
 import { type LogSource, scanPage } from './logReader';
 import type { LogWatcher } from './logWatcher';
+import { LeasedRounds, type NextRound } from './leasedRounds';
 import { StreamLease } from './streamLease';
 
 export interface StoredRule {
@@ -100,50 +101,35 @@ export interface AlertRunnerDeps {
 const PAGES_PER_ROUND = 20;
 
 export class AlertRunner {
-  private readonly lease: StreamLease;
-  private stopped = false;
-  private running: Promise<void> | undefined;
-  private wake: (() => void) | undefined;
-  private kicked = false;
+  private readonly rounds: LeasedRounds;
 
   constructor(private readonly deps: AlertRunnerDeps) {
-    this.lease = new StreamLease(deps.store, 'alerts', deps.owner, deps.leaseTtlMs ?? 10_000);
+    this.rounds = new LeasedRounds({
+      lease: new StreamLease(deps.store, 'alerts', deps.owner, deps.leaseTtlMs ?? 10_000),
+      watcher: deps.watcher,
+      round: () => this.round(),
+      failed: (err) => {
+        deps.logger.warn({ err }, 'alert evaluation round failed; retrying');
+        return {};
+      },
+    });
   }
 
   start(): void {
-    this.running ??= this.run();
+    this.rounds.start();
   }
 
   /** A rule changed: evaluate with it now. */
   kick(): void {
-    this.kicked = true;
-    this.wake?.();
+    this.rounds.kick();
   }
 
-  async stop(): Promise<void> {
-    this.stopped = true;
-    this.wake?.();
-    await this.running;
+  stop(): Promise<void> {
+    return this.rounds.stop();
   }
 
-  private async run(): Promise<void> {
-    while (!this.stopped) {
-      let caughtUpTo: number | undefined;
-      let again = false;
-      try {
-        if (await this.lease.hold()) ({ caughtUpTo, again } = await this.round());
-      } catch (err) {
-        this.deps.logger.warn({ err }, 'alert evaluation round failed; retrying');
-      }
-      if (this.stopped) break;
-      if (!again) await this.idle(caughtUpTo);
-    }
-    await this.lease.release().catch(() => undefined);
-  }
-
-  /** `caughtUpTo` undefined: nothing to wait for in the log (no rule enabled). */
-  private async round(): Promise<{ caughtUpTo: number | undefined; again: boolean }> {
-    this.kicked = false;
+  /** No `caughtUpTo`: nothing to wait for in the log (no rule enabled). */
+  private async round(): Promise<NextRound> {
     const { store, source } = this.deps;
     const rules = (await new AlertRules(store, async () => undefined).list()).map((s) => s.rule).filter((r) => r.enabled);
     const size = await source.signedSize();
@@ -164,10 +150,10 @@ export class AlertRunner {
       // Nor is it woken by the log's growth (which would keep the watcher reading the head): a
       // rule change wakes it, else the lease renewal.
       if (size > cursor) await this.save(version, { cursor: size, state: emptyState(), rules: {} });
-      return { caughtUpTo: undefined, again: false };
+      return {};
     }
     const evaluator = new AlertEvaluator(rules, state);
-    for (let n = 0; n < PAGES_PER_ROUND && cursor < size && !this.stopped; n++) {
+    for (let n = 0; n < PAGES_PER_ROUND && cursor < size && !this.rounds.stopped; n++) {
       const page = await scanPage(source, {}, cursor, this.deps.pageSize ?? 500, size);
       const firings = page.events.flatMap((e) => evaluator.observe(e));
       if (firings.length > 0) await this.deps.record(firings.map((f) => ({ event: alertEvent(f), key: alertKey(f) })));
@@ -181,19 +167,6 @@ export class AlertRunner {
 
   private async save(version: number, doc: CursorDoc): Promise<number | undefined> {
     return (await this.deps.store.update('cursor', 'alerts', version, JSON.stringify(doc))) ? version + 1 : undefined;
-  }
-
-  private async idle(caughtUpTo: number | undefined): Promise<void> {
-    if (this.kicked) return;
-    const abort = new AbortController();
-    await new Promise<void>((resolve) => {
-      const timer = setTimeout(resolve, Math.floor(this.lease.ttlMs / 3));
-      this.wake = resolve;
-      if (caughtUpTo !== undefined) void this.deps.watcher.waitBeyond(caughtUpTo, abort.signal).then((size) => size !== undefined && resolve());
-      abort.signal.addEventListener('abort', () => clearTimeout(timer), { once: true });
-    });
-    abort.abort();
-    this.wake = undefined;
   }
 }
 

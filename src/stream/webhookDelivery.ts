@@ -22,6 +22,7 @@ import { eventPayload, type EventPayload } from './eventPayload';
 import { type LogSource, scanPage } from './logReader';
 import type { LogWatcher } from './logWatcher';
 import { signatureHeader } from './signature';
+import { LeasedRounds, type NextRound } from './leasedRounds';
 import { StreamLease } from './streamLease';
 import type { StreamMetrics } from './streamMetrics';
 import { boundedError, filterOf, type SubscriptionDoc, Subscriptions } from './subscriptions';
@@ -96,12 +97,8 @@ interface Served {
 
 export class WebhookWorker {
   private readonly subscriptions: Subscriptions;
-  private readonly lease: StreamLease;
+  private readonly rounds: LeasedRounds;
   private readonly now: () => number;
-  private stopped = false;
-  private running: Promise<void> | undefined;
-  private wake: (() => void) | undefined;
-  private kicked = false;
   private readonly gauged = new Set<string>();
   /** Dead-letter events the log could not take yet. */
   private readonly unrecorded: SelfEvent[] = [];
@@ -109,38 +106,29 @@ export class WebhookWorker {
   constructor(private readonly deps: WebhookWorkerDeps) {
     this.now = deps.now ?? Date.now;
     this.subscriptions = new Subscriptions({ store: deps.store, signedSize: () => deps.source.signedSize(), record: deps.record });
-    this.lease = new StreamLease(deps.store, 'webhooks', deps.owner, deps.leaseTtlMs ?? 10_000, this.now);
+    this.rounds = new LeasedRounds({
+      lease: new StreamLease(deps.store, 'webhooks', deps.owner, deps.leaseTtlMs ?? 10_000, this.now),
+      watcher: deps.watcher,
+      round: () => this.round(),
+      failed: (err) => {
+        deps.logger.warn({ err }, 'webhook delivery round failed; retrying');
+        return { wakeAt: this.now() + 1000 };
+      },
+      now: this.now,
+    });
   }
 
   start(): void {
-    this.running ??= this.run();
+    this.rounds.start();
   }
 
   /** A subscription changed: look again now rather than at the next renewal. */
   kick(): void {
-    this.kicked = true;
-    this.wake?.();
+    this.rounds.kick();
   }
 
-  async stop(): Promise<void> {
-    this.stopped = true;
-    this.wake?.();
-    await this.running;
-  }
-
-  private async run(): Promise<void> {
-    while (!this.stopped) {
-      let served: Served[] = [];
-      try {
-        if (await this.lease.hold()) served = await this.round();
-      } catch (err) {
-        this.deps.logger.warn({ err }, 'webhook delivery round failed; retrying');
-        served = [{ retryAt: this.now() + 1000 }];
-      }
-      if (this.stopped) break;
-      await this.idle(served);
-    }
-    await this.lease.release().catch(() => undefined);
+  stop(): Promise<void> {
+    return this.rounds.stop();
   }
 
   private async flushRecords(): Promise<void> {
@@ -154,8 +142,8 @@ export class WebhookWorker {
     }
   }
 
-  private async round(): Promise<Served[]> {
-    this.kicked = false;
+  /** Serves every ACTIVE subscription; the next round comes when the first retry is due or the log grows past the least caught-up cursor. */
+  private async round(): Promise<NextRound> {
     await this.flushRecords();
     const all = await this.subscriptions.list();
     const active = all.filter((s) => s.state === 'ACTIVE');
@@ -164,14 +152,17 @@ export class WebhookWorker {
     }
     const size = await this.deps.source.signedSize();
     this.deps.watcher.observe(size);
-    return Promise.all(active.map((s) => this.serve(s, size)));
+    const served = await Promise.all(active.map((s) => this.serve(s, size)));
+    const retries = served.flatMap((s) => (s.retryAt !== undefined ? [s.retryAt] : []));
+    const cursors = served.flatMap((s) => (s.caughtUpTo !== undefined ? [s.caughtUpTo] : []));
+    return { ...(retries.length > 0 && { wakeAt: Math.min(...retries) }), ...(cursors.length > 0 && { caughtUpTo: Math.min(...cursors) }) };
   }
 
   /** Delivers what one subscription is owed, up to BATCHES_PER_ROUND batches. */
   private async serve(initial: SubscriptionDoc, size: number): Promise<Served> {
     let sub = initial;
     if (sub.nextAttemptAt !== undefined && Date.parse(sub.nextAttemptAt) > this.now()) return { retryAt: Date.parse(sub.nextAttemptAt) };
-    for (let n = 0; n < BATCHES_PER_ROUND && !this.stopped; n++) {
+    for (let n = 0; n < BATCHES_PER_ROUND && !this.rounds.stopped; n++) {
       const page = await scanPage(this.deps.source, filterOf(sub), sub.cursor, this.deps.policy.batchSize, size);
       this.gauged.add(sub.id);
       this.deps.metrics.webhookBacklogIs(sub.id, Math.max(0, size - page.scannedTo));
@@ -259,24 +250,6 @@ export class WebhookWorker {
         : { ...doc, attempts, firstFailureAt, lastError, lastErrorAt: at, nextAttemptAt: new Date(retryAt).toISOString() },
     );
     return { retryAt };
-  }
-
-  /** Sleeps until the log grows past a caught-up cursor, a retry is due, a kick, a stop, or the lease needs renewing. */
-  private async idle(served: readonly Served[]): Promise<void> {
-    if (this.kicked) return;
-    const renewIn = Math.floor(this.lease.ttlMs / 3);
-    const retries = served.flatMap((s) => (s.retryAt !== undefined ? [s.retryAt] : []));
-    const ms = Math.max(0, Math.min(renewIn, ...retries.map((t) => t - this.now())));
-    const cursors = served.flatMap((s) => (s.caughtUpTo !== undefined ? [s.caughtUpTo] : []));
-    const abort = new AbortController();
-    await new Promise<void>((resolve) => {
-      const timer = setTimeout(resolve, ms);
-      this.wake = resolve;
-      if (cursors.length > 0) void this.deps.watcher.waitBeyond(Math.min(...cursors), abort.signal).then((size) => size !== undefined && resolve());
-      abort.signal.addEventListener('abort', () => clearTimeout(timer), { once: true });
-    });
-    abort.abort();
-    this.wake = undefined;
   }
 }
 

@@ -13,6 +13,7 @@ import fc from 'fast-check';
 import { leafOfFields } from '../../src/event/storedEvent';
 import type { Outcome } from '../../src/event/eventRecord';
 import { DuplicateKeyError, LeafIndexTakenError } from '../../src/storage/errors';
+import { matchesFilter } from '../../src/stream/eventFilter';
 import type {
   ApiKeyRecord,
   EventCount,
@@ -89,24 +90,12 @@ function fullEvent(leafIndex: number, change: EventSpec = {}): StoredEvent {
   });
 }
 
-/** The prefix test the port means: code points, as JavaScript's startsWith. */
-function matches(e: StoredEvent, q: EventQuery): boolean {
-  if (q.actorId !== undefined && e.actor.id !== q.actorId) return false;
-  if (q.action !== undefined && e.action !== q.action) return false;
-  if (q.actionPrefix !== undefined && !e.action.startsWith(q.actionPrefix)) return false;
-  if (q.targetType !== undefined && e.target?.type !== q.targetType) return false;
-  if (q.targetId !== undefined && e.target?.id !== q.targetId) return false;
-  if (q.outcome !== undefined && e.outcome !== q.outcome) return false;
-  if (q.from !== undefined && e.recordedAt.getTime() < q.from.getTime()) return false;
-  if (q.to !== undefined && e.recordedAt.getTime() >= q.to.getTime()) return false;
-  if (q.groupIds !== undefined && !e.groups.some((g) => q.groupIds!.includes(g))) return false;
-  return true;
-}
-
+// The reference pages and counts filter with the in-memory test of stream/eventFilter.ts (prefixes
+// by code points, as startsWith), so the suite also holds it to what both stores answer.
 export function referencePage(events: readonly StoredEvent[], q: EventPageQuery): StoredEvent[] {
   const after = q.afterLeafIndex;
   return events
-    .filter((e) => e.leafIndex < q.treeSize && matches(e, q))
+    .filter((e) => e.leafIndex < q.treeSize && matchesFilter(e, q))
     .filter((e) => after === undefined || (q.newestFirst ? e.leafIndex < after : e.leafIndex > after))
     .sort((a, b) => (q.newestFirst ? b.leafIndex - a.leafIndex : a.leafIndex - b.leafIndex))
     .slice(0, Math.max(0, q.limit));
@@ -115,7 +104,7 @@ export function referencePage(events: readonly StoredEvent[], q: EventPageQuery)
 export function referenceCounts(events: readonly StoredEvent[], key: EventCountKey, q: EventQuery, treeSize: number): EventCount[] {
   const counts = new Map<string, number>();
   for (const e of events) {
-    if (e.leafIndex >= treeSize || !matches(e, q)) continue;
+    if (e.leafIndex >= treeSize || !matchesFilter(e, q)) continue;
     const keys =
       key === 'groups' ? e.groups.filter((g) => q.groupIds === undefined || q.groupIds.includes(g)) : [key === 'action' ? e.action : key === 'outcome' ? e.outcome : e.actor.id];
     for (const k of keys) counts.set(k, (counts.get(k) ?? 0) + 1);

@@ -11,15 +11,14 @@
  * answering meanwhile. An in-memory database cannot be shared with a worker; its counts run
  * inline (tests and tools only).
  */
-import { existsSync } from 'node:fs';
 import path from 'node:path';
-import { Worker } from 'node:worker_threads';
 import Database from 'better-sqlite3';
 import { LedgerError } from '../../errors';
 import type { EventCount, EventCountKey, EventQuery, StoredEvent } from '../port';
 import type { CountReply, CountRequest, CountRow, CountWorkerData } from './countWorker';
 import { translateError } from './driverErrors';
 import { type CountDim, GROUPS_OF_E, placeholders, type SqlStatement } from './eventQueryPlan';
+import { type WorkerAnswer, WorkerClient } from './workerClient';
 
 /**
  * Beyond this many leaves stored past the tree size (only when asked for an old tree size:
@@ -163,80 +162,29 @@ export class InlineCountRunner implements CountRunner {
   async close(): Promise<void> {}
 }
 
-interface Waiting {
-  readonly resolve: (rows: CountRow[]) => void;
-  readonly reject: (err: Error) => void;
-}
-
-/** How to start the worker: its compiled entry, or (running from the sources) the TypeScript one. */
-function workerEntry(): { readonly file: string; readonly execArgv?: string[] } {
-  const compiled = path.join(__dirname, 'countWorker.js');
-  if (existsSync(compiled)) return { file: compiled };
-  return { file: path.join(__dirname, 'countWorker.ts'), execArgv: ['--require', require.resolve('ts-node/register/transpile-only')] };
-}
-
 /**
  * One long-lived worker, started on first use and restarted after a crash. It keeps the
  * process alive only while a count is pending, so an idle server (or a CLI command) can exit.
  */
 export class WorkerCountRunner implements CountRunner {
-  private worker: Worker | undefined;
-  private readonly waiting = new Map<number, Waiting>();
-  private nextId = 1;
-  private closed = false;
+  private readonly client: WorkerClient<CountRequest, CountReply, CountRow[]>;
 
-  constructor(private readonly file: string) {}
+  constructor(file: string) {
+    const workerData: CountWorkerData = { countWorkerFile: file };
+    this.client = new WorkerClient({ entry: path.join(__dirname, 'countWorker'), workerData, name: 'the count worker', answerOf });
+  }
 
   run(statement: SqlStatement): Promise<CountRow[]> {
-    if (this.closed) return Promise.reject(new LedgerError('UNAVAILABLE', 'the storage is closed'));
-    const worker = this.start();
-    const id = this.nextId++;
-    return new Promise<CountRow[]>((resolve, reject) => {
-      this.waiting.set(id, { resolve, reject });
-      worker.ref();
-      const request: CountRequest = { id, sql: statement.sql, params: statement.params };
-      worker.postMessage(request);
-    });
+    return this.client.request((id) => ({ id, sql: statement.sql, params: statement.params }));
   }
 
-  async close(): Promise<void> {
-    this.closed = true;
-    const worker = this.worker;
-    this.worker = undefined;
-    this.failAll(new LedgerError('UNAVAILABLE', 'the storage was closed during a count'));
-    if (worker) await worker.terminate();
+  close(): Promise<void> {
+    return this.client.close('the storage was closed during a count', 'fail');
   }
+}
 
-  private start(): Worker {
-    if (this.worker) return this.worker;
-    const entry = workerEntry();
-    const data: CountWorkerData = { countWorkerFile: this.file };
-    const worker = new Worker(entry.file, { workerData: data, ...(entry.execArgv && { execArgv: entry.execArgv }) });
-    worker.on('message', (reply: CountReply) => {
-      const waiting = this.waiting.get(reply.id);
-      if (!waiting) return;
-      this.waiting.delete(reply.id);
-      if (this.waiting.size === 0) worker.unref();
-      if ('rows' in reply) waiting.resolve(reply.rows);
-      else {
-        const { message, code } = reply.error;
-        waiting.reject(code === undefined ? new LedgerError('INTERNAL', `count worker: ${message}`) : translateError(new Database.SqliteError(message, code)));
-      }
-    });
-    const lost = (why: string): void => {
-      if (this.worker === worker) this.worker = undefined;
-      this.failAll(new LedgerError('UNAVAILABLE', `the count worker ${why}`));
-    };
-    worker.on('error', (err) => lost(`failed: ${err.message}`));
-    worker.on('exit', (code) => lost(`exited (code ${code})`));
-    worker.unref();
-    this.worker = worker;
-    return worker;
-  }
-
-  private failAll(err: Error): void {
-    const waiting = [...this.waiting.values()];
-    this.waiting.clear();
-    for (const w of waiting) w.reject(err);
-  }
+function answerOf(reply: CountReply): WorkerAnswer<CountRow[]> {
+  if ('rows' in reply) return { value: reply.rows };
+  const { message, code } = reply.error;
+  return { error: code === undefined ? new LedgerError('INTERNAL', `count worker: ${message}`) : translateError(new Database.SqliteError(message, code)) };
 }

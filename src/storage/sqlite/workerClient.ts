@@ -1,0 +1,103 @@
+/**
+ * A client of one long-lived worker thread that answers requests by id (the append worker,
+ * the count worker). The worker is started on first use and again after it is lost; whatever
+ * was waiting on a lost worker fails UNAVAILABLE. It keeps the process alive only while a
+ * request is pending, so an idle server (or a CLI command) can exit.
+ */
+import type { Worker } from 'node:worker_threads';
+import { LedgerError } from '../../errors';
+import { startWorkerThread } from '../../workerThread';
+
+/** A worker's answer to one request: its value, or the error the request fails with. */
+export type WorkerAnswer<T> = { readonly value: T } | { readonly error: Error };
+
+export interface WorkerClientOptions<Reply, T> {
+  /** The worker's module, a path without its extension (see startWorkerThread). */
+  readonly entry: string;
+  readonly workerData: unknown;
+  /** The worker as named in errors, e.g. `the count worker`. */
+  readonly name: string;
+  answerOf(reply: Reply): WorkerAnswer<T>;
+}
+
+interface Waiting<T> {
+  resolve(value: T): void;
+  reject(err: Error): void;
+}
+
+export class WorkerClient<Request, Reply extends { readonly id: number }, T> {
+  private worker: Worker | undefined;
+  private readonly waiting = new Map<number, Waiting<T>>();
+  /** Settles (never rejects) with each request sent, for a close that lets them finish. */
+  private readonly pending = new Set<Promise<void>>();
+  private nextId = 1;
+  private isClosed = false;
+
+  constructor(private readonly options: WorkerClientOptions<Reply, T>) {}
+
+  /** Whether close() was called: requests are refused from then on. */
+  get closed(): boolean {
+    return this.isClosed;
+  }
+
+  /** Sends the request `requestOf(id)` builds; settles when the reply with that id comes. */
+  request(requestOf: (id: number) => Request): Promise<T> {
+    if (this.isClosed) return Promise.reject(new LedgerError('UNAVAILABLE', 'the storage is closed'));
+    const worker = this.start();
+    const id = this.nextId++;
+    const answer = new Promise<T>((resolve, reject) => {
+      this.waiting.set(id, { resolve, reject });
+      worker.ref();
+      worker.postMessage(requestOf(id));
+    });
+    const settled = answer.then(
+      () => undefined,
+      () => undefined,
+    );
+    this.pending.add(settled);
+    void settled.then(() => this.pending.delete(settled));
+    return answer;
+  }
+
+  /**
+   * Refuses new requests and stops the worker, after the requests already sent are answered
+   * (`pending: 'finish'`) or at once, failing them with `reason` (`'fail'`).
+   */
+  async close(reason: string, pending: 'finish' | 'fail'): Promise<void> {
+    this.isClosed = true;
+    if (pending === 'finish') await Promise.all([...this.pending]);
+    const worker = this.worker;
+    this.worker = undefined;
+    this.failAll(new LedgerError('UNAVAILABLE', reason));
+    if (worker) await worker.terminate();
+  }
+
+  private start(): Worker {
+    if (this.worker) return this.worker;
+    const worker = startWorkerThread(this.options.entry, this.options.workerData);
+    worker.on('message', (reply: Reply) => {
+      const waiting = this.waiting.get(reply.id);
+      if (!waiting) return;
+      this.waiting.delete(reply.id);
+      if (this.waiting.size === 0) worker.unref();
+      const answer = this.options.answerOf(reply);
+      if ('error' in answer) waiting.reject(answer.error);
+      else waiting.resolve(answer.value);
+    });
+    const lost = (why: string): void => {
+      if (this.worker === worker) this.worker = undefined;
+      this.failAll(new LedgerError('UNAVAILABLE', `${this.options.name} ${why}`));
+    };
+    worker.on('error', (err) => lost(`failed: ${err.message}`));
+    worker.on('exit', (code) => lost(`exited (code ${code})`));
+    worker.unref();
+    this.worker = worker;
+    return worker;
+  }
+
+  private failAll(err: Error): void {
+    const waiting = [...this.waiting.values()];
+    this.waiting.clear();
+    for (const w of waiting) w.reject(err);
+  }
+}
