@@ -133,7 +133,8 @@ describeEachAdapter('the client SDK against a real server', (adapter) => {
   /**
    * A fetch that lets the first recordEvents request reach the server and then kills the server
    * (kill -9): after the server answered (the answer is dropped: stored, but the client never
-   * hears), or at once, while the request is in flight. The server is restarted on the same
+   * hears), or while the request is in flight (the server is stopped with SIGSTOP first, so it
+   * cannot answer before it dies). The server is restarted on the same
    * port and data; the client's retries meet the restart.
    */
   function crashOnFirstRecord(when: 'after-storing' | 'in-flight'): FetchLike & { restarted: () => Promise<ServerProcess> } {
@@ -151,6 +152,9 @@ describeEachAdapter('the client SDK against a real server', (adapter) => {
         await crash();
         throw new TypeError('fetch failed', { cause: { code: 'ECONNRESET' } });
       }
+      // Stopped first, the server cannot answer before it dies: the request is lost in flight
+      // (accepted by the kernel, or refused), never answered, whatever the machine's load.
+      server.child.kill('SIGSTOP');
       const sent = fetch(target, init);
       await crash();
       return sent;
