@@ -21,6 +21,7 @@ import { describeEachAdapter } from '../support/adapters';
 import { gqlOk } from '../support/graphqlClient';
 import { bootstrapKeys, type Keys, ledgerEnv, type LedgerEnv, startLedger } from '../support/ledgerFixture';
 import { type ServerProcess, startServerProcess } from '../support/serverProcess';
+import { stopProcess } from '../support/processState';
 
 /** Generous: a retry budget that outlasts a server restart on a busy machine (tests never wait on timings). */
 const PATIENT = { attempts: 200, baseDelayMs: 20, maxDelayMs: 300 };
@@ -154,7 +155,7 @@ describeEachAdapter('the client SDK against a real server', (adapter) => {
       }
       // Stopped first, the server cannot answer before it dies: the request is lost in flight
       // (accepted by the kernel, or refused), never answered, whatever the machine's load.
-      server.child.kill('SIGSTOP');
+      await stopProcess(server.child.pid!);
       const sent = fetch(target, init);
       await crash();
       return sent;

@@ -11,6 +11,7 @@ import { errorCode, gql, gqlFrom, gqlOk } from '../support/graphqlClient';
 import { bootstrapKeys, type Keys, ledgerEnv, type LedgerEnv, startLedger } from '../support/ledgerFixture';
 import type { ServerProcess } from '../support/serverProcess';
 import { describeEachAdapter } from '../support/adapters';
+import { stopProcess } from '../support/processState';
 import { engineCacheDir } from '../../src/config';
 import { type EmbeddedEngine, startEmbeddedEngine } from '../../src/storage/mongodb/engine/embeddedEngine';
 
@@ -317,7 +318,7 @@ describeEachAdapter(
     expect(errorCode(await gql(server.url, '{ apiKeys { id } }'))).toBe('UNAUTHENTICATED');
 
     // First the database hangs (stopped, its connections open): /healthz must not hang with it.
-    process.kill(engine.pid, 'SIGSTOP');
+    await stopProcess(engine.pid);
     const hanging = await fetch(`${server.url}/healthz`, { signal: AbortSignal.timeout(1500) });
     expect(hanging.status).toBe(503);
     expect((await hanging.json()) as { status: string; reason: string }).toEqual({ status: 'unavailable', reason: expect.stringContaining('within') });
