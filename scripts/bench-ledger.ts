@@ -540,8 +540,9 @@ async function verifyDbRows(env: NodeJS.ProcessEnv, label: string): Promise<Row[
     {
       measure: 'verify-db: cores used / scaling',
       result:
-        `${busy.toFixed(2)} cores busy on average (CPU ${run.cpuSeconds.toFixed(1)} s over ${secs(run.wallMs)} wall): single-threaded, one JS thread reads the ` +
-        `${ADAPTER === 'sqlite' ? 'SQLite file (synchronous better-sqlite3)' : 'cursor'}, re-derives each leaf and hashes the tree; more cores do not make it faster, a faster core does`,
+        `${busy.toFixed(2)} cores busy on average (CPU ${run.cpuSeconds.toFixed(1)} s over ${secs(run.wallMs)} wall): one thread reads the ` +
+        `${ADAPTER === 'sqlite' ? 'SQLite file (synchronous better-sqlite3)' : 'cursor'} and builds the tree, ${Math.max(0, os.availableParallelism() - 1)} worker thread(s) re-derive the leaves ` +
+        '(verify-db --workers, default cores - 1); past two cores the reading thread is the limit',
     },
   ];
 }
