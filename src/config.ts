@@ -5,6 +5,7 @@
 import { DEFAULT_SEALED_READ_CACHE_ENTRIES } from './lifecycle/sealedReadCache';
 import path from 'node:path';
 import type { RateLimit } from './server/rateLimit';
+import type { DeliveryPolicy } from './stream/webhookDelivery';
 
 export class ConfigError extends Error {
   override readonly name = 'ConfigError';
@@ -45,14 +46,8 @@ export interface Config {
   readonly webhooks: WebhookConfig;
 }
 
-export interface WebhookConfig {
-  readonly batchSize: number;
-  readonly maxAttempts: number;
-  readonly maxAgeMs: number;
-  readonly retryBaseMs: number;
-  readonly retryMaxMs: number;
-  readonly timeoutMs: number;
-}
+/** The webhook settings are the delivery policy itself (stream/webhookDelivery.ts). */
+export type WebhookConfig = DeliveryPolicy;
 
 export const WEBHOOK_DEFAULTS: WebhookConfig = {
   batchSize: 100,
