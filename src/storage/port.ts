@@ -324,9 +324,36 @@ export interface RawTile {
   readonly hashes: Uint8Array;
 }
 
-export interface IntegrityReader {
+/**
+ * Where another thread can open a reader of the same database (a plain, structured-cloneable
+ * value), so that verify-db reads and re-derives leaves in several threads at once.
+ */
+export interface IntegrityReaderSource {
+  readonly kind: StorageKind;
+  /** The database file (sqlite). */
+  readonly location: string;
+}
+
+/** Reads the stored events by ranges of position, for a walk split over threads. */
+export interface EventRangeReader {
+  /**
+   * Where the range of the next `rows` stored events from `from` on ends: the position of the
+   * first stored event after them (so [from, end) holds exactly `rows`), or undefined when
+   * fewer remain. Ranges cut this way stay even however sparse a tampered log's positions are.
+   */
+  rangeEnd(from: number, rows: number): Promise<number | undefined>;
+  /** The stored events with `from ≤ position < to`, ascending by position. */
+  eventRange(from: number, to: number): Promise<RawStoredEvent[]>;
+}
+
+export interface IntegrityReader extends Partial<EventRangeReader> {
   /** Every stored event, ascending by position, in batches. */
   events(batchSize: number): AsyncIterable<RawStoredEvent[]>;
+  /**
+   * Set when the adapter can serve range reads from other threads (it then implements
+   * EventRangeReader here and through `openEventRangeReader` in storage/open.ts).
+   */
+  readonly source?: IntegrityReaderSource;
   /** The stored checkpoint with the largest numeric tree size. */
   latestCheckpoint(): Promise<RawCheckpoint | undefined>;
   /** Stored checkpoints with tree size ≤ `maxSize`, ascending. */

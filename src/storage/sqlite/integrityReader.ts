@@ -4,7 +4,7 @@
  * log; the rows are mapped without trusting them (eventRows.ts).
  */
 import type Database from 'better-sqlite3';
-import type { IntegrityReader, RawCheckpoint, RawStoredEvent, RawTile } from '../port';
+import type { EventRangeReader, IntegrityReader, IntegrityReaderSource, RawCheckpoint, RawStoredEvent, RawTile } from '../port';
 import { step } from './driverErrors';
 import { EVENT_SELECT, rawEventOfRow } from './eventRows';
 
@@ -20,13 +20,21 @@ function rawCheckpoint(r: CheckpointRow): RawCheckpoint {
   return { treeSize: r.tree_size, rootHash: r.root_hash, note: r.note };
 }
 
-export class SqliteIntegrityReader implements IntegrityReader {
+export class SqliteIntegrityReader implements IntegrityReader, EventRangeReader {
+  /** Other threads open the same file (WAL lets readers run beside each other); not `:memory:`. */
+  readonly source: IntegrityReaderSource | undefined;
   private readonly eventsAfter: Database.Statement<[number, number], Record<string, unknown>>;
+  private readonly eventsBetween: Database.Statement<[number, number], Record<string, unknown>>;
+  private readonly nthAfter: Database.Statement<[number, number], { leaf_index: number }>;
   private readonly latest: Database.Statement<[], CheckpointRow>;
   private readonly checkpointsAfter: Database.Statement<[number, number, number], CheckpointRow>;
   private readonly tile: Database.Statement<[number, number], { level: number; idx: number; hashes: unknown }>;
 
   constructor(db: Database.Database) {
+    this.source = db.memory ? undefined : { kind: 'sqlite', location: db.name };
+    this.eventsBetween = db.prepare(`SELECT ${EVENT_SELECT} FROM events e WHERE e.leaf_index >= ? AND e.leaf_index < ? ORDER BY e.leaf_index`);
+    // Steps over the rowid b-tree's cells without decoding the rows.
+    this.nthAfter = db.prepare('SELECT leaf_index FROM events WHERE leaf_index >= ? ORDER BY leaf_index LIMIT 1 OFFSET ?');
     this.eventsAfter = db.prepare(`SELECT ${EVENT_SELECT} FROM events e WHERE e.leaf_index > ? ORDER BY e.leaf_index LIMIT ?`);
     this.latest = db.prepare('SELECT tree_size, root_hash, note FROM checkpoints ORDER BY tree_size DESC LIMIT 1');
     this.checkpointsAfter = db.prepare('SELECT tree_size, root_hash, note FROM checkpoints WHERE tree_size > ? AND tree_size <= ? ORDER BY tree_size LIMIT ?');
@@ -44,6 +52,14 @@ export class SqliteIntegrityReader implements IntegrityReader {
       yield rows.map(rawEventOfRow);
       if (rows.length < size) return;
     }
+  }
+
+  rangeEnd(from: number, rows: number): Promise<number | undefined> {
+    return step(() => this.nthAfter.get(from, Math.max(1, Math.floor(rows)))?.leaf_index);
+  }
+
+  eventRange(from: number, to: number): Promise<RawStoredEvent[]> {
+    return step(() => this.eventsBetween.all(from, to).map(rawEventOfRow));
   }
 
   latestCheckpoint(): Promise<RawCheckpoint | undefined> {

@@ -8,7 +8,7 @@ import path from 'node:path';
 import Database from 'better-sqlite3';
 import { LedgerError } from '../../errors';
 import { WrongDatabaseError } from '../errors';
-import type { LedgerStorage } from '../port';
+import type { EventRangeReader, LedgerStorage } from '../port';
 import { type AppendRunner, InlineAppendRunner, WorkerAppendRunner } from './appendRunner';
 import { type CountRunner, InlineCountRunner, WorkerCountRunner } from './counts';
 import { SqliteApiKeyRepository, SqliteGroupRepository, SqliteUserRepository } from './directoryRepositories';
@@ -145,6 +145,22 @@ export async function openSqliteStorage(options: SqliteStorageOptions): Promise<
       closed = true;
       await appends.close();
       await countRunner.close();
+      db.close();
+    },
+  };
+}
+
+/**
+ * Range reads of events on a read-only connection of its own, for another thread (verify-db's
+ * leaf-check workers): WAL lets it read beside the main connection.
+ */
+export function openSqliteRangeReader(file: string): EventRangeReader & { close(): Promise<void> } {
+  const db = openDatabase(file, { file, create: false, readonly: true });
+  const reader = new SqliteIntegrityReader(db);
+  return {
+    rangeEnd: (from, rows) => reader.rangeEnd(from, rows),
+    eventRange: (from, to) => reader.eventRange(from, to),
+    close: async () => {
       db.close();
     },
   };
