@@ -29,6 +29,7 @@ import { HttpError } from './jsonErrors';
 import { metricsHandler, PrometheusMetrics } from './metrics';
 import { RateLimitedError } from './rateLimit';
 import { fetchSend } from './webhookSend';
+import { Witnessing } from '../witness/witnessing';
 
 export interface LedgerServer {
   readonly url: string;
@@ -46,6 +47,7 @@ export async function startLedgerServer(config: Config, logger: Logger): Promise
   let watcher: LogWatcher | undefined;
   let webhookWorker: WebhookWorker | undefined;
   let alertRunner: AlertRunner | undefined;
+  let witnessing: Witnessing | undefined;
   const schema = await buildLedgerSchema();
   const admission = new AdmissionControl({ perKey: config.http.rateLimitPerKey, anonymous: config.http.rateLimitAnonymous, authenticate: null });
   const metrics = config.metrics.mode === 'off' ? undefined : new PrometheusMetrics();
@@ -61,6 +63,7 @@ export async function startLedgerServer(config: Config, logger: Logger): Promise
     ...(metrics && { metrics }),
     webhooks: { changed: () => webhookWorker?.kick() },
     alerts: { changed: () => alertRunner?.kick() },
+    ...(witnessing && { witnessing }),
   });
   let feed: Feed | undefined;
   http = await startHttpServer({
@@ -107,7 +110,9 @@ export async function startLedgerServer(config: Config, logger: Logger): Promise
           res.status(503).type('text/plain').send('starting\n');
           return;
         }
-        const latest = await ledger.latestCheckpoint();
+        const head = await ledger.latestCheckpoint();
+        // With the witnesses' cosignatures of this size, once they have answered.
+        const latest = witnessing ? await witnessing.published(head) : head;
         res.status(200).set('Cache-Control', 'no-cache').type('text/plain; charset=utf-8').send(latest.note);
       });
       app.get('/export', admitted, exportHandler({ context: (req) => contextOf(admissionOf(req)), logger }));
@@ -185,6 +190,23 @@ export async function startLedgerServer(config: Config, logger: Logger): Promise
       owner: randomUUID(),
     });
     alertRunner.start();
+    if (config.witnessing.witnesses.length > 0) {
+      const witnesses = new Witnessing({
+        config: config.witnessing,
+        head: openedLedger.storage.head,
+        cosignatures: openedLedger.storage.cosignatures,
+        consistencyProof: async (from, to) => (await openedLedger.consistencyProof(from, to)).hashes,
+        logger: logger.child({ component: 'witnesses' }),
+        ...(metrics && { metrics }),
+      });
+      openedLedger.onCheckpoint(() => witnesses.checkpointSigned());
+      witnesses.start();
+      witnessing = witnesses;
+      logger.info(
+        { witnesses: config.witnessing.witnesses.map((w) => w.name), quorum: config.witnessing.quorum, receiptsWait: config.witnessing.waitForQuorum },
+        'sending checkpoints to witnesses',
+      );
+    }
     admission.authenticate = (token) => openedLedger.authenticate(token);
     ledger = openedLedger;
     if (openedLedger.keyring && config.retentionIntervalMs > 0) {
@@ -220,6 +242,7 @@ export async function startLedgerServer(config: Config, logger: Logger): Promise
     // Before the ledger closes: the worker may record a dead-letter event, and releases its lease.
     await webhookWorker?.stop();
     await alertRunner?.stop();
+    await witnessing?.stop();
     await ledger?.close();
     ledger = undefined;
     await storage?.close();

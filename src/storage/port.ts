@@ -186,6 +186,32 @@ export interface LogHeadRepository {
   advance(checkpoint: SignedCheckpoint, lastRecordedAt: number): Promise<void>;
 }
 
+/**
+ * A witness's cosignature of one checkpoint (C2SP tlog-cosignature): the signature line the
+ * published note carries. Checked by the witnessing service before it is saved.
+ */
+export interface StoredCosignature {
+  /** Which witness: the 8 lowercase hex digits of its key ID. */
+  readonly witness: string;
+  readonly treeSize: number;
+  /** "— <name> <base64(key ID || timestamp || signature)>\n" */
+  readonly line: string;
+}
+
+/**
+ * The newest cosignature of each witness. Shared by every process on the database, so that
+ * whichever serves `GET /checkpoint` publishes what any of them gathered, across restarts.
+ */
+export interface CosignatureRepository {
+  /**
+   * Keeps this cosignature as the witness's newest: it replaces one of a smaller or the same
+   * tree size (a fresher timestamp); one of a smaller size than stored is ignored.
+   */
+  save(cosignature: StoredCosignature): Promise<void>;
+  /** The stored cosignatures of the checkpoint of this size, one per witness, by witness. */
+  forTreeSize(treeSize: number): Promise<StoredCosignature[]>;
+}
+
 // ---------------------------------------------------------------------------------------
 // Idempotency and the lease
 
@@ -438,6 +464,7 @@ export interface LedgerStorage {
   readonly tiles: TileRepository;
   readonly checkpoints: CheckpointRepository;
   readonly head: LogHeadRepository;
+  readonly cosignatures: CosignatureRepository;
   readonly idempotency: IdempotencyRepository;
   readonly lease: LeaseRepository;
   readonly users: UserRepository;

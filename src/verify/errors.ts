@@ -21,7 +21,11 @@ export type VerificationErrorCode =
   /** The note text is not a well-formed C2SP tlog-checkpoint. */
   | 'MALFORMED_CHECKPOINT'
   /** The checkpoint is for a different log than the caller expected. */
-  | 'ORIGIN_MISMATCH';
+  | 'ORIGIN_MISMATCH'
+  /** A witness policy file is not well formed. */
+  | 'MALFORMED_WITNESS_POLICY'
+  /** The checkpoint lacks the valid witness cosignatures that the witness policy requires. */
+  | 'WITNESS_QUORUM';
 
 export class VerificationError extends Error {
   override readonly name = 'VerificationError';

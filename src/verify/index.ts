@@ -41,5 +41,32 @@ export {
   type CheckpointVerificationOptions,
   type VerifiedCheckpoint,
 } from './checkpoint';
+export {
+  COSIGNATURE_SIZE,
+  COSIGNATURE_V1_TYPE,
+  WitnessQuorumError,
+  assertWitnessPolicy,
+  cosignatureMessage,
+  cosignatureNoteSignature,
+  createWitnessPolicy,
+  decodeCosignature,
+  describeCosignature,
+  describeWitnessPolicy,
+  encodeCosignature,
+  evaluateWitnessPolicy,
+  formatWitnessKey,
+  parseWitnessKey,
+  parseWitnessPolicy,
+  verifyCosignatures,
+  verifyCosignedCheckpoint,
+  type CosignatureStatus,
+  type CosignedCheckpoint,
+  type DecodedCosignature,
+  type WitnessCosignature,
+  type WitnessPolicy,
+  type WitnessPolicyNode,
+  type WitnessPolicyResult,
+  type WitnessVerifier,
+} from './cosignature';
 // Proof hashes travel as hex in the GraphQL API.
 export { bytesToHex, hexToBytes } from '@noble/hashes/utils.js';

@@ -23,6 +23,14 @@ describe('audit-ledger/verify', () => {
       'VerificationError',
       'hexToBytes',
       'bytesToHex',
+      'parseWitnessKey',
+      'verifyCosignatures',
+      'createWitnessPolicy',
+      'parseWitnessPolicy',
+      'evaluateWitnessPolicy',
+      'assertWitnessPolicy',
+      'verifyCosignedCheckpoint',
+      'WitnessQuorumError',
     ]) {
       expect(typeof (verify as Record<string, unknown>)[name]).toBe('function');
     }

@@ -21,7 +21,9 @@ export class LogResolver {
   ): Promise<Checkpoint> {
     return guard(ctx, 'checkpoint', async () => {
       authorize(ctx, 'readLog');
-      return checkpointView(ctx.ledger, await ctx.ledger.checkpoint(treeSize ?? undefined));
+      const checkpoint = await ctx.ledger.checkpoint(treeSize ?? undefined);
+      // Published with the witnesses' cosignatures of its size, as GET /checkpoint does.
+      return checkpointView(ctx.ledger, ctx.witnessing ? await ctx.witnessing.published(checkpoint) : checkpoint);
     });
   }
 

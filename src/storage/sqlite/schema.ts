@@ -108,6 +108,13 @@ CREATE TABLE IF NOT EXISTS log_head (
   pending_to INTEGER
 );
 
+-- Each witness's newest cosignature (src/witness/): published with the checkpoint of its size.
+CREATE TABLE IF NOT EXISTS cosignatures (
+  witness TEXT PRIMARY KEY,
+  tree_size INTEGER NOT NULL,
+  line TEXT NOT NULL
+) WITHOUT ROWID;
+
 CREATE TABLE IF NOT EXISTS lease (
   name TEXT PRIMARY KEY,
   owner TEXT NOT NULL,

@@ -23,6 +23,7 @@ import {
   SqliteIdempotencyRepository,
   SqliteLeaseRepository,
   SqliteLogHeadRepository,
+  SqliteCosignatureRepository,
   SqliteTileRepository,
 } from './logRepositories';
 import { applyPragmas, assertKnownSchema, BUSY_TIMEOUT_MS, createSchema, inspectDatabase } from './schema';
@@ -128,6 +129,7 @@ export async function openSqliteStorage(options: SqliteStorageOptions): Promise<
     tiles: new SqliteTileRepository(db),
     checkpoints: new SqliteCheckpointRepository(db),
     head: new SqliteLogHeadRepository(db),
+    cosignatures: new SqliteCosignatureRepository(db),
     idempotency: new SqliteIdempotencyRepository(db),
     lease: new SqliteLeaseRepository(db),
     users: new SqliteUserRepository(db),
