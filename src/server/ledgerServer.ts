@@ -111,8 +111,8 @@ export async function startLedgerServer(config: Config, logger: Logger): Promise
           return;
         }
         const head = await ledger.latestCheckpoint();
-        // With the witnesses' cosignatures of this size, once they have answered.
-        const latest = witnessing ? await witnessing.published(head) : head;
+        // With witnesses configured, the newest checkpoint their quorum has cosigned (witnessing.ts).
+        const latest = witnessing ? await witnessing.publishable(head) : head;
         res.status(200).set('Cache-Control', 'no-cache').type('text/plain; charset=utf-8').send(latest.note);
       });
       app.get('/export', admitted, exportHandler({ context: (req) => contextOf(admissionOf(req)), logger }));

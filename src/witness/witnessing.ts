@@ -152,10 +152,29 @@ export class Witnessing {
 
   /** The checkpoint with the cosignatures stored for its size by the configured witnesses. */
   async published(checkpoint: SignedCheckpoint): Promise<SignedCheckpoint> {
-    if (!this.enabled) return checkpoint;
+    return (await this.withStoredCosignatures(checkpoint)).checkpoint;
+  }
+
+  /**
+   * What the log publishes (GET /checkpoint, the checkpoint query): the head when the quorum
+   * has cosigned it, else the newest checkpoint the quorum has cosigned, with those
+   * cosignatures. So a client holding the witness policy can check whatever it is served,
+   * even on a busy log whose head is always on its way to the witnesses; receipts still carry
+   * the head at once (unless they wait). Until a quorum is known (just started, or the
+   * witnesses down since), the head with the cosignatures it has: the client's policy then
+   * refuses it, naming the witnesses that are missing.
+   */
+  async publishable(head: SignedCheckpoint): Promise<SignedCheckpoint> {
+    const own = await this.withStoredCosignatures(head);
+    if (!this.enabled || own.count >= this.deps.config.quorum) return own.checkpoint;
+    return this.findQuorum(0) ?? own.checkpoint;
+  }
+
+  private async withStoredCosignatures(checkpoint: SignedCheckpoint): Promise<{ checkpoint: SignedCheckpoint; count: number }> {
+    if (!this.enabled) return { checkpoint, count: 0 };
     const stored = await this.deps.cosignatures.forTreeSize(checkpoint.treeSize);
     const lines = this.witnesses.flatMap((w) => stored.find((c) => c.witness === w.id)?.line ?? []);
-    return lines.length === 0 ? checkpoint : { ...checkpoint, note: withCosignatures(checkpoint.note, lines) };
+    return { checkpoint: lines.length === 0 ? checkpoint : { ...checkpoint, note: withCosignatures(checkpoint.note, lines) }, count: lines.length };
   }
 
   /**

@@ -22,8 +22,9 @@ export class LogResolver {
     return guard(ctx, 'checkpoint', async () => {
       authorize(ctx, 'readLog');
       const checkpoint = await ctx.ledger.checkpoint(treeSize ?? undefined);
-      // Published with the witnesses' cosignatures of its size, as GET /checkpoint does.
-      return checkpointView(ctx.ledger, ctx.witnessing ? await ctx.witnessing.published(checkpoint) : checkpoint);
+      // With the witnesses' cosignatures of its size; the latest is what GET /checkpoint publishes.
+      if (!ctx.witnessing) return checkpointView(ctx.ledger, checkpoint);
+      return checkpointView(ctx.ledger, treeSize == null ? await ctx.witnessing.publishable(checkpoint) : await ctx.witnessing.published(checkpoint));
     });
   }
 
