@@ -52,7 +52,7 @@ export function tileHandler(options: TileRouteOptions): RequestHandler {
     try {
       resource = parseTileResourcePath(path);
     } catch (err) {
-      if (err instanceof TilePathError) throw new HttpError(400, 'BAD_REQUEST', `${err.problem} (C2SP tlog-tiles: tile/<L>/<N>[.p/<W>] or tile/entries/<N>[.p/<W>])`);
+      if (err instanceof TilePathError) throw new HttpError(400, 'BAD_USER_INPUT', `${err.problem} (C2SP tlog-tiles: tile/<L>/<N>[.p/<W>] or tile/entries/<N>[.p/<W>])`);
       throw err;
     }
     const ctx = options.context(req);
