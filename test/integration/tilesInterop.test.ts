@@ -142,7 +142,7 @@ describeWithGo('Go sumdb/tlog reads and verifies our tiles (tilecheck)', () => {
 
   it('refuses a tile altered in flight', async () => {
     const proxy = await alteringProxy(server.url, (url, body) => {
-      if (url === '/tile/0/000') body[100]! ^= 1;
+      if (url.startsWith('/tile/0/000')) body[100]! ^= 1;
       return body;
     });
     try {
@@ -182,7 +182,7 @@ describeWithGo('Go sumdb/tlog reads and verifies our tiles (tilecheck)', () => {
   it('refuses a log whose stored tile was tampered with', async () => {
     const tamper = await tamperWith('sqlite', le.env);
     try {
-      await tamper.flipTileHash(1, 0, 2);
+      await tamper.flipTileHash(0, 0, 2);
     } finally {
       await tamper.close();
     }
