@@ -11,8 +11,10 @@
  *
  * Hash tiles are public like the proofs (`readLog`: no key when LEDGER_PUBLIC_PROOFS is on),
  * and reveal only leaf hashes of salted leaves. The bytes at a tile URL never change, full or
- * partial (a prefix of the tree is fixed once signed), so both are `immutable`. Entry bundles
- * carry the events themselves, so they follow the event read rules: an API key (401 without);
+ * partial (a prefix of the tree is fixed once signed), so both are `immutable` (and `private`
+ * when proofs need a key).
+ *
+ * Entry bundles carry the events themselves, so they follow the event read rules: an API key (401 without);
  * AUDITOR reads any bundle, READER one whose every event is in its groups (403 otherwise); a
  * bundle holding a crypto-shredded event no longer exists (410, naming the leaves); one
  * holding a leaf over 65,535 bytes cannot be encoded (422, naming them). A served bundle is one
@@ -34,6 +36,8 @@ import { HttpError } from './jsonErrors';
 
 /** What a full or partial tile's URL names never changes. */
 export const IMMUTABLE = 'public, max-age=31536000, immutable';
+/** The same, when the log's proofs need a key: a shared cache must not hand them to anyone. */
+export const IMMUTABLE_PRIVATE = 'private, max-age=31536000, immutable';
 const OCTETS = 'application/octet-stream';
 const gzipAsync = promisify(gzip);
 const utf8 = new TextEncoder();
@@ -60,7 +64,7 @@ export function tileHandler(options: TileRouteOptions): RequestHandler {
       await authorized(ctx, 'tile', () => authorize(ctx, 'readLog'));
       const hashes = await ctx.ledger.publishedHashTile(resource.level, resource.index, resource.width);
       if (!hashes) throw notPublished(path);
-      res.status(200).set({ 'Content-Type': OCTETS, 'Cache-Control': IMMUTABLE }).send(Buffer.from(hashes));
+      res.status(200).set({ 'Content-Type': OCTETS, 'Cache-Control': ctx.policy.publicLog ? IMMUTABLE : IMMUTABLE_PRIVATE }).send(Buffer.from(hashes));
       return;
     }
     const body = await entryBundle(ctx, path, resource.index, resource.width);

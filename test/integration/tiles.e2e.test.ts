@@ -285,3 +285,34 @@ describeEachAdapter('the tlog-tiles read API over HTTP', (adapter) => {
     expect((await fetch(`${server.url}/healthz`)).status).toBe(200);
   });
 });
+
+describeEachAdapter(
+  'hash tiles with LEDGER_PUBLIC_PROOFS=false',
+  (adapter) => {
+    let le: LedgerEnv;
+    let server: ServerProcess;
+    let keys: Keys;
+
+    beforeAll(async () => {
+      le = await ledgerEnv('tiles-private', { LEDGER_PUBLIC_PROOFS: 'false' }, adapter);
+      server = await startLedger(le.env);
+      keys = await bootstrapKeys(server.url, le.env);
+      await gqlOk(server.url, 'mutation($i: EventInput!) { recordEvent(input: $i) { leafIndex } }', { i: { action: 'doc.read', actor: { id: 'u-1', type: 'USER' } } }, keys.appender);
+    }, 180_000);
+
+    afterAll(async () => {
+      await server?.stop();
+      await le?.dispose();
+    });
+
+    it('needs a key of any role, as the proofs do', async () => {
+      const anonymous = await fetch(`${server.url}/tile/0/000.p/1`);
+      expect([anonymous.status, anonymous.headers.get('www-authenticate')]).toEqual([401, 'Bearer']);
+      for (const token of [keys.appender, keys.reader, keys.admin]) {
+        const res = await fetch(`${server.url}/tile/0/000.p/1`, { headers: { authorization: `Bearer ${token}` } });
+        expect([res.status, (await res.arrayBuffer()).byteLength, res.headers.get('cache-control')]).toEqual([200, 32, 'private, max-age=31536000, immutable']);
+      }
+    });
+  },
+  ['sqlite'],
+);
