@@ -28,6 +28,7 @@ import { type RunningHttpServer, startHttpServer } from './httpServer';
 import { HttpError } from './jsonErrors';
 import { metricsHandler, PrometheusMetrics } from './metrics';
 import { RateLimitedError } from './rateLimit';
+import { tileHandler } from './tiles';
 import { fetchSend } from './webhookSend';
 import { Witnessing } from '../witness/witnessing';
 
@@ -76,7 +77,7 @@ export async function startLedgerServer(config: Config, logger: Logger): Promise
       try {
         return await admission.admit(req);
       } catch (err) {
-        if (err instanceof RateLimitedError) metrics?.rateLimitedRequest(req.originalUrl.split('?')[0] ?? '', err.scope);
+        if (err instanceof RateLimitedError) metrics?.rateLimitedRequest(routeLabel(req.originalUrl.split('?')[0] ?? ''), err.scope);
         throw err;
       }
     },
@@ -116,6 +117,8 @@ export async function startLedgerServer(config: Config, logger: Logger): Promise
         res.status(200).set('Cache-Control', 'no-cache').type('text/plain; charset=utf-8').send(latest.note);
       });
       app.get('/export', admitted, exportHandler({ context: (req) => contextOf(admissionOf(req)), logger }));
+      // C2SP tlog-tiles: hash tiles (public like the proofs) and entry bundles (event read rules).
+      app.get('/tile/*path', admitted, tileHandler({ context: (req) => contextOf(admissionOf(req)) }));
     },
     context: async (_req, admitted): Promise<LedgerContext> => contextOf(admitted),
   });
@@ -251,4 +254,11 @@ export async function startLedgerServer(config: Config, logger: Logger): Promise
     lock = undefined;
   };
   return { url: http.url, ready, stop: () => (stopping ??= stop()) };
+}
+
+/** A metrics label per route, not per URL: tile paths are countless. */
+function routeLabel(path: string): string {
+  if (path.startsWith('/tile/entries/')) return '/tile/entries';
+  if (path.startsWith('/tile/')) return '/tile';
+  return path;
 }
