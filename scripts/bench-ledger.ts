@@ -95,8 +95,8 @@ const FILL_MAX_MINUTES = args.number('fill-max-minutes', 150);
 const TESSERA_FILE = path.join(__dirname, 'bench-tessera.ts');
 const TESSERA = args.flag('tessera', existsSync(TESSERA_FILE));
 const TESSERA_SECONDS = args.number('tessera-seconds', 30);
-const COMPARE_MONGODB = Math.round(args.number('compare-mongodb', 0));
-if (COMPARE_MONGODB > 0 && (ADAPTER !== 'sqlite' || !SIZES.includes(COMPARE_MONGODB))) {
+const COMPARE_MONGODB = Math.round(Number(args.string('compare-mongodb', '0')));
+if (!Number.isSafeInteger(COMPARE_MONGODB) || COMPARE_MONGODB < 0 || (COMPARE_MONGODB > 0 && (ADAPTER !== 'sqlite' || !SIZES.includes(COMPARE_MONGODB)))) {
   throw new Error(`--compare-mongodb ${COMPARE_MONGODB} needs --adapter sqlite and ${COMPARE_MONGODB} among --sizes (${SIZES.join(',')})`);
 }
 const ROWS_JSON = args.string('rows-json', '');
@@ -552,9 +552,11 @@ async function verifyDbRows(env: NodeJS.ProcessEnv, label: string): Promise<Row[
     {
       measure: 'verify-db: cores used / scaling',
       result:
-        `${busy.toFixed(2)} cores busy on average (CPU ${run.cpuSeconds.toFixed(1)} s over ${secs(run.wallMs)} wall): one thread reads the ` +
-        `${ADAPTER === 'sqlite' ? 'SQLite file (synchronous better-sqlite3)' : 'cursor'} and builds the tree, ${Math.max(0, os.availableParallelism() - 1)} worker thread(s) re-derive the leaves ` +
-        '(verify-db --workers, default cores - 1); past two cores the reading thread is the limit',
+        `${busy.toFixed(2)} cores busy on average (CPU ${run.cpuSeconds.toFixed(1)} s over ${secs(run.wallMs)} wall, ` +
+        `${((run.cpuSeconds * 1e6) / Math.max(1, rate * (run.wallMs / 1000))).toFixed(1)} µs CPU per leaf): ` +
+        (ADAPTER === 'sqlite'
+          ? `${os.availableParallelism()} worker threads each read ranges of the SQLite file on their own connection and re-derive the leaves; the main thread builds the tree (verify-db --workers, default one per core): it scales with the cores until the tree on one thread is the limit`
+          : `the main thread reads the cursor and builds the tree, ${os.availableParallelism()} worker threads re-derive the leaves`),
     },
   ];
 }
