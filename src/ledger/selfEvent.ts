@@ -93,13 +93,7 @@ export function exportReadEvent(
   details: { readonly format: string; readonly filter: JsonObject; readonly treeSize: number; readonly limit?: number; readonly proofs?: boolean },
   source?: Source,
 ): SelfEvent {
-  return boundSelfEventFields<SelfEvent>({
-    action: 'ledger.events.read',
-    actor: selfActor(actor),
-    outcome: 'SUCCESS',
-    metadata: { operation: 'export', ...details },
-    ...sourceField(source),
-  });
+  return streamedReadEvent(actor, { operation: 'export', ...details }, source);
 }
 
 /**
@@ -111,11 +105,16 @@ export function entryBundleReadEvent(
   details: { readonly path: string; readonly firstLeafIndex: number; readonly leaves: number; readonly treeSize: number },
   source?: Source,
 ): SelfEvent {
+  return streamedReadEvent(actor, { operation: 'entryBundle', ...details }, source);
+}
+
+/** A read served over HTTP outside GraphQL (an export, an entry bundle): one event per request. */
+function streamedReadEvent(actor: KnownActor, metadata: JsonObject, source: Source | undefined): SelfEvent {
   return boundSelfEventFields<SelfEvent>({
     action: 'ledger.events.read',
     actor: selfActor(actor),
     outcome: 'SUCCESS',
-    metadata: { operation: 'entryBundle', ...details },
+    metadata,
     ...sourceField(source),
   });
 }
