@@ -60,7 +60,7 @@ export function witnessPolicyOf(opts: WitnessOptions): WitnessPolicy | undefined
   try {
     return createWitnessPolicy(keys, opts.witnessQuorum ?? keys.length);
   } catch (err) {
-    if (err instanceof VerificationError) throw new CliError(`--witness-quorum: ${err.message}`, 1);
+    if (err instanceof VerificationError) throw new CliError(`--witness/--witness-quorum: ${err.message}`, 1);
     throw err;
   }
 }

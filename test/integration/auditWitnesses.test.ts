@@ -103,6 +103,7 @@ describe('audit and monitor with a witness policy', () => {
   it.each([
     ['a log key as --witness', () => ['--witness', log.verifierKey], 'not a witness key'],
     ['k > n', () => ['--witness', w1.verifierKey, '--witness-quorum', '2'], 'witness quorum must be an integer from 0 to the number of witnesses (1)'],
+    ['a witness listed twice', () => ['--witness', w1.verifierKey, '--witness', w1.verifierKey], 'is listed twice'],
     ['--witness-quorum alone', () => ['--witness-quorum', '1'], '--witness-quorum needs at least one --witness key'],
     ['a missing policy file', () => ['--witness-policy', path.join(work, 'nope')], 'cannot read --witness-policy'],
     ['policy and keys together', () => ['--witness-policy', path.join(work, 'nope'), '--witness', w1.verifierKey], 'cannot be combined'],
