@@ -5,6 +5,7 @@
  *   npm run bench:ledger -- [--adapter sqlite|mongodb] [--sizes 1000000,10000000] [--seconds 10]
  *        [--read-seconds 5] [--read-clients 1,4] [--fill-clients 4] [--fill-batch 1000]
  *        [--fill-max-minutes 150] [--tessera | --no-tessera] [--tessera-seconds 30]
+ *        [--compare-mongodb 100000] [--rows-json FILE]
  *
  * In a fresh temp folder (removed at the end, also on error and SIGINT/SIGTERM): starts the
  * server on the chosen storage adapter (sqlite: `$LEDGER_DATA_DIR/ledger.db`; mongodb: a
@@ -27,10 +28,15 @@
  *
  * Then stops the server and times `verify-db` (the CLI, same environment) on the largest
  * log, and, with --tessera (default when scripts/bench-tessera.ts is present), runs Tessera
- * (Go) on the same machine for the appends/s and time-to-integrate ratios. Every loop is
+ * (Go) on the same machine for the appends/s and time-to-integrate ratios. With
+ * --compare-mongodb N (N among --sizes), the same script runs once more, as a child process, on
+ * the mongodb adapter (FerretDB test engine) at N events, and a side-by-side table of the rows
+ * both runs measured at N follows, with the ratio mongodb ÷ sqlite. Every loop is
  * bounded in time and count. Prints one markdown table: measure | result | target.
  */
+import { spawn } from 'node:child_process';
 import { existsSync } from 'node:fs';
+import { readFile, writeFile } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
 import { engineCacheDir } from '../src/config';
@@ -57,6 +63,7 @@ import {
   randomSource,
   type Row,
   runCli,
+  track,
   errorLine,
   fillLog,
   logTreeSize,
@@ -88,6 +95,11 @@ const FILL_MAX_MINUTES = args.number('fill-max-minutes', 150);
 const TESSERA_FILE = path.join(__dirname, 'bench-tessera.ts');
 const TESSERA = args.flag('tessera', existsSync(TESSERA_FILE));
 const TESSERA_SECONDS = args.number('tessera-seconds', 30);
+const COMPARE_MONGODB = Math.round(args.number('compare-mongodb', 0));
+if (COMPARE_MONGODB > 0 && (ADAPTER !== 'sqlite' || !SIZES.includes(COMPARE_MONGODB))) {
+  throw new Error(`--compare-mongodb ${COMPARE_MONGODB} needs --adapter sqlite and ${COMPARE_MONGODB} among --sizes (${SIZES.join(',')})`);
+}
+const ROWS_JSON = args.string('rows-json', '');
 
 const GROUPS = 100;
 const ACTORS = 1000;
@@ -717,6 +729,8 @@ async function main(): Promise<void> {
   if (engine) rows.push({ measure: 'FerretDB engine RSS at the end', result: `${int((await procMemory(engine.pid, 'VmRSS')) / MB)} MB` });
   await stopEngine();
 
+  const comparison = COMPARE_MONGODB > 0 ? await mongodbComparison(rows, sizeLabel(COMPARE_MONGODB)) : undefined;
+
   if (TESSERA) rows.push(...(await tesseraRows(results)));
   else rows.push({ measure: 'Tessera (Go), side by side', result: existsSync(TESSERA_FILE) ? 'not run (--no-tessera)' : 'not run: scripts/bench-tessera.ts is not present (TESSERA HOOK)' });
 
@@ -731,8 +745,70 @@ async function main(): Promise<void> {
       '',
       markdownTable(rows),
       '',
+      ...(comparison ? [comparison, ''] : []),
     ].join('\n'),
   );
+  if (ROWS_JSON) await writeFile(ROWS_JSON, JSON.stringify(rows));
+}
+
+// ---- the mongodb adapter side by side ------------------------------------------------------------------
+
+/**
+ * Runs this script on the mongodb adapter at one size (a child process, so it starts from a
+ * fresh engine and server exactly as a run of its own), and sets its rows beside ours.
+ */
+async function mongodbComparison(ours: readonly Row[], label: string): Promise<string> {
+  const file = path.join(await makeTempDir('bench-ledger-mongodb-'), 'rows.json');
+  const childArgs = ['--adapter', 'mongodb', '--sizes', String(COMPARE_MONGODB), '--no-tessera', '--seconds', String(SECONDS), '--read-seconds', String(READ_SECONDS), '--rows-json', file];
+  log(`running the same benchmark on the mongodb adapter at ${label} (child process)`);
+  const child = track(
+    spawn(process.execPath, [...process.execArgv, require.resolve('ts-node/dist/bin'), '--transpile-only', __filename, ...childArgs], {
+      stdio: ['ignore', 'ignore', 'inherit'],
+      env: process.env,
+    }),
+  );
+  const code = await new Promise<number | null>((resolve) => child.once('exit', resolve));
+  let theirs: Row[];
+  try {
+    theirs = JSON.parse(await readFile(file, 'utf8')) as Row[];
+  } catch {
+    return `mongodb adapter at ${label}: **the run failed** (exit ${code}); its log is above`;
+  }
+  const mine = new Map(ours.map((r) => [r.measure, r]));
+  const cells = theirs
+    .filter((r) => mine.has(r.measure) && !r.measure.startsWith('profile:'))
+    .map((r) => {
+      const sqlite = mine.get(r.measure)!;
+      return [r.measure, sqlite.result, r.result, ratioOf(r.result, sqlite.result)];
+    });
+  const header = ['measure', 'sqlite', 'mongodb (FerretDB v1.24.2 test engine)', 'mongodb ÷ sqlite'];
+  const widths = header.map((h, c) => Math.max(h.length, ...cells.map((row) => row[c]!.length)));
+  const line = (row: readonly string[]): string => `| ${row.map((cell, c) => cell.replace(/\|/g, '\\|').padEnd(widths[c]!)).join(' | ')} |`;
+  return [
+    `Side by side at ${label}, same run (the mongodb child exited ${code}; its other rows are in its log above):`,
+    '',
+    line(header),
+    `|${widths.map((w) => '-'.repeat(w + 2)).join('|')}|`,
+    ...cells.map(line),
+  ].join('\n');
+}
+
+/** Throughput (first "N x/s") and p99 of the first client count, as mongodb ÷ sqlite; blank where neither reads. */
+function ratioOf(mongodb: string, sqlite: string): string {
+  const rate = (s: string): number | undefined => {
+    const m = /^(?:\d+ clients?: )?([\d,.]+) [\w-]+\/s/.exec(s);
+    return m ? Number(m[1]!.replace(/,/g, '')) : undefined;
+  };
+  const p99 = (s: string): number | undefined => {
+    const m = /p99 ([\d,.]+) (ms|s)\b/.exec(s);
+    return m ? Number(m[1]!.replace(/,/g, '')) * (m[2] === 's' ? 1000 : 1) : undefined;
+  };
+  const parts: string[] = [];
+  const [rm, rs] = [rate(mongodb), rate(sqlite)];
+  if (rm !== undefined && rs) parts.push(`${(rm / rs).toFixed(rm / rs < 0.1 ? 4 : 2)}× the rate`);
+  const [pm, ps] = [p99(mongodb), p99(sqlite)];
+  if (pm !== undefined && ps) parts.push(`${(pm / ps).toFixed(1)}× the p99`);
+  return parts.join('; ');
 }
 
 runMain(main);

@@ -6,6 +6,7 @@ import { DEFAULT_SEALED_READ_CACHE_ENTRIES } from './lifecycle/sealedReadCache';
 import path from 'node:path';
 import type { RateLimit } from './server/rateLimit';
 import type { DeliveryPolicy } from './stream/webhookDelivery';
+import { parseWitnessKey } from './verify/cosignature';
 
 export class ConfigError extends Error {
   override readonly name = 'ConfigError';
@@ -44,7 +45,43 @@ export interface Config {
   readonly metrics: MetricsConfig;
   /** Webhook delivery (src/stream/webhookDelivery.ts). */
   readonly webhooks: WebhookConfig;
+  /** Witness cosigning (src/witness/): who cosigns our checkpoints, and what receipts wait for. */
+  readonly witnessing: WitnessingConfig;
 }
+
+/** A C2SP tlog-witness the log sends its checkpoints to. */
+export interface WitnessEndpoint {
+  /** The witness's name: the key name of its verifier key, as its cosignature lines carry it. */
+  readonly name: string;
+  /** Its cosignature/v1 verifier key, `name+hex8+base64(0x04 || key)`. */
+  readonly verifierKey: string;
+  /** The URL prefix of its API: requests go to `<url>/add-checkpoint`. No trailing slash. */
+  readonly url: string;
+}
+
+export interface WitnessingConfig {
+  /** Empty: the log is not witnessed. */
+  readonly witnesses: readonly WitnessEndpoint[];
+  /** How many of the witnesses must cosign for the policy to be met (k of n); 0 without witnesses. */
+  readonly quorum: number;
+  /** Whether receipts wait for `quorum` cosignatures (and fail with WITNESS_QUORUM_NOT_MET without them). */
+  readonly waitForQuorum: boolean;
+  /** How long a receipt waits for the quorum. */
+  readonly waitTimeoutMs: number;
+  /** A quiet log re-sends its checkpoint this often so cosignature timestamps stay fresh (0: never). */
+  readonly republishIntervalMs: number;
+  /** One add-checkpoint request's time limit. */
+  readonly requestTimeoutMs: number;
+}
+
+export const WITNESS_DEFAULTS = {
+  waitTimeoutMs: 10_000,
+  republishIntervalMs: 5 * 60_000,
+  requestTimeoutMs: 10_000,
+} as const;
+
+/** More witnesses than this would crowd a note towards its 100 signature lines. */
+export const MAX_WITNESSES = 32;
 
 /** The webhook settings are the delivery policy itself (stream/webhookDelivery.ts). */
 export type WebhookConfig = DeliveryPolicy;
@@ -142,6 +179,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
   if (!/^\d{1,7}$/.test(readCacheRaw)) problems.push(`LEDGER_SEALED_READ_CACHE must be a number of events, 0 for none (got ${JSON.stringify(readCacheRaw)})`);
   const metrics = parseMetrics(env, problems);
   const webhooks = parseWebhooks(env, problems);
+  const witnessing = parseWitnessing(env, problems);
   if (problems.length > 0) throw new ConfigError(problems);
   return {
     port,
@@ -159,6 +197,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     retentionIntervalMs: Number(retentionRaw),
     metrics,
     webhooks,
+    witnessing,
     kek: {
       enabled: encryption || Boolean(env.LEDGER_KEK_FILE) || Boolean(env.LEDGER_KEK),
       file: path.resolve(env.LEDGER_KEK_FILE || path.join(dataDir, 'kek.key')),
@@ -235,6 +274,73 @@ function parseWebhooks(env: NodeJS.ProcessEnv, problems: string[]): WebhookConfi
     retryBaseMs,
     retryMaxMs,
     timeoutMs: parsePositiveInt(env.LEDGER_WEBHOOK_TIMEOUT_MS, d.timeoutMs, 'LEDGER_WEBHOOK_TIMEOUT_MS', problems),
+  };
+}
+
+/**
+ * LEDGER_WITNESSES: one witness per line (or separated by commas), each `<verifier key> <url>`;
+ * the witness's name is its key's name. LEDGER_WITNESS_QUORUM (default 1), LEDGER_WITNESS_WAIT,
+ * LEDGER_WITNESS_WAIT_MS, LEDGER_WITNESS_REPUBLISH_MS (0 or off: never), LEDGER_WITNESS_TIMEOUT_MS.
+ */
+function parseWitnessing(env: NodeJS.ProcessEnv, problems: string[]): WitnessingConfig {
+  const d = WITNESS_DEFAULTS;
+  const witnesses: WitnessEndpoint[] = [];
+  const entries = (env.LEDGER_WITNESSES ?? '')
+    .split(/[\n,]/)
+    .map((e) => e.trim())
+    .filter((e) => e !== '');
+  for (const entry of entries) {
+    const fields = entry.split(/\s+/);
+    const [key, url] = fields;
+    if (fields.length !== 2 || key === undefined || url === undefined) {
+      problems.push(`LEDGER_WITNESSES entries must be "<verifier key> <url>" (got ${JSON.stringify(entry)})`);
+      continue;
+    }
+    let name: string;
+    try {
+      name = parseWitnessKey(key).name;
+    } catch (err) {
+      problems.push(`LEDGER_WITNESSES: ${JSON.stringify(key)} is not a cosignature/v1 witness key: ${err instanceof Error ? err.message : String(err)}`);
+      continue;
+    }
+    if (!/^https?:\/\/[^\s/?#]+(\/[^\s?#]*)?$/.test(url)) {
+      problems.push(`LEDGER_WITNESSES: the URL of ${name} must be an http:// or https:// URL prefix without query (got ${JSON.stringify(url)})`);
+      continue;
+    }
+    if (witnesses.some((w) => w.verifierKey === key || w.name === name)) {
+      problems.push(`LEDGER_WITNESSES lists ${name} twice`);
+      continue;
+    }
+    witnesses.push({ name, verifierKey: key, url: url.replace(/\/+$/, '') });
+  }
+  if (witnesses.length > MAX_WITNESSES) problems.push(`LEDGER_WITNESSES lists ${witnesses.length} witnesses; at most ${MAX_WITNESSES}`);
+  const named = entries.length > 0;
+  const quorumRaw = env.LEDGER_WITNESS_QUORUM;
+  let quorum = named ? 1 : 0;
+  if (quorumRaw !== undefined && quorumRaw !== '') {
+    if (!named) problems.push('LEDGER_WITNESS_QUORUM is set but LEDGER_WITNESSES lists no witness');
+    else if (!/^\d+$/.test(quorumRaw) || Number(quorumRaw) < 1 || Number(quorumRaw) > entries.length) {
+      problems.push(`LEDGER_WITNESS_QUORUM must be a whole number from 1 to the number of witnesses, ${entries.length} (got ${JSON.stringify(quorumRaw)})`);
+    } else quorum = Number(quorumRaw);
+  }
+  const waitForQuorum = parseBoolean(env.LEDGER_WITNESS_WAIT, false, 'LEDGER_WITNESS_WAIT', problems);
+  if (waitForQuorum && !named) problems.push('LEDGER_WITNESS_WAIT is on but LEDGER_WITNESSES lists no witness to wait for');
+  const republishRaw = (env.LEDGER_WITNESS_REPUBLISH_MS ?? '').trim().toLowerCase();
+  let republishIntervalMs: number = d.republishIntervalMs;
+  if (republishRaw === 'off' || republishRaw === '0') republishIntervalMs = 0;
+  else if (republishRaw !== '') {
+    // Cosignature timestamps are whole seconds: re-sending more often refreshes nothing.
+    if (!/^\d{1,10}$/.test(republishRaw) || Number(republishRaw) < 1000) {
+      problems.push(`LEDGER_WITNESS_REPUBLISH_MS must be a number of milliseconds of at least 1000, or 0/off for never (got ${JSON.stringify(env.LEDGER_WITNESS_REPUBLISH_MS)})`);
+    } else republishIntervalMs = Number(republishRaw);
+  }
+  return {
+    witnesses,
+    quorum,
+    waitForQuorum,
+    waitTimeoutMs: parsePositiveInt(env.LEDGER_WITNESS_WAIT_MS, d.waitTimeoutMs, 'LEDGER_WITNESS_WAIT_MS', problems),
+    republishIntervalMs,
+    requestTimeoutMs: parsePositiveInt(env.LEDGER_WITNESS_TIMEOUT_MS, d.requestTimeoutMs, 'LEDGER_WITNESS_TIMEOUT_MS', problems),
   };
 }
 

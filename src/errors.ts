@@ -27,6 +27,8 @@ export type LedgerErrorCode =
   | 'EVENT_REDACTED'
   /** A held event would be shredded (legal hold). */
   | 'LEGAL_HOLD'
+  /** A receipt was to wait for witness cosignatures (LEDGER_WITNESS_WAIT) and the quorum did not cosign in time. */
+  | 'WITNESS_QUORUM_NOT_MET'
   /** A bug or an unexpected state. */
   | 'INTERNAL';
 

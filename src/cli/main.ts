@@ -73,7 +73,7 @@ export async function main(argv: readonly string[]): Promise<number> {
     .option('--vkey <key>', "the log's verifier key (default: derived from LEDGER_SIGNING_KEY_FILE)")
     .option('--progress', 'show a progress bar even when stderr is not a terminal')
     .option('--batch-size <n>', 'events per database round trip', positiveIntOption)
-    .option('--workers <n>', 'threads that re-derive leaves beside the one reading the database (default: cores - 1; 0: none)', wholeNumberOption)
+    .option('--workers <n>', 'worker threads that read the events and re-derive their leaves while the main thread builds the tree (default: one per core; 0: all in the main thread)', wholeNumberOption)
     .action(async (opts: { vkey?: string; progress?: boolean; batchSize?: number; workers?: number }) => {
       exitCode = await runVerifyDb(opts);
     });

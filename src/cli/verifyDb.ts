@@ -23,7 +23,7 @@ export interface VerifyDbOptions {
   readonly vkey?: string;
   readonly progress?: boolean;
   readonly batchSize?: number;
-  /** Leaf-check threads (default: one fewer than the cores, at least one where there are two). */
+  /** Worker threads that read and re-derive leaves (default: one per core; 0: none). */
   readonly workers?: number;
 }
 
@@ -75,7 +75,7 @@ export async function runVerifyDb(opts: VerifyDbOptions): Promise<number> {
       verifierKey,
       ...(sealed && { sealed }),
       ...(opts.batchSize !== undefined && { batchSize: opts.batchSize }),
-      workers: opts.workers ?? Math.max(0, availableParallelism() - 1),
+      workers: opts.workers ?? availableParallelism(),
       onStart: (total) => bar?.start(total, 0),
       onProgress: (done) => bar?.update(done),
     });

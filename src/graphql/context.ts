@@ -18,6 +18,7 @@ import { ProofRangeError } from '../merkle/errors';
 import type { SignedCheckpoint } from '../storage/port';
 import { graphqlErrorOf } from './errorCodes';
 import type { Checkpoint } from './types/log';
+import type { Witnessing } from '../witness/witnessing';
 
 export interface LedgerContext {
   readonly ledger: Ledger;
@@ -37,6 +38,8 @@ export interface LedgerContext {
   readonly alerts?: { changed(): void };
   /** Counts refusals for /metrics. */
   readonly metrics?: { denied(operation: string, code: string): void };
+  /** Witness cosigning (src/witness/): published checkpoints carry cosignatures; receipts may wait for them. */
+  readonly witnessing?: Witnessing;
 }
 
 /** A refused call: the caller may not do this (as opposed to asking for something malformed). */

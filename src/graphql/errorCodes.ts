@@ -18,6 +18,7 @@ export const GRAPHQL_CODES: Record<LedgerErrorCode, { readonly code: string; rea
   KEY_CONFIGURATION: { code: 'INTERNAL_SERVER_ERROR' },
   LEGAL_HOLD: { code: 'LEGAL_HOLD', status: 409 },
   EVENT_REDACTED: { code: 'EVENT_REDACTED', status: 410 },
+  WITNESS_QUORUM_NOT_MET: { code: 'WITNESS_QUORUM_NOT_MET', status: 503 },
   INTERNAL: { code: 'INTERNAL_SERVER_ERROR' },
 };
 

@@ -5,10 +5,10 @@
  * only reads and feeds them.
  */
 import { nodeCryptoRfc6962 } from '../merkle/nodeHasher';
-import type { IntegrityReader, RawCheckpoint, RawStoredEvent } from '../storage/port';
+import type { EventRangeReader, IntegrityReader, RawCheckpoint, RawStoredEvent } from '../storage/port';
 import { bytesToHex, hexToBytes, parseCheckpoint, parseVerifierKey, VerificationError, verifyCheckpoint } from '../verify';
-import type { CheckedEvent } from './eventCheck';
-import { LeafCheckPool } from './leafCheckPool';
+import type { CheckedEvent, EventCheck } from './eventCheck';
+import { type CheckedRange, LeafCheckPool } from './leafCheckPool';
 import { TileWindow } from './tileWindow';
 import { type ExpectedRoot, TreeCheck, type TreeCheckReport } from './treeCheck';
 
@@ -16,7 +16,7 @@ export interface DatabaseCheckOptions {
   readonly reader: IntegrityReader;
   /** The log's verifier key: the latest checkpoint must carry a valid signature by it. */
   readonly verifierKey: string;
-  /** Events per cursor batch. */
+  /** Events per cursor batch, or per range a worker reads (default 20,000 and 4,096). */
   readonly batchSize?: number;
   readonly maxDetails?: number;
   /** How many leaves to expect (for progress): e.g. the stored event count. */
@@ -102,36 +102,19 @@ export async function checkDatabase(options: DatabaseCheckOptions): Promise<Data
     }
   };
 
-  const pool = new LeafCheckPool(options.workers ?? 0);
-  const batches = reader.events(options.batchSize ?? 20_000)[Symbol.asyncIterator]();
+  // Where the database lets other threads read it, each worker reads and checks its own
+  // ranges and this thread only builds the tree; otherwise this thread reads and the workers
+  // (if any) only re-derive. Sealed events are judged here, so they take the second way.
+  const workers = options.workers ?? 0;
+  const source = workers > 0 && !options.sealed && reader.rangeEnd && reader.eventRange ? reader.source : undefined;
+  const pool = new LeafCheckPool(workers, source);
+  const batches = (source ? rangeBatches(reader as Required<EventRangeReader>, pool, options.batchSize ?? RANGE_ROWS) : documentBatches(reader, pool, options))[Symbol.asyncIterator]();
   try {
-    // Handled here as well as where awaited: a read still pending when the walk stops early
-    // must not surface as an unhandled rejection.
-    const ahead = (): Promise<IteratorResult<RawStoredEvent[]>> => {
-      const read = batches.next();
-      read.catch(() => undefined);
-      return read;
-    };
-    let next = ahead();
     for (;;) {
-      const read = await next;
+      const read = await batches.next();
       if (read.done) break;
       const batch = read.value;
-      const judged = options.sealed ? await options.sealed(batch) : undefined;
-      // Every event that may need its leaf re-derived (a redacted or inconsistent sealed one
-      // has none); a position the walk then skips (a gap, a stray) just wastes its check.
-      const checking = pool.check(
-        batch.map((doc) => {
-          const judgement = judged?.get(doc);
-          if (judgement?.kind === 'redacted' || judgement?.kind === 'problem') return undefined;
-          return (judgement?.fields ?? doc.fields) as unknown as CheckedEvent;
-        }),
-      );
-      // Reading the next batch now overlaps it with the checks of this one.
-      next = ahead();
-      const checks = await checking;
-      for (const [position, doc] of batch.entries()) {
-        const id: unknown = doc.position;
+      for (const [position, id] of batch.positions.entries()) {
         if (typeof id !== 'number' || !Number.isSafeInteger(id) || id < expected) {
           tree.problem(`a stored event at position ${JSON.stringify(id)} is not at a leaf position (found after ${expected} leaves)`);
           continue;
@@ -150,20 +133,7 @@ export async function checkDatabase(options: DatabaseCheckOptions): Promise<Data
         }
         await roots.feedThrough(expected + 1);
         await tiles.reach(expected);
-        const judgement = judged?.get(doc);
-        if (judgement?.kind === 'redacted') {
-          const stored: unknown = doc.fields.leafHash;
-          if (stored instanceof Uint8Array && stored.length === 32) {
-            tree.leaf(stored);
-            redacted++;
-          } else tree.affectedLeaf('the redacted event has no stored leaf hash');
-        } else if (judgement?.kind === 'problem') {
-          tree.affectedLeaf(`the sealed event is inconsistent: ${judgement.problem}`);
-        } else {
-          const check = checks[position]!;
-          if (check.problem === undefined) tree.leaf(check.leafHash!);
-          else tree.affectedLeaf(`the event document is inconsistent: ${check.problem}`, check.leafHash);
-        }
+        if (batch.feed(position, tree) === 'redacted') redacted++;
         if (expected >= covered) uncovered++;
         expected++;
         if (expected >= nextProgress) {
@@ -173,7 +143,7 @@ export async function checkDatabase(options: DatabaseCheckOptions): Promise<Data
       }
     }
   } finally {
-    await Promise.allSettled([batches.return?.(), pool.close()]);
+    await Promise.allSettled([batches.return?.(undefined), pool.close()]);
     await roots.close();
   }
   await missing(covered);
@@ -190,6 +160,109 @@ export async function checkDatabase(options: DatabaseCheckOptions): Promise<Data
     elapsedMs: performance.now() - started,
     intact: report.affected.isEmpty && report.details.length === 0,
   };
+}
+
+/** Stored events in position order, each already judged: the walk places them in the tree. */
+interface CheckedBatch {
+  readonly positions: readonly unknown[];
+  /** Gives the tree the leaf of event i (or says why it has none). */
+  feed(i: number, tree: TreeCheck): 'leaf' | 'redacted';
+}
+
+function feedCheck(tree: TreeCheck, check: EventCheck): 'leaf' {
+  if (check.problem === undefined) tree.leaf(check.leafHash!);
+  else tree.affectedLeaf(`the event document is inconsistent: ${check.problem}`, check.leafHash);
+  return 'leaf';
+}
+
+/** Rows read on this thread, judged (sealed) here, re-derived here or in the pool's workers. */
+async function* documentBatches(reader: IntegrityReader, pool: LeafCheckPool, options: DatabaseCheckOptions): AsyncGenerator<CheckedBatch> {
+  const batches = reader.events(options.batchSize ?? 20_000)[Symbol.asyncIterator]();
+  // Handled here as well as where awaited: a read still pending when the walk stops early
+  // must not surface as an unhandled rejection.
+  const ahead = (): Promise<IteratorResult<RawStoredEvent[]>> => {
+    const read = batches.next();
+    read.catch(() => undefined);
+    return read;
+  };
+  try {
+    let next = ahead();
+    for (;;) {
+      const read = await next;
+      if (read.done) return;
+      const batch = read.value;
+      const judged = options.sealed ? await options.sealed(batch) : undefined;
+      // Every event that may need its leaf re-derived (a redacted or inconsistent sealed one
+      // has none); a position the walk then skips (a gap, a stray) just wastes its check.
+      const checking = pool.check(
+        batch.map((doc) => {
+          const judgement = judged?.get(doc);
+          if (judgement?.kind === 'redacted' || judgement?.kind === 'problem') return undefined;
+          return (judgement?.fields ?? doc.fields) as unknown as CheckedEvent;
+        }),
+      );
+      // Reading the next batch now overlaps it with the checks of this one.
+      next = ahead();
+      const checks = await checking;
+      yield {
+        positions: batch.map((doc) => doc.position),
+        feed(i, tree) {
+          const doc = batch[i]!;
+          const judgement = judged?.get(doc);
+          if (judgement?.kind === 'redacted') {
+            const stored: unknown = doc.fields.leafHash;
+            if (stored instanceof Uint8Array && stored.length === 32) {
+              tree.leaf(stored);
+              return 'redacted';
+            }
+            tree.affectedLeaf('the redacted event has no stored leaf hash');
+            return 'leaf';
+          }
+          if (judgement?.kind === 'problem') {
+            tree.affectedLeaf(`the sealed event is inconsistent: ${judgement.problem}`);
+            return 'leaf';
+          }
+          return feedCheck(tree, checks[i]!);
+        },
+      };
+    }
+  } finally {
+    await batches.return?.();
+  }
+}
+
+/** Events per range a worker reads and checks, unless told otherwise. */
+const RANGE_ROWS = 4096;
+/** Ranges asked for per worker before the oldest is consumed: bounds memory, keeps workers busy. */
+const RANGES_PER_WORKER = 3;
+
+/** Ranges read and re-derived by the pool's workers on their own connections; this thread only cuts them. */
+async function* rangeBatches(reader: EventRangeReader, pool: LeafCheckPool, rows: number): AsyncGenerator<CheckedBatch> {
+  const pending: Promise<CheckedRange>[] = [];
+  let from: number | undefined = Number.MIN_SAFE_INTEGER;
+  const ask = async (): Promise<void> => {
+    while (from !== undefined && pending.length < pool.size * RANGES_PER_WORKER) {
+      const end = await reader.rangeEnd(from, rows);
+      const range = pool.checkRange(from, end ?? Number.MAX_SAFE_INTEGER + 1);
+      range.catch(() => undefined);
+      pending.push(range);
+      from = end;
+    }
+  };
+  await ask();
+  while (pending.length > 0) {
+    const range = await pending.shift()!;
+    await ask();
+    const problems = new Map(range.problems);
+    const hashless = new Set(range.hashless);
+    yield {
+      positions: range.positions,
+      feed(i, tree) {
+        const leafHash = hashless.has(i) ? undefined : range.hashes.subarray(i * 32, i * 32 + 32);
+        return feedCheck(tree, { leafHash, problem: problems.get(i) });
+      },
+    };
+  }
 }
 
 /**

@@ -3,17 +3,14 @@
  * are only caches of what the fields say: an operator who edits a field (and perhaps the
  * caches too, to match) must still be caught, so the tree is rebuilt from the fields.
  *
- * Canonicalising every event (leafOfFields) is the costliest step of the check (82,000 against
- * 99,000 leaves/s per core in scripts/bench-verify-db.ts). So a document is first compared
- * the cheap way: its fields, read
- * with the same eventOfFields that leafOfFields uses, must equal the parsed `leaf` text, whose hash
- * then goes into the tree. Whenever that comparison fails, leafOfFields decides. The two ways
- * can only disagree about a `leaf` text that parses to the right event but is not the exact
- * text the log hashed (other whitespace, key order or escapes); its hash then differs from
- * the stored tree's, so that leaf is named either way.
+ * Canonicalising every event with the general RFC 8785 code (leafOfFields) was most of the
+ * check's CPU. So the leaf is first written out directly for the stored shape
+ * (directLeafOfFields, which answers only texts leafOfFields would give); when that is not
+ * possible or differs from the stored text, leafOfFields decides and names the problem.
  */
 import { hash } from 'node:crypto';
-import { eventOfFields, leafOfFields } from '../event/storedEvent';
+import { directLeafOfFields } from '../event/directLeaf';
+import { leafOfFields } from '../event/storedEvent';
 import type { EventFields } from '../storage/port';
 
 /**
@@ -45,7 +42,7 @@ export function sameHash(a: Uint8Array, b: Uint8Array): boolean {
 }
 
 export function checkEvent(doc: CheckedEvent): EventCheck {
-  if (fieldsMatchLeaf(doc)) {
+  if (typeof doc.leaf === 'string' && directLeafOfFields(doc) === doc.leaf) {
     const leafHash = leafHashOfText(doc.leaf);
     if (storedHashIs(doc, leafHash)) return { leafHash, problem: undefined };
   }
@@ -69,35 +66,4 @@ export function checkEventExactly(doc: CheckedEvent): EventCheck {
 function storedHashIs(doc: CheckedEvent, leafHash: Uint8Array): boolean {
   const stored: unknown = doc.leafHash;
   return stored instanceof Uint8Array && sameHash(leafHash, stored);
-}
-
-function fieldsMatchLeaf(doc: CheckedEvent): boolean {
-  if (typeof doc.leaf !== 'string') return false;
-  try {
-    return sameJson(eventOfFields(doc), JSON.parse(doc.leaf));
-  } catch {
-    return false;
-  }
-}
-
-/** Structural equality of JSON-like values; keys holding undefined count as absent, as in JSON. */
-function sameJson(a: unknown, b: unknown): boolean {
-  if (a === b) return true;
-  if (typeof a !== 'object' || typeof b !== 'object' || a === null || b === null) return false;
-  if (Array.isArray(a)) {
-    if (!Array.isArray(b) || a.length !== b.length) return false;
-    for (let i = 0; i < a.length; i++) if (!sameJson(a[i], b[i])) return false;
-    return true;
-  }
-  if (Array.isArray(b) || Object.getPrototypeOf(a) !== Object.prototype) return false;
-  const x = a as Record<string, unknown>;
-  const y = b as Record<string, unknown>;
-  let count = 0;
-  for (const key in x) {
-    if (x[key] === undefined) continue;
-    if (!Object.hasOwn(y, key) || !sameJson(x[key], y[key])) return false;
-    count++;
-  }
-  for (const key in y) if (y[key] !== undefined) count--;
-  return count === 0;
 }

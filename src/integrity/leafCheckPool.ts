@@ -7,12 +7,15 @@
  */
 import path from 'node:path';
 import type { Worker } from 'node:worker_threads';
+import type { IntegrityReaderSource } from '../storage/port';
 import { startWorkerThread } from '../workerThread';
 import { type CheckedEvent, checkEvent, type EventCheck } from './eventCheck';
-import type { LeafCheckReply, LeafCheckRequest, LeafCheckWorkerData } from './leafCheckWorker';
+import type { CheckedRange, LeafCheckReply, LeafCheckRequest, LeafCheckWorkerData } from './leafCheckWorker';
+
+export type { CheckedRange } from './leafCheckWorker';
 
 interface Waiting {
-  resolve(checks: readonly (EventCheck | undefined)[]): void;
+  resolve(reply: LeafCheckReply): void;
   reject(err: Error): void;
 }
 
@@ -20,17 +23,19 @@ export class LeafCheckPool {
   private readonly workers: Worker[] = [];
   private readonly waiting = new Map<number, Waiting>();
   private nextId = 1;
+  private nextWorker = 0;
 
-  constructor(size: number) {
+  /** `source`: the database each worker opens to serve checkRange. */
+  constructor(size: number, source?: IntegrityReaderSource) {
     const entry = path.join(__dirname, 'leafCheckWorker');
-    const data: LeafCheckWorkerData = { leafCheckWorker: true };
+    const data: LeafCheckWorkerData = { leafCheckWorker: true, ...(source && { source }) };
     for (let i = 0; i < size; i++) {
       const worker = startWorkerThread(entry, data);
       worker.on('message', (reply: LeafCheckReply) => {
         const waiting = this.waiting.get(reply.id);
         if (!waiting) return;
         this.waiting.delete(reply.id);
-        if (reply.checks) waiting.resolve(reply.checks);
+        if (reply.error === undefined) waiting.resolve(reply);
         else waiting.reject(new Error(`leaf check worker: ${reply.error ?? 'no answer'}`));
       });
       const lost = (why: string): void => this.failAll(new Error(`a leaf check worker ${why}`));
@@ -53,14 +58,29 @@ export class LeafCheckPool {
     const parts = this.workers.map((worker, i) => {
       const part = events.slice(i * slice, (i + 1) * slice);
       if (part.length === 0) return Promise.resolve([]);
-      const id = this.nextId++;
-      return new Promise<readonly (EventCheck | undefined)[]>((resolve, reject) => {
-        this.waiting.set(id, { resolve, reject });
-        const request: LeafCheckRequest = { id, events: part };
-        worker.postMessage(request);
-      });
+      return this.ask(worker, { events: part }).then((reply) => reply.checks ?? []);
     });
     return (await Promise.all(parts)).flat();
+  }
+
+  /**
+   * Has the next worker (round robin) read and check the stored events with from ≤ position
+   * < to. Only for a pool started with a source.
+   */
+  async checkRange(from: number, to: number): Promise<CheckedRange> {
+    const worker = this.workers[this.nextWorker++ % this.workers.length];
+    if (!worker) throw new Error('checkRange needs worker threads');
+    const reply = await this.ask(worker, { range: { from, to } });
+    if (!reply.range) throw new Error('leaf check worker: no range in its answer');
+    return reply.range;
+  }
+
+  private ask(worker: Worker, request: Omit<LeafCheckRequest, 'id'>): Promise<LeafCheckReply> {
+    const id = this.nextId++;
+    return new Promise<LeafCheckReply>((resolve, reject) => {
+      this.waiting.set(id, { resolve, reject });
+      worker.postMessage({ id, ...request } satisfies LeafCheckRequest);
+    });
   }
 
   async close(): Promise<void> {

@@ -16,6 +16,7 @@ import { Lease } from '../log/lease';
 import { type AppendRequest, type AppendResult, Sequencer } from '../log/sequencer';
 import { loadOrCreateSigningKey } from '../log/signingKeyFile';
 import { TileCache } from '../log/tileCache';
+import { bundleLeaves, publishedWidth } from '../log/tilePath';
 import { consistencyProof, inclusionProof, inclusionProofsWithLeaves, rootHash } from '../merkle/proof';
 import { nodeCryptoRfc6962 } from '../merkle/nodeHasher';
 import type { EventCount, EventCountKey, EventQuery, LedgerStorage, SignedCheckpoint, StoredEvent } from '../storage/port';
@@ -25,6 +26,7 @@ import { Keyring } from '../lifecycle/keyring';
 import { evictingStore, SealedReadCache } from '../lifecycle/sealedReadCache';
 import { SealedEventRepository } from '../lifecycle/sealedEvents';
 import { bytesEqual } from '../verify/bytes';
+import { HASH_SIZE } from '../verify/rfc6962';
 import { type LedgerMetrics, NO_METRICS } from '../log/metrics';
 import { timedStorage } from './timedStorage';
 
@@ -381,6 +383,33 @@ export class Ledger {
       afterLeafIndex = events.at(-1)!.leafIndex;
       if (events.length < limit) return;
     }
+  }
+
+  /**
+   * Tile (`level`, `index`) cut to `width` hashes, as the latest signed checkpoint publishes
+   * it; undefined when that checkpoint covers fewer: no hash of a leaf past the signed size
+   * is ever handed out (the stored tile may already be wider).
+   */
+  async publishedHashTile(level: number, index: number, width: number): Promise<Uint8Array | undefined> {
+    const latest = await this.latestCheckpoint();
+    if (width > publishedWidth(level, index, latest.treeSize)) return undefined;
+    const [stored] = await this.storage.tiles.read([{ level, index }]);
+    if (!stored || stored.hashes.length < width * HASH_SIZE) {
+      throw new LedgerError('CORRUPT', `tile ${level}/${index} holds fewer than the ${width} hashes checkpoint ${latest.treeSize} covers`);
+    }
+    return stored.hashes.slice(0, width * HASH_SIZE);
+  }
+
+  /** The events of entry bundle `index` cut to `width`, when the latest signed checkpoint covers them all. */
+  async publishedBundleEvents(index: number, width: number): Promise<{ readonly treeSize: number; readonly events: StoredEvent[] } | undefined> {
+    const latest = await this.latestCheckpoint();
+    if (width > publishedWidth(0, index, latest.treeSize)) return undefined;
+    const { start, end } = bundleLeaves(index, width);
+    const events = await this.storage.events.range(start, end);
+    if (events.length !== width || events.some((e, i) => e.leafIndex !== start + i)) {
+      throw new LedgerError('CORRUPT', `leaves ${start}…${end - 1} are not all stored, though checkpoint ${latest.treeSize} covers them`);
+    }
+    return { treeSize: latest.treeSize, events };
   }
 
   async eventByLeafIndex(leafIndex: number): Promise<StoredEvent | undefined> {

@@ -102,6 +102,24 @@ export function exportReadEvent(
   });
 }
 
+/**
+ * An entry bundle (`GET /tile/entries/…`): one read per request, recorded before the bundle is
+ * sent, naming the leaves it holds and the signed tree size it was served under.
+ */
+export function entryBundleReadEvent(
+  actor: KnownActor,
+  details: { readonly path: string; readonly firstLeafIndex: number; readonly leaves: number; readonly treeSize: number },
+  source?: Source,
+): SelfEvent {
+  return boundSelfEventFields<SelfEvent>({
+    action: 'ledger.events.read',
+    actor: selfActor(actor),
+    outcome: 'SUCCESS',
+    metadata: { operation: 'entryBundle', ...details },
+    ...sourceField(source),
+  });
+}
+
 export function denialEvent(actor: KnownActor | undefined, operation: string, code: DenialCode, reason: string, source?: Source): SelfEvent {
   return boundSelfEventFields<SelfEvent>({
     action: 'ledger.access.denied',

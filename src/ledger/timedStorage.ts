@@ -7,7 +7,7 @@
 import type { LedgerMetrics } from '../log/metrics';
 import type { LedgerStorage } from '../storage/port';
 
-const REPOSITORIES = ['events', 'tiles', 'checkpoints', 'head', 'idempotency', 'lease', 'users', 'groups', 'apiKeys', 'integrity', 'lifecycle', 'streams'] as const;
+const REPOSITORIES = ['events', 'tiles', 'checkpoints', 'head', 'cosignatures', 'idempotency', 'lease', 'users', 'groups', 'apiKeys', 'integrity', 'lifecycle', 'streams'] as const;
 
 export function timedStorage(storage: LedgerStorage, metrics: LedgerMetrics): LedgerStorage {
   const timed: Record<string, unknown> = {};

@@ -24,6 +24,8 @@ export type HttpErrorCode =
   | 'UNSUPPORTED_MEDIA_TYPE'
   | 'QUERY_TOO_COMPLEX'
   | 'RATE_LIMITED'
+  | 'EVENT_REDACTED'
+  | 'ENTRY_TOO_LARGE'
   | 'UNAVAILABLE'
   | 'INTERNAL_SERVER_ERROR';
 
@@ -37,6 +39,8 @@ export class HttpError extends Error {
     readonly headers: Readonly<Record<string, string>> = {},
     /** More for `errors[0].extensions`, e.g. which cost limit was broken. */
     readonly extensions: Readonly<Record<string, string>> = {},
+    /** More for the JSON body's `error` object, e.g. the leaf indices a refusal is about. */
+    readonly details: Readonly<Record<string, unknown>> = {},
   ) {
     super(message);
   }
@@ -56,7 +60,7 @@ export function sendJsonError(req: Request, res: Response, error: HttpError): vo
     return;
   }
   res.status(error.status).set(error.headers).set('Cache-Control', 'no-store');
-  const body: Record<string, unknown> = { error: { code: error.code, message: error.message } };
+  const body: Record<string, unknown> = { error: { ...error.details, code: error.code, message: error.message } };
   if (req.originalUrl.startsWith('/graphql')) body.errors = [{ message: error.message, extensions: { ...error.extensions, code: error.code } }];
   res.json(body);
 }

@@ -28,7 +28,9 @@ import { type RunningHttpServer, startHttpServer } from './httpServer';
 import { HttpError } from './jsonErrors';
 import { metricsHandler, PrometheusMetrics } from './metrics';
 import { RateLimitedError } from './rateLimit';
+import { tileHandler } from './tiles';
 import { fetchSend } from './webhookSend';
+import { Witnessing } from '../witness/witnessing';
 
 export interface LedgerServer {
   readonly url: string;
@@ -46,6 +48,7 @@ export async function startLedgerServer(config: Config, logger: Logger): Promise
   let watcher: LogWatcher | undefined;
   let webhookWorker: WebhookWorker | undefined;
   let alertRunner: AlertRunner | undefined;
+  let witnessing: Witnessing | undefined;
   const schema = await buildLedgerSchema();
   const admission = new AdmissionControl({ perKey: config.http.rateLimitPerKey, anonymous: config.http.rateLimitAnonymous, authenticate: null });
   const metrics = config.metrics.mode === 'off' ? undefined : new PrometheusMetrics();
@@ -61,6 +64,7 @@ export async function startLedgerServer(config: Config, logger: Logger): Promise
     ...(metrics && { metrics }),
     webhooks: { changed: () => webhookWorker?.kick() },
     alerts: { changed: () => alertRunner?.kick() },
+    ...(witnessing && { witnessing }),
   });
   let feed: Feed | undefined;
   http = await startHttpServer({
@@ -73,7 +77,7 @@ export async function startLedgerServer(config: Config, logger: Logger): Promise
       try {
         return await admission.admit(req);
       } catch (err) {
-        if (err instanceof RateLimitedError) metrics?.rateLimitedRequest(req.originalUrl.split('?')[0] ?? '', err.scope);
+        if (err instanceof RateLimitedError) metrics?.rateLimitedRequest(routeLabel(req.originalUrl.split('?')[0] ?? ''), err.scope);
         throw err;
       }
     },
@@ -107,10 +111,14 @@ export async function startLedgerServer(config: Config, logger: Logger): Promise
           res.status(503).type('text/plain').send('starting\n');
           return;
         }
-        const latest = await ledger.latestCheckpoint();
+        const head = await ledger.latestCheckpoint();
+        // With witnesses configured, the newest checkpoint their quorum has cosigned (witnessing.ts).
+        const latest = witnessing ? await witnessing.publishable(head) : head;
         res.status(200).set('Cache-Control', 'no-cache').type('text/plain; charset=utf-8').send(latest.note);
       });
       app.get('/export', admitted, exportHandler({ context: (req) => contextOf(admissionOf(req)), logger }));
+      // C2SP tlog-tiles: hash tiles (public like the proofs) and entry bundles (event read rules).
+      app.get('/tile/*path', admitted, tileHandler({ context: (req) => contextOf(admissionOf(req)) }));
     },
     context: async (_req, admitted): Promise<LedgerContext> => contextOf(admitted),
   });
@@ -185,6 +193,23 @@ export async function startLedgerServer(config: Config, logger: Logger): Promise
       owner: randomUUID(),
     });
     alertRunner.start();
+    if (config.witnessing.witnesses.length > 0) {
+      const witnesses = new Witnessing({
+        config: config.witnessing,
+        head: openedLedger.storage.head,
+        cosignatures: openedLedger.storage.cosignatures,
+        consistencyProof: async (from, to) => (await openedLedger.consistencyProof(from, to)).hashes,
+        logger: logger.child({ component: 'witnesses' }),
+        ...(metrics && { metrics }),
+      });
+      openedLedger.onCheckpoint(() => witnesses.checkpointSigned());
+      witnesses.start();
+      witnessing = witnesses;
+      logger.info(
+        { witnesses: config.witnessing.witnesses.map((w) => w.name), quorum: config.witnessing.quorum, receiptsWait: config.witnessing.waitForQuorum },
+        'sending checkpoints to witnesses',
+      );
+    }
     admission.authenticate = (token) => openedLedger.authenticate(token);
     ledger = openedLedger;
     if (openedLedger.keyring && config.retentionIntervalMs > 0) {
@@ -220,6 +245,7 @@ export async function startLedgerServer(config: Config, logger: Logger): Promise
     // Before the ledger closes: the worker may record a dead-letter event, and releases its lease.
     await webhookWorker?.stop();
     await alertRunner?.stop();
+    await witnessing?.stop();
     await ledger?.close();
     ledger = undefined;
     await storage?.close();
@@ -228,4 +254,11 @@ export async function startLedgerServer(config: Config, logger: Logger): Promise
     lock = undefined;
   };
   return { url: http.url, ready, stop: () => (stopping ??= stop()) };
+}
+
+/** A metrics label per route, not per URL: tile paths are countless. */
+function routeLabel(path: string): string {
+  if (path.startsWith('/tile/entries/')) return '/tile/entries';
+  if (path.startsWith('/tile/')) return '/tile';
+  return path;
 }

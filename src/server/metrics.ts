@@ -11,6 +11,7 @@ import { Counter, Gauge, Histogram, Registry, collectDefaultMetrics } from 'prom
 import type { MetricsConfig } from '../config';
 import type { BatchTiming, LedgerMetrics } from '../log/metrics';
 import type { StreamMetrics } from '../stream/streamMetrics';
+import type { WitnessMetrics, WitnessOutcomeLabel } from '../witness/witnessing';
 import { HttpError } from './jsonErrors';
 
 /** What a scrape samples from the ledger: read when scraped, never cached for long. */
@@ -25,7 +26,7 @@ const LATENCY_BUCKETS = [0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0
 const BATCH_BUCKETS = [1, 2, 5, 10, 25, 50, 100, 250, 500, 1000, 2500, 5000, 10000];
 const LAG_BUCKETS = [0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30, 60, 300];
 
-export class PrometheusMetrics implements LedgerMetrics, StreamMetrics {
+export class PrometheusMetrics implements LedgerMetrics, StreamMetrics, WitnessMetrics {
   readonly registry = new Registry();
   private readonly append: Histogram;
   private readonly batchEvents: Histogram;
@@ -38,6 +39,9 @@ export class PrometheusMetrics implements LedgerMetrics, StreamMetrics {
   private readonly webhookLag: Histogram;
   private readonly webhookDeliveries: Counter<'outcome'>;
   private readonly webhookBacklog: Gauge<'subscription'>;
+  private readonly witnessRequests: Counter<'witness' | 'outcome'>;
+  private readonly witnessSize: Gauge<'witness'>;
+  private readonly witnessTimestamp: Gauge<'witness'>;
   private sampler: (() => Promise<LedgerSample>) | undefined;
   /** Taken once per scrape, before the registry collects: one head read serves every gauge. */
   private current: LedgerSample | undefined;
@@ -83,6 +87,20 @@ export class PrometheusMetrics implements LedgerMetrics, StreamMetrics {
     });
     this.webhookDeliveries = new Counter({ name: 'audit_ledger_webhook_deliveries_total', help: 'Webhook POSTs, by outcome (delivered, failed, dead_letter)', labelNames: ['outcome'], registers });
     this.webhookBacklog = new Gauge({ name: 'audit_ledger_webhook_backlog_events', help: 'Leaves not yet scanned for a subscription (signed tree size minus its cursor)', labelNames: ['subscription'], registers });
+    // Witnesses are configured, so the label values are bounded by the configuration.
+    this.witnessRequests = new Counter({
+      name: 'audit_ledger_witness_requests_total',
+      help: 'add-checkpoint requests to witnesses, by witness and outcome (cosigned, conflict: 409, refused: 4xx/5xx or a bad answer, unreachable, ahead: the witness has a larger tree)',
+      labelNames: ['witness', 'outcome'],
+      registers,
+    });
+    this.witnessSize = new Gauge({ name: 'audit_ledger_witness_cosigned_tree_size', help: 'Tree size of the newest checkpoint each witness cosigned for this process', labelNames: ['witness'], registers });
+    this.witnessTimestamp = new Gauge({
+      name: 'audit_ledger_witness_cosignature_timestamp_seconds',
+      help: "Timestamp (Unix seconds) of each witness's newest cosignature received by this process",
+      labelNames: ['witness'],
+      registers,
+    });
     const sample = (): LedgerSample | undefined => this.current;
     new Gauge({
       name: 'audit_ledger_tree_size',
@@ -167,6 +185,15 @@ export class PrometheusMetrics implements LedgerMetrics, StreamMetrics {
 
   webhookGone(subscriptionId: string): void {
     this.webhookBacklog.remove({ subscription: subscriptionId });
+  }
+
+  witnessRequest(witness: string, outcome: WitnessOutcomeLabel): void {
+    this.witnessRequests.inc({ witness, outcome });
+  }
+
+  witnessCosigned(witness: string, treeSize: number, timestamp: number): void {
+    this.witnessSize.set({ witness }, treeSize);
+    this.witnessTimestamp.set({ witness }, timestamp);
   }
 }
 

@@ -6,9 +6,9 @@
 import path from 'node:path';
 import type { Config } from '../config';
 import { mongoUriWithoutCredentials, openMongoStorage } from './mongodb/mongoStorage';
-import type { LedgerStorage } from './port';
+import type { EventRangeReader, IntegrityReaderSource, LedgerStorage } from './port';
 import { acquireServerLock } from './sqlite/serverLock';
-import { openSqliteStorage } from './sqlite/sqliteStorage';
+import { openSqliteRangeReader, openSqliteStorage } from './sqlite/sqliteStorage';
 
 export type StorageConfig = Pick<Config, 'mongodbUri' | 'dbName' | 'dataDir'>;
 
@@ -41,4 +41,10 @@ export function openStorage(config: StorageConfig, options: { create: boolean })
 export async function holdDataFolder(config: StorageConfig): Promise<{ release(): Promise<void> }> {
   if (config.mongodbUri) return { release: async () => undefined };
   return acquireServerLock(config.dataDir);
+}
+
+/** Opens, in this thread, a range reader of the database an IntegrityReader's `source` names. */
+export function openEventRangeReader(source: IntegrityReaderSource): EventRangeReader & { close(): Promise<void> } {
+  if (source.kind === 'sqlite') return openSqliteRangeReader(source.location);
+  throw new Error(`the ${source.kind} adapter serves no range reads to other threads`);
 }

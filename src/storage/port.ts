@@ -186,6 +186,32 @@ export interface LogHeadRepository {
   advance(checkpoint: SignedCheckpoint, lastRecordedAt: number): Promise<void>;
 }
 
+/**
+ * A witness's cosignature of one checkpoint (C2SP tlog-cosignature): the signature line the
+ * published note carries. Checked by the witnessing service before it is saved.
+ */
+export interface StoredCosignature {
+  /** Which witness: the 8 lowercase hex digits of its key ID. */
+  readonly witness: string;
+  readonly treeSize: number;
+  /** "— <name> <base64(key ID || timestamp || signature)>\n" */
+  readonly line: string;
+}
+
+/**
+ * The newest cosignature of each witness. Shared by every process on the database, so that
+ * whichever serves `GET /checkpoint` publishes what any of them gathered, across restarts.
+ */
+export interface CosignatureRepository {
+  /**
+   * Keeps this cosignature as the witness's newest: it replaces one of a smaller or the same
+   * tree size (a fresher timestamp); one of a smaller size than stored is ignored.
+   */
+  save(cosignature: StoredCosignature): Promise<void>;
+  /** The stored cosignatures of the checkpoint of this size, one per witness, by witness. */
+  forTreeSize(treeSize: number): Promise<StoredCosignature[]>;
+}
+
 // ---------------------------------------------------------------------------------------
 // Idempotency and the lease
 
@@ -324,9 +350,36 @@ export interface RawTile {
   readonly hashes: Uint8Array;
 }
 
-export interface IntegrityReader {
+/**
+ * Where another thread can open a reader of the same database (a plain, structured-cloneable
+ * value), so that verify-db reads and re-derives leaves in several threads at once.
+ */
+export interface IntegrityReaderSource {
+  readonly kind: StorageKind;
+  /** The database file (sqlite). */
+  readonly location: string;
+}
+
+/** Reads the stored events by ranges of position, for a walk split over threads. */
+export interface EventRangeReader {
+  /**
+   * Where the range of the next `rows` stored events from `from` on ends: the position of the
+   * first stored event after them (so [from, end) holds exactly `rows`), or undefined when
+   * fewer remain. Ranges cut this way stay even however sparse a tampered log's positions are.
+   */
+  rangeEnd(from: number, rows: number): Promise<number | undefined>;
+  /** The stored events with `from ≤ position < to`, ascending by position. */
+  eventRange(from: number, to: number): Promise<RawStoredEvent[]>;
+}
+
+export interface IntegrityReader extends Partial<EventRangeReader> {
   /** Every stored event, ascending by position, in batches. */
   events(batchSize: number): AsyncIterable<RawStoredEvent[]>;
+  /**
+   * Set when the adapter can serve range reads from other threads (it then implements
+   * EventRangeReader here and through `openEventRangeReader` in storage/open.ts).
+   */
+  readonly source?: IntegrityReaderSource;
   /** The stored checkpoint with the largest numeric tree size. */
   latestCheckpoint(): Promise<RawCheckpoint | undefined>;
   /** Stored checkpoints with tree size ≤ `maxSize`, ascending. */
@@ -411,6 +464,7 @@ export interface LedgerStorage {
   readonly tiles: TileRepository;
   readonly checkpoints: CheckpointRepository;
   readonly head: LogHeadRepository;
+  readonly cosignatures: CosignatureRepository;
   readonly idempotency: IdempotencyRepository;
   readonly lease: LeaseRepository;
   readonly users: UserRepository;

@@ -40,12 +40,13 @@ describeEachAdapter('verify-db', (adapter) => {
   });
 
   /** A private copy of the recorded ledger to tamper with, and verify-db on it. */
-  async function copy(): Promise<{ tamper: LedgerTamper; verifyDb(args?: string[]): ReturnType<typeof runCli> }> {
+  async function copy(): Promise<{ tamper: LedgerTamper; env: NodeJS.ProcessEnv; verifyDb(args?: string[]): ReturnType<typeof runCli> }> {
     const env = await copyLedger(adapter, ledger.env);
     const tamper = await tamperWith(adapter, env);
     open.push(tamper);
     return {
       tamper,
+      env,
       async verifyDb(args: string[] = []) {
         await tamper.close();
         return runCli(['verify-db', ...args], env);
@@ -102,6 +103,22 @@ describeEachAdapter('verify-db', (adapter) => {
     // Leaves 295..302 now hold other events than the signed tree; leaf 303 is beyond the last checkpoint.
     expect(affected(res.stdout)).toBe(`295-${size - 1}`);
     expect(res.stdout).toContain('1 after the latest checkpoint');
+  });
+
+  it('gives the same verdict whichever threads read, however the walk is cut into ranges', async () => {
+    const { tamper, env, verifyDb } = await copy();
+    await tamper.deleteEvents([12, 13]);
+    await tamper.swapEvents(40, 41);
+    await tamper.setActorId(100, 'someone-else');
+    await tamper.insertForgedAt(295);
+    const verdict = (stdout: string): string => stdout.replace(/^ {2}time .*$/m, '');
+    const one = await verifyDb(['--workers', '0']);
+    expect(one.code).toBe(1);
+    expect(affected(one.stdout)).toBe(`12-13, 40-41, 100, 295-${size - 1}`);
+    for (const args of [['--workers', '2', '--batch-size', '7'], ['--workers', '1', '--batch-size', '256'], ['--workers', '3', '--batch-size', '1']]) {
+      const res = await runCli(['verify-db', ...args], env);
+      expect([args.join(' '), res.code, verdict(res.stdout)]).toEqual([args.join(' '), 1, verdict(one.stdout)]);
+    }
   });
 
   it('names both events of a swapped pair', async () => {

@@ -32,6 +32,8 @@ import type {
 export interface StorageFactory {
   /** A fresh, empty storage (schema created). The suite closes every storage it opens. */
   open(): Promise<LedgerStorage>;
+  /** A second connection to the database `storage` uses (as another server process would open it). */
+  reopen?(storage: LedgerStorage): Promise<LedgerStorage>;
 }
 
 // ---------------------------------------------------------------------------------------
@@ -669,6 +671,38 @@ export function describeStorageContract(name: string, factory: StorageFactory): 
         expect((await s.head.read())!.pending).toBeNull();
         await s.head.advance(checkpoint(6), 2000);
         expect((await s.head.read())!.checkpoint.treeSize).toBe(6);
+      });
+    });
+
+    describe('witness cosignatures', () => {
+      const line = (witness: string, size: number, t: number) => `\u2014 witness-${witness} size-${size}-time-${t}\n`;
+      const cosig = (witness: string, treeSize: number, t = 0) => ({ witness, treeSize, line: line(witness, treeSize, t) });
+
+      it('keeps each witness\'s newest cosignature, answers those of one tree size, and never goes back', async () => {
+        const s = await fresh();
+        expect(await s.cosignatures.forTreeSize(0)).toEqual([]);
+        await s.cosignatures.save(cosig('0000000b', 5));
+        await s.cosignatures.save(cosig('0000000a', 5));
+        expect(await s.cosignatures.forTreeSize(5)).toEqual([cosig('0000000a', 5), cosig('0000000b', 5)]);
+        expect(await s.cosignatures.forTreeSize(4)).toEqual([]);
+
+        // The same size again: a fresher timestamp replaces the line.
+        await s.cosignatures.save(cosig('0000000a', 5, 1));
+        // A newer checkpoint replaces the witness's older one; a late older answer changes nothing.
+        await s.cosignatures.save(cosig('0000000b', 9));
+        await s.cosignatures.save(cosig('0000000b', 7));
+        expect(await s.cosignatures.forTreeSize(5)).toEqual([cosig('0000000a', 5, 1)]);
+        expect(await s.cosignatures.forTreeSize(9)).toEqual([cosig('0000000b', 9)]);
+        expect(await s.cosignatures.forTreeSize(7)).toEqual([]);
+      });
+
+      it('are seen by another connection to the same database (several servers, restarts)', async () => {
+        if (!factory.reopen) return;
+        const s = await fresh();
+        await s.cosignatures.save(cosig('0000000c', 3));
+        const other = await factory.reopen(s);
+        opened.push(other);
+        expect(await other.cosignatures.forTreeSize(3)).toEqual([cosig('0000000c', 3)]);
       });
     });
 

@@ -70,7 +70,10 @@ if (!uri) {
     });
   }
 } else {
-  describeStorageContract(`mongodb (${engineName})`, { open: openFresh });
+  describeStorageContract(`mongodb (${engineName})`, {
+    open: openFresh,
+    reopen: (storage) => openMongoStorage({ uri: String(uri), dbName: (storage as OpenedStorage).dbName, create: false }),
+  });
   describeAdapterSpecifics();
 }
 

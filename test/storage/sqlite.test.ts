@@ -27,7 +27,16 @@ let folders = 0;
 const freshFile = (): string => path.join(root, `db-${++folders}`, 'ledger.db');
 
 describeStorageContract('sqlite (in memory)', { open: () => openSqliteStorage({ file: ':memory:', create: true }) });
-describeStorageContract('sqlite (file)', { open: () => openSqliteStorage({ file: freshFile(), create: true }) });
+const files = new WeakMap<LedgerStorage, string>();
+describeStorageContract('sqlite (file)', {
+  open: async () => {
+    const file = freshFile();
+    const storage = await openSqliteStorage({ file, create: true });
+    files.set(storage, file);
+    return storage;
+  },
+  reopen: (storage) => openSqliteStorage({ file: files.get(storage)!, create: false }),
+});
 
 const mode = (file: string): number => statSync(file).mode & 0o777;
 

@@ -8,6 +8,7 @@ import type { RecordedEvent } from '../../ledger/ledger';
 import type { EventCountKey, StoredEvent } from '../../storage/port';
 import { actorOf, authorizeKey, badInput, checkpointView, enforce, guard, type LedgerContext } from '../context';
 import { filterMetadata, scopedQuery } from '../eventScope';
+import { witnessedReceipts } from '../../witness/witnessedReceipts';
 import {
   type ActorTypeEnum,
   Event,
@@ -110,7 +111,8 @@ export class EventResolver {
         })),
         { keyId: principal.keyId, userId: principal.userId, groupIds: principal.groupIds },
       );
-      return results.map((r) => receiptView(ctx, r));
+      const receipts = ctx.witnessing?.receiptsWait ? await witnessedReceipts(ctx.ledger, ctx.witnessing, results) : results;
+      return receipts.map((r) => receiptView(ctx, r));
     });
   }
 }

@@ -21,7 +21,10 @@ export class LogResolver {
   ): Promise<Checkpoint> {
     return guard(ctx, 'checkpoint', async () => {
       authorize(ctx, 'readLog');
-      return checkpointView(ctx.ledger, await ctx.ledger.checkpoint(treeSize ?? undefined));
+      const checkpoint = await ctx.ledger.checkpoint(treeSize ?? undefined);
+      // With the witnesses' cosignatures of its size; the latest is what GET /checkpoint publishes.
+      if (!ctx.witnessing) return checkpointView(ctx.ledger, checkpoint);
+      return checkpointView(ctx.ledger, treeSize == null ? await ctx.witnessing.publishable(checkpoint) : await ctx.witnessing.published(checkpoint));
     });
   }
 

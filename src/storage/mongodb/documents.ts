@@ -224,6 +224,30 @@ export const LOG_HEAD_COLLECTION: CollectionDefinition = {
 };
 
 // ---------------------------------------------------------------------------------------
+// Witness cosignatures: one document per witness (a handful), its newest cosignature
+
+export interface CosignatureDoc {
+  /** The witness's key ID, 8 lowercase hex digits. */
+  _id: string;
+  treeSize: number;
+  line: string;
+}
+
+export const COSIGNATURES_COLLECTION: CollectionDefinition = {
+  name: 'cosignatures',
+  schema: {
+    bsonType: 'object',
+    required: ['_id', 'treeSize', 'line'],
+    properties: {
+      _id: { bsonType: 'string', pattern: '^[0-9a-f]{8}$' },
+      treeSize: leafPosition,
+      line: text,
+    },
+  },
+  indexes: [],
+};
+
+// ---------------------------------------------------------------------------------------
 // The sequencer lease: one document
 
 export const LEASE_ID = 'sequencer';
@@ -424,6 +448,7 @@ export const ALL_COLLECTIONS: readonly CollectionDefinition[] = [
   TILES_COLLECTION,
   CHECKPOINTS_COLLECTION,
   LOG_HEAD_COLLECTION,
+  COSIGNATURES_COLLECTION,
   LEASES_COLLECTION,
   USERS_COLLECTION,
   GROUPS_COLLECTION,

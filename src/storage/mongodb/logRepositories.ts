@@ -7,6 +7,7 @@
 import type { Collection, Db } from 'mongodb';
 import type {
   CheckpointRepository,
+  CosignatureRepository,
   HeldLease,
   IdempotencyRecord,
   IdempotencyRepository,
@@ -14,6 +15,7 @@ import type {
   LogHeadRecord,
   LogHeadRepository,
   SignedCheckpoint,
+  StoredCosignature,
   StoredTile,
   TileId,
   TileRepository,
@@ -23,6 +25,8 @@ import {
   bytesOf,
   CHECKPOINTS_COLLECTION,
   type CheckpointDoc,
+  COSIGNATURES_COLLECTION,
+  type CosignatureDoc,
   type EventDoc,
   EVENTS_COLLECTION,
   HEAD_ID,
@@ -135,6 +139,38 @@ export class MongoLogHeadRepository implements LogHeadRepository {
     } catch (err) {
       if (!onlyDuplicateKeys(err)) throw err;
     }
+  }
+}
+
+export class MongoCosignatureRepository implements CosignatureRepository {
+  private readonly cosignatures: Collection<CosignatureDoc>;
+
+  constructor(db: Db) {
+    this.cosignatures = db.collection<CosignatureDoc>(COSIGNATURES_COLLECTION.name);
+  }
+
+  /**
+   * One guarded single-document upsert: the filter on `treeSize` keeps a late answer about an
+   * older checkpoint from replacing a newer one, and when it does not match, the upsert's
+   * duplicate `_id` stops it.
+   */
+  async save(c: StoredCosignature): Promise<void> {
+    const fields = { treeSize: c.treeSize, line: c.line };
+    assertMatchesSchema(COSIGNATURES_COLLECTION.name, COSIGNATURES_COLLECTION.schema, { _id: c.witness, ...fields });
+    try {
+      await this.cosignatures.updateOne({ _id: c.witness, treeSize: { $lte: c.treeSize } }, { $set: fields }, { upsert: true });
+    } catch (err) {
+      if (!onlyDuplicateKeys(err)) throw err;
+    }
+  }
+
+  /** Reads the whole (tiny) collection: a filter on `treeSize` would be a scan on FerretDB v1 anyway. */
+  async forTreeSize(treeSize: number): Promise<StoredCosignature[]> {
+    const docs = await this.cosignatures.find({}).toArray();
+    return docs
+      .filter((d) => d.treeSize === treeSize)
+      .map((d) => ({ witness: d._id, treeSize: d.treeSize, line: d.line }))
+      .sort((a, b) => (a.witness < b.witness ? -1 : a.witness > b.witness ? 1 : 0));
   }
 }
 

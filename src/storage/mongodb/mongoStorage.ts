@@ -35,6 +35,7 @@ import {
   MongoIdempotencyRepository,
   MongoLeaseRepository,
   MongoLogHeadRepository,
+  MongoCosignatureRepository,
   MongoTileRepository,
 } from './logRepositories';
 
@@ -114,6 +115,7 @@ function storageOn(client: MongoClient, db: Db, description: string): LedgerStor
     tiles: translatingErrors(new MongoTileRepository(db)),
     checkpoints: translatingErrors(new MongoCheckpointRepository(db)),
     head: translatingErrors(new MongoLogHeadRepository(db)),
+    cosignatures: translatingErrors(new MongoCosignatureRepository(db)),
     idempotency,
     lease: translatingErrors(new MongoLeaseRepository(db)),
     users: translatingErrors(new MongoUserRepository(db)),

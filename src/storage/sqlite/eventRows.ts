@@ -147,28 +147,35 @@ function present(value: unknown): boolean {
   return value !== null && value !== undefined;
 }
 
-/** A stored row as found, shaped like a StoredEvent without its leaf index. */
-export function rawEventOfRow(row: { readonly [column: string]: unknown }): RawStoredEvent {
+const at = Object.fromEntries(EVENT_COLUMNS.map((c, i) => [c, i])) as Record<EventColumn, number>;
+
+/**
+ * A stored row as found (its values in EVENT_COLUMNS order: statements in raw mode, which
+ * costs half as much to read as a row object), shaped like a StoredEvent without its leaf index.
+ */
+export function rawEventOfValues(v: readonly unknown[]): RawStoredEvent {
+  const actorName = v[at.actor_name];
   const fields: Record<string, unknown> = {
-    id: row.id,
-    action: row.action,
-    actor: { id: row.actor_id, type: row.actor_type, ...(present(row.actor_name) && { name: row.actor_name }) },
-    outcome: row.outcome,
-    groups: jsonOrRaw(row.groups),
-    recordedAt: instantOrRaw(row.recorded_at),
-    salt: row.salt,
-    leaf: row.leaf,
-    leafHash: row.leaf_hash instanceof Uint8Array ? new Uint8Array(row.leaf_hash) : row.leaf_hash,
+    id: v[at.id],
+    action: v[at.action],
+    actor: { id: v[at.actor_id], type: v[at.actor_type], ...(present(actorName) && { name: actorName }) },
+    outcome: v[at.outcome],
+    groups: jsonOrRaw(v[at.groups]),
+    recordedAt: instantOrRaw(v[at.recorded_at]),
+    salt: v[at.salt],
+    leaf: v[at.leaf],
+    leafHash: v[at.leaf_hash] instanceof Uint8Array ? new Uint8Array(v[at.leaf_hash] as Uint8Array) : v[at.leaf_hash],
   };
-  if (present(row.target_type) || present(row.target_id) || present(row.target_name)) {
-    fields.target = { type: row.target_type, id: row.target_id, ...(present(row.target_name) && { name: row.target_name }) };
+  const [targetType, targetId, targetName] = [v[at.target_type], v[at.target_id], v[at.target_name]];
+  if (present(targetType) || present(targetId) || present(targetName)) {
+    fields.target = { type: targetType, id: targetId, ...(present(targetName) && { name: targetName }) };
   }
-  if (present(row.reason)) fields.reason = row.reason;
-  if (present(row.occurred_at)) fields.occurredAt = instantOrRaw(row.occurred_at);
-  if (present(row.source)) fields.source = jsonOrRaw(row.source);
-  if (present(row.metadata)) fields.metadata = row.metadata;
-  if (present(row.submitter_key_id) || present(row.submitter_user_id)) {
-    fields.submitter = { keyId: row.submitter_key_id, userId: row.submitter_user_id };
+  if (present(v[at.reason])) fields.reason = v[at.reason];
+  if (present(v[at.occurred_at])) fields.occurredAt = instantOrRaw(v[at.occurred_at]);
+  if (present(v[at.source])) fields.source = jsonOrRaw(v[at.source]);
+  if (present(v[at.metadata])) fields.metadata = v[at.metadata];
+  if (present(v[at.submitter_key_id]) || present(v[at.submitter_user_id])) {
+    fields.submitter = { keyId: v[at.submitter_key_id], userId: v[at.submitter_user_id] };
   }
-  return { position: row.leaf_index, fields };
+  return { position: v[at.leaf_index], fields };
 }

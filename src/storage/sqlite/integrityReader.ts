@@ -4,9 +4,9 @@
  * log; the rows are mapped without trusting them (eventRows.ts).
  */
 import type Database from 'better-sqlite3';
-import type { IntegrityReader, RawCheckpoint, RawStoredEvent, RawTile } from '../port';
+import type { EventRangeReader, IntegrityReader, IntegrityReaderSource, RawCheckpoint, RawStoredEvent, RawTile } from '../port';
 import { step } from './driverErrors';
-import { EVENT_SELECT, rawEventOfRow } from './eventRows';
+import { EVENT_SELECT, rawEventOfValues } from './eventRows';
 
 const CHECKPOINT_BATCH = 1000;
 
@@ -20,14 +20,23 @@ function rawCheckpoint(r: CheckpointRow): RawCheckpoint {
   return { treeSize: r.tree_size, rootHash: r.root_hash, note: r.note };
 }
 
-export class SqliteIntegrityReader implements IntegrityReader {
-  private readonly eventsAfter: Database.Statement<[number, number], Record<string, unknown>>;
+export class SqliteIntegrityReader implements IntegrityReader, EventRangeReader {
+  /** Other threads open the same file (WAL lets readers run beside each other); not `:memory:`. */
+  readonly source: IntegrityReaderSource | undefined;
+  private readonly eventsAfter: Database.Statement<[number, number], unknown[]>;
+  private readonly eventsBetween: Database.Statement<[number, number], unknown[]>;
+  private readonly nthAfter: Database.Statement<[number, number], { leaf_index: number }>;
   private readonly latest: Database.Statement<[], CheckpointRow>;
   private readonly checkpointsAfter: Database.Statement<[number, number, number], CheckpointRow>;
   private readonly tile: Database.Statement<[number, number], { level: number; idx: number; hashes: unknown }>;
 
   constructor(db: Database.Database) {
-    this.eventsAfter = db.prepare(`SELECT ${EVENT_SELECT} FROM events e WHERE e.leaf_index > ? ORDER BY e.leaf_index LIMIT ?`);
+    this.source = db.memory ? undefined : { kind: 'sqlite', location: db.name };
+    // Raw (array) rows: the walk reads every column of every event, and row objects cost twice as much.
+    this.eventsBetween = db.prepare<[number, number], unknown[]>(`SELECT ${EVENT_SELECT} FROM events e WHERE e.leaf_index >= ? AND e.leaf_index < ? ORDER BY e.leaf_index`).raw(true);
+    // Steps over the rowid b-tree's cells without decoding the rows.
+    this.nthAfter = db.prepare('SELECT leaf_index FROM events WHERE leaf_index >= ? ORDER BY leaf_index LIMIT 1 OFFSET ?');
+    this.eventsAfter = db.prepare<[number, number], unknown[]>(`SELECT ${EVENT_SELECT} FROM events e WHERE e.leaf_index > ? ORDER BY e.leaf_index LIMIT ?`).raw(true);
     this.latest = db.prepare('SELECT tree_size, root_hash, note FROM checkpoints ORDER BY tree_size DESC LIMIT 1');
     this.checkpointsAfter = db.prepare('SELECT tree_size, root_hash, note FROM checkpoints WHERE tree_size > ? AND tree_size <= ? ORDER BY tree_size LIMIT ?');
     this.tile = db.prepare('SELECT level, idx, hashes FROM tiles WHERE level = ? AND idx = ?');
@@ -40,10 +49,18 @@ export class SqliteIntegrityReader implements IntegrityReader {
     for (;;) {
       const rows = await step(() => this.eventsAfter.all(after, size));
       if (rows.length === 0) return;
-      after = rows[rows.length - 1]!.leaf_index as number;
-      yield rows.map(rawEventOfRow);
+      after = rows[rows.length - 1]![0] as number;
+      yield rows.map(rawEventOfValues);
       if (rows.length < size) return;
     }
+  }
+
+  rangeEnd(from: number, rows: number): Promise<number | undefined> {
+    return step(() => this.nthAfter.get(from, Math.max(1, Math.floor(rows)))?.leaf_index);
+  }
+
+  eventRange(from: number, to: number): Promise<RawStoredEvent[]> {
+    return step(() => this.eventsBetween.all(from, to).map(rawEventOfValues));
   }
 
   latestCheckpoint(): Promise<RawCheckpoint | undefined> {

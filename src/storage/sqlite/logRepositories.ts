@@ -7,6 +7,7 @@
 import type Database from 'better-sqlite3';
 import type {
   CheckpointRepository,
+  CosignatureRepository,
   HeldLease,
   IdempotencyRecord,
   IdempotencyRepository,
@@ -14,6 +15,7 @@ import type {
   LogHeadRecord,
   LogHeadRepository,
   SignedCheckpoint,
+  StoredCosignature,
   StoredTile,
   TileId,
   TileRepository,
@@ -114,6 +116,39 @@ export class SqliteLogHeadRepository implements LogHeadRepository {
     return step(() => {
       this.upsert.run(checkpoint.treeSize, checkpoint.rootHash, checkpoint.note, checkpoint.createdAt.getTime(), lastRecordedAt);
     });
+  }
+}
+
+export class SqliteCosignatureRepository implements CosignatureRepository {
+  private statements:
+    | { upsert: Database.Statement<[string, number, string]>; select: Database.Statement<[number], { witness: string; tree_size: number; line: string }> }
+    | undefined;
+
+  constructor(private readonly db: Database.Database) {}
+
+  /**
+   * Prepared on first use: a database written before cosignatures existed gets the table
+   * when the server opens it, but the command-line tools open it as it is and never ask.
+   */
+  private prepared(): NonNullable<SqliteCosignatureRepository['statements']> {
+    return (this.statements ??= {
+      // The WHERE keeps a late answer about an older checkpoint from replacing a newer one.
+      upsert: this.db.prepare(`
+        INSERT INTO cosignatures (witness, tree_size, line) VALUES (?, ?, ?)
+        ON CONFLICT (witness) DO UPDATE SET tree_size = excluded.tree_size, line = excluded.line
+        WHERE excluded.tree_size >= cosignatures.tree_size`),
+      select: this.db.prepare('SELECT witness, tree_size, line FROM cosignatures WHERE tree_size = ? ORDER BY witness'),
+    });
+  }
+
+  save(c: StoredCosignature): Promise<void> {
+    return step(() => {
+      this.prepared().upsert.run(c.witness, c.treeSize, c.line);
+    });
+  }
+
+  forTreeSize(treeSize: number): Promise<StoredCosignature[]> {
+    return step(() => this.prepared().select.all(treeSize).map((r) => ({ witness: r.witness, treeSize: r.tree_size, line: r.line })));
   }
 }
 

@@ -108,6 +108,13 @@ CREATE TABLE IF NOT EXISTS log_head (
   pending_to INTEGER
 );
 
+-- Each witness's newest cosignature (src/witness/): published with the checkpoint of its size.
+CREATE TABLE IF NOT EXISTS cosignatures (
+  witness TEXT PRIMARY KEY,
+  tree_size INTEGER NOT NULL,
+  line TEXT NOT NULL
+) WITHOUT ROWID;
+
 CREATE TABLE IF NOT EXISTS lease (
   name TEXT PRIMARY KEY,
   owner TEXT NOT NULL,
@@ -184,9 +191,13 @@ export function applyPragmas(db: Database.Database, options: { readonly: boolean
   db.pragma('foreign_keys = OFF');
   // Deleted content (a destroyed data key) is overwritten with zeros, not just unlinked.
   db.pragma('secure_delete = ON');
-  // 64 MiB of page cache: the five event indexes are written at random places once the
-  // log outgrows the cache, and each miss is a read.
-  db.pragma('cache_size = -65536');
+  // 32 MiB of page cache per connection (the server has two: its own and the append
+  // worker's). It holds the upper levels of every index, so a page or a point read misses
+  // only at the leaves, which the operating system's file cache (not counted in the server's
+  // memory) serves; the five event indexes are written at random places once the log
+  // outgrows any cache, so more cache buys little there and costs resident memory that
+  // would grow with the log until it is full.
+  db.pragma('cache_size = -32768');
   if (!options.readonly) {
     // A batch of appends dirties pages all over five indexes: checkpointing after every
     // batch (the default threshold is 1000 pages) writes the same hot pages back again and

@@ -8,7 +8,7 @@ import path from 'node:path';
 import Database from 'better-sqlite3';
 import { LedgerError } from '../../errors';
 import { WrongDatabaseError } from '../errors';
-import type { LedgerStorage } from '../port';
+import type { EventRangeReader, LedgerStorage } from '../port';
 import { type AppendRunner, InlineAppendRunner, WorkerAppendRunner } from './appendRunner';
 import { type CountRunner, InlineCountRunner, WorkerCountRunner } from './counts';
 import { SqliteApiKeyRepository, SqliteGroupRepository, SqliteUserRepository } from './directoryRepositories';
@@ -23,6 +23,7 @@ import {
   SqliteIdempotencyRepository,
   SqliteLeaseRepository,
   SqliteLogHeadRepository,
+  SqliteCosignatureRepository,
   SqliteTileRepository,
 } from './logRepositories';
 import { applyPragmas, assertKnownSchema, BUSY_TIMEOUT_MS, createSchema, inspectDatabase } from './schema';
@@ -128,6 +129,7 @@ export async function openSqliteStorage(options: SqliteStorageOptions): Promise<
     tiles: new SqliteTileRepository(db),
     checkpoints: new SqliteCheckpointRepository(db),
     head: new SqliteLogHeadRepository(db),
+    cosignatures: new SqliteCosignatureRepository(db),
     idempotency: new SqliteIdempotencyRepository(db),
     lease: new SqliteLeaseRepository(db),
     users: new SqliteUserRepository(db),
@@ -145,6 +147,25 @@ export async function openSqliteStorage(options: SqliteStorageOptions): Promise<
       closed = true;
       await appends.close();
       await countRunner.close();
+      db.close();
+    },
+  };
+}
+
+/**
+ * Range reads of events on a read-only connection of its own, for another thread (verify-db's
+ * leaf-check workers): WAL lets it read beside the main connection.
+ */
+export function openSqliteRangeReader(file: string): EventRangeReader & { close(): Promise<void> } {
+  const db = openDatabase(file, { file, create: false, readonly: true });
+  // A forward scan touches each page once: a small cache per reading thread keeps verify-db's
+  // memory flat (the 64 MiB of a serving connection, times the threads, would not be).
+  db.pragma('cache_size = -4096');
+  const reader = new SqliteIntegrityReader(db);
+  return {
+    rangeEnd: (from, rows) => reader.rangeEnd(from, rows),
+    eventRange: (from, to) => reader.eventRange(from, to),
+    close: async () => {
       db.close();
     },
   };

@@ -1,0 +1,91 @@
+import fc from 'fast-check';
+import { directLeafOfFields } from '../../src/event/directLeaf';
+import { leafOfFields } from '../../src/event/storedEvent';
+import type { EventFields } from '../../src/storage/port';
+
+/** Strings with what JSON escapes: quotes, backslashes, controls, line separators, astral and lone surrogates. */
+const text = fc.oneof(fc.string(), fc.string({ unit: 'binary' }), fc.constantFrom('', '"', '\\', '\u0000', '\u2028', '\ud800', '😀', 'é'));
+const odd = fc.oneof(fc.constant(null), fc.integer(), fc.boolean(), fc.constant({}), fc.constant([]), fc.constant(new Date(Number.NaN)));
+/** Mostly well-formed values, sometimes a value of the wrong type or shape (an operator's edit). */
+const maybe = <T>(arb: fc.Arbitrary<T>): fc.Arbitrary<unknown> => fc.oneof({ weight: 6, arbitrary: arb }, { weight: 1, arbitrary: odd });
+const optional = <T>(arb: fc.Arbitrary<T>): fc.Arbitrary<unknown> => fc.option(maybe(arb), { nil: undefined });
+const instant = fc.date({ min: new Date(0), max: new Date(4102444800000), noInvalidDate: true });
+const json = fc.jsonValue().map((v) => JSON.stringify({ v, z: 1, a: [v] }));
+
+const fields = fc.record(
+  {
+    id: maybe(text),
+    action: maybe(text),
+    actor: maybe(fc.record({ id: maybe(text), type: maybe(text), name: optional(text), extra: fc.constant(undefined) }, { requiredKeys: ['id', 'type'] })),
+    target: optional(fc.record({ type: maybe(text), id: maybe(text), name: optional(text) }, { requiredKeys: ['type', 'id'] })),
+    outcome: maybe(fc.constantFrom('SUCCESS', 'FAILURE', 'DENIED')),
+    reason: optional(text),
+    occurredAt: optional(instant),
+    source: optional(fc.record({ ip: optional(text), userAgent: optional(text), requestId: optional(text), port: fc.constant(undefined) }, { requiredKeys: [] })),
+    metadata: optional(fc.oneof(json, fc.constantFrom('{"a":1', '{"b":2,"a":1}', '[1]', '{"a":1} ', ' {}', '"x"'))),
+    groups: maybe(fc.array(maybe(text), { maxLength: 4 })),
+    recordedAt: maybe(instant),
+    salt: maybe(text),
+    submitter: optional(fc.record({ keyId: maybe(text), userId: optional(text) }, { requiredKeys: ['keyId'] })),
+  },
+  { requiredKeys: ['id', 'action', 'actor', 'outcome', 'groups', 'recordedAt', 'salt'] },
+);
+
+function reference(f: EventFields): string | undefined {
+  try {
+    return leafOfFields(f);
+  } catch {
+    return undefined;
+  }
+}
+
+describe('directLeafOfFields', () => {
+  it('answers only the text leafOfFields gives (the reference), on well-formed and edited fields', () => {
+    fc.assert(
+      fc.property(fields, (f) => {
+        const direct = directLeafOfFields(f as unknown as EventFields);
+        if (direct !== undefined) expect(direct).toBe(reference(f as unknown as EventFields));
+      }),
+      { numRuns: 5000 },
+    );
+  });
+
+  it('answers for the shape the ledger stores (so verify-db takes the cheap way)', () => {
+    let answered = 0;
+    fc.assert(
+      fc.property(
+        fc.record({
+          id: fc.uuid(),
+          action: fc.string({ minLength: 1 }),
+          actor: fc.record({ id: text, type: fc.constantFrom('USER', 'SERVICE'), name: fc.option(text, { nil: undefined }) }),
+          outcome: fc.constantFrom('SUCCESS' as const, 'FAILURE' as const, 'DENIED' as const),
+          metadata: fc.option(json, { nil: undefined }),
+          groups: fc.array(text, { maxLength: 3 }),
+          recordedAt: instant,
+          salt: fc.string(),
+          submitter: fc.option(fc.record({ keyId: text, userId: text }), { nil: undefined }),
+        }),
+        (f) => {
+          const direct = directLeafOfFields(f);
+          expect(direct).toBe(leafOfFields(f));
+          if (direct !== undefined) answered++;
+        },
+      ),
+    );
+    expect(answered).toBeGreaterThan(0);
+  });
+
+  it.each([
+    ['a metadata text with trailing text', { metadata: '{"a":1},"x":2' }],
+    ['a metadata text that is not an object', { metadata: '[1]' }],
+    ['an extra key in actor', { actor: { id: 'u', type: 'USER', role: 'x' } }],
+    ['a number for a string', { action: 5 }],
+    ['a null reason', { reason: null }],
+    ['a submitter without its user', { submitter: { keyId: 'k' } }],
+    ['an invalid date', { recordedAt: new Date(Number.NaN) }],
+  ])('leaves %s to the reference', (_, edit) => {
+    const f = { id: 'e', action: 'a', actor: { id: 'u', type: 'USER' }, outcome: 'SUCCESS', groups: [], recordedAt: new Date(0), salt: 's', ...edit };
+    const direct = directLeafOfFields(f as unknown as EventFields);
+    if (direct !== undefined) expect(direct).toBe(reference(f as unknown as EventFields));
+  });
+});
