@@ -5,7 +5,7 @@
 import type { TrustedCheckpoint } from './verdict';
 import { bytesToHex } from '../verify';
 
-export type AlertKind = 'inconsistency' | 'bad-signature' | 'stale';
+export type AlertKind = 'inconsistency' | 'bad-signature' | 'stale' | 'frozen';
 
 export interface AlertCheckpoint {
   readonly treeSize: number;

@@ -4,7 +4,18 @@
  * leaves (or every readable event) are in it, and only then trust it from now on. The
  * decision itself is verdict.ts; this module fetches, verifies signatures and keeps state.
  */
-import { bytesToHex, hexToBytes, type NoteVerifier, type Rfc6962Hasher, VerificationError, verifyCheckpoint, verifyInclusion } from '../verify';
+import {
+  assertWitnessPolicy,
+  bytesToHex,
+  hexToBytes,
+  type NoteVerifier,
+  type Rfc6962Hasher,
+  VerificationError,
+  verifyCheckpoint,
+  verifyInclusion,
+  type WitnessPolicy,
+  type WitnessPolicyResult,
+} from '../verify';
 import { AuditStateError, readAuditState, writeAuditState } from './auditState';
 import { LogAccessError, type LogClient, type ServedEvent } from './logClient';
 import { isRedacted, servedEventOf, servedEventProblem } from './servedEvent';
@@ -32,6 +43,13 @@ export interface AuditOptions {
   readonly hasher?: Rfc6962Hasher;
   /** With allEvents: how far through the log the check is (leaf position, tree size). */
   readonly onProgress?: (position: number, treeSize: number) => void;
+  /**
+   * Witnesses that must have cosigned the latest checkpoint before it is trusted. A
+   * checkpoint that misses the quorum throws WitnessQuorumError (code WITNESS_QUORUM) and is
+   * not saved; a contradiction with the saved checkpoint is still reported first, since it is
+   * evidence whatever the witnesses say.
+   */
+  readonly witnessPolicy?: WitnessPolicy;
 }
 
 export interface Evidence {
@@ -51,6 +69,8 @@ export type AuditOutcome =
       readonly eventsRedacted: number;
       /** Events served beyond the audited checkpoint, left for the next audit. */
       readonly eventsBeyond: number;
+      /** The cosignatures of the current checkpoint, when a witness policy was given. */
+      readonly witnesses?: WitnessPolicyResult;
     }
   | {
       readonly kind: 'inconsistent';
@@ -107,6 +127,8 @@ export async function runAudit(options: AuditOptions): Promise<AuditOutcome> {
   }
   const verdict = judgeCheckpoints(previous, current, proof);
   if (verdict.kind === 'inconsistent') return { kind: 'inconsistent', message: verdict.message, previous, current, evidence: evidenceOf() };
+  // Before any further work: an unwitnessed checkpoint is not trusted, so nothing is proven against it.
+  const witnesses = options.witnessPolicy ? assertWitnessPolicy(current.note, options.witnessPolicy) : undefined;
 
   const problems: string[] = [];
   const leavesProven = await proveLeaves(options, current, problems);
@@ -130,7 +152,17 @@ export async function runAudit(options: AuditOptions): Promise<AuditOutcome> {
     rootHash: bytesToHex(current.rootHash),
     savedAt: new Date().toISOString(),
   });
-  return { kind: 'consistent', verdict, previous, current, leavesProven, eventsChecked: events.checked, eventsRedacted: events.redacted, eventsBeyond: events.beyond };
+  return {
+    kind: 'consistent',
+    verdict,
+    previous,
+    current,
+    leavesProven,
+    eventsChecked: events.checked,
+    eventsRedacted: events.redacted,
+    eventsBeyond: events.beyond,
+    ...(witnesses && { witnesses }),
+  };
 }
 
 function trusted(note: string, verifier: NoteVerifier): TrustedCheckpoint {

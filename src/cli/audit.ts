@@ -2,19 +2,23 @@
  * `audit`: an external auditor's check of a ledger over its public API (GET /checkpoint and
  * GraphQL only). Exit 0 when the log is consistent with what this auditor saw before (the
  * new checkpoint is then saved), 2 when the log contradicts it (both signed checkpoints are
- * printed as evidence and the state file is left alone), 1 when the audit could not be done.
+ * printed as evidence and the state file is left alone), 1 when the audit could not be done,
+ * 3 when a witness policy is given and the checkpoint lacks the cosignatures it requires
+ * (not trusted, not saved; with cosignatures attached as they arrive, a retry may pass).
  */
 import { AuditInputError, type AuditOutcome, CheckpointRejectedError, runAudit } from '../audit/auditRun';
 import { AuditStateError } from '../audit/auditState';
 import { LogAccessError, LogClient } from '../audit/logClient';
 import { Presets, SingleBar } from 'cli-progress';
 import { nodeCryptoRfc6962 } from '../merkle/nodeHasher';
-import { bytesToHex, parseVerifierKey, VerificationError, type NoteVerifier } from '../verify';
+import { bytesToHex, parseVerifierKey, VerificationError, WitnessQuorumError, type NoteVerifier } from '../verify';
 import { CliError } from './cliError';
+import { formatCosignatures, witnessPolicyOf, type WitnessOptions } from './witnessOptions';
 
 export const EXIT_INCONSISTENT = 2;
+export const EXIT_UNWITNESSED = 3;
 
-export interface AuditCommandOptions {
+export interface AuditCommandOptions extends WitnessOptions {
   readonly url: string;
   readonly vkey: string;
   readonly state: string;
@@ -25,6 +29,7 @@ export interface AuditCommandOptions {
 
 export async function runAuditCommand(opts: AuditCommandOptions): Promise<number> {
   const verifier = pinnedVerifier(opts.vkey);
+  const witnessPolicy = witnessPolicyOf(opts);
   const token = opts.token ?? (process.env.AUDIT_LEDGER_TOKEN || undefined);
   if (opts.allEvents && !token) throw new CliError('--all-events needs an API key that may read events: --token or AUDIT_LEDGER_TOKEN', 1);
   const client = new LogClient({ url: opts.url, ...(token && { token }) });
@@ -40,8 +45,15 @@ export async function runAuditCommand(opts: AuditCommandOptions): Promise<number
         allEvents: opts.allEvents === true,
         hasher: nodeCryptoRfc6962,
         ...(bar && { onProgress: bar.progress }),
+        ...(witnessPolicy && { witnessPolicy }),
       }),
     );
+  } catch (err) {
+    if (err instanceof WitnessQuorumError) {
+      process.stdout.write(`audit: ${formatCosignatures(err.result)}\n`);
+      throw new CliError(`${err.message}; the checkpoint was not trusted and ${opts.state} is unchanged`, EXIT_UNWITNESSED);
+    }
+    throw err;
   } finally {
     bar?.stop();
   }
@@ -119,5 +131,6 @@ function formatConsistent(outcome: Extract<AuditOutcome, { kind: 'consistent' }>
     );
     if (outcome.eventsBeyond > 0) extras.push(`${outcome.eventsBeyond} newer events left for the next audit`);
   }
+  if (outcome.witnesses) extras.push(formatCosignatures(outcome.witnesses));
   return [`audit: ${head}`, ...extras.map((e) => `  ${e}`)].join('\n');
 }

@@ -12,9 +12,10 @@ import { EngineUnavailableError, ensureFerretdbBinary } from '../storage/mongodb
 import { runBootstrapAdmin } from './bootstrapAdmin';
 import { runLocalDb } from './localDb';
 import { runServe } from './serve';
-import { runAuditCommand } from './audit';
+import { runAuditCommand, type AuditCommandOptions } from './audit';
 import { durationOption, leafIndicesOption, portOption, positiveIntOption, wholeNumberOption, urlOption, usageErrorsExitOne } from './cliOptions';
-import { runMonitorCommand } from './monitor';
+import { runMonitorCommand, type MonitorCommandOptions } from './monitor';
+import { witnessKeyOption } from './witnessOptions';
 import { runVerifyDb } from './verifyDb';
 import { runRotateKek } from './rotateKek';
 import { addLifecycleCommands } from './lifecycleCommands';
@@ -102,21 +103,24 @@ export async function main(argv: readonly string[]): Promise<number> {
   usageErrorsExitOne(
     program
       .command('audit')
-      .description('external auditor: verify the latest checkpoint and its consistency with the one saved in --state (exit 2 on evidence of a rewritten log)')
+      .description('external auditor: verify the latest checkpoint and its consistency with the one saved in --state (exit 2 on evidence of a rewritten log, 3 when witness cosignatures are missing)')
       .requiredOption('--url <url>', 'the ledger server, e.g. http://127.0.0.1:4000', urlOption)
       .requiredOption('--vkey <key>', "the log's pinned verifier key (name+hex8+base64)")
       .requiredOption('--state <file>', 'where the last verified checkpoint is kept')
       .option('--leaf <indices...>', 'also prove the inclusion of these leaf indices', leafIndicesOption)
       .option('--all-events', 'also verify every event the API key may read (needs --token or AUDIT_LEDGER_TOKEN)')
-      .option('--token <token>', 'API key (default: AUDIT_LEDGER_TOKEN)'),
-  ).action(async (opts: { url: string; vkey: string; state: string; leaf?: number[]; allEvents?: boolean; token?: string }) => {
+      .option('--token <token>', 'API key (default: AUDIT_LEDGER_TOKEN)')
+      .option('--witness <vkey>', 'a witness cosignature key (name+hex8+base64); repeat for each witness', witnessKeyOption)
+      .option('--witness-quorum <k>', 'how many --witness keys must have cosigned (default: all)', wholeNumberOption)
+      .option('--witness-policy <file>', 'a witness policy file (witness, group, quorum lines) instead of --witness'),
+  ).action(async (opts: AuditCommandOptions) => {
     exitCode = await runAuditCommand(opts);
   });
 
   usageErrorsExitOne(
     program
       .command('monitor')
-      .description('audit in a loop; exit 2 on inconsistency or a bad signature, 3 when stale (see README)')
+      .description('audit in a loop; exit 2 on inconsistency or a bad signature, 3 when stale or frozen (see README)')
       .requiredOption('--url <url>', 'the ledger server, e.g. http://127.0.0.1:4000', urlOption)
       .requiredOption('--vkey <key>', "the log's pinned verifier key (name+hex8+base64)")
       .requiredOption('--state <file>', 'where the last verified checkpoint is kept')
@@ -124,12 +128,14 @@ export async function main(argv: readonly string[]): Promise<number> {
       .option('--stale-after <duration>', 'alert when the checkpoint has not advanced for this long (default: off)', durationOption)
       .option('--webhook <url>', 'POST a JSON alert here', urlOption)
       .option('--max-polls <n>', 'stop after n polls', positiveIntOption)
-      .option('--token <token>', 'API key (default: AUDIT_LEDGER_TOKEN)'),
-  ).action(
-    async (opts: { url: string; vkey: string; state: string; interval: number; staleAfter?: number; webhook?: string; maxPolls?: number; token?: string }) => {
-      exitCode = await runMonitorCommand(opts);
-    },
-  );
+      .option('--token <token>', 'API key (default: AUDIT_LEDGER_TOKEN)')
+      .option('--witness <vkey>', 'a witness cosignature key (name+hex8+base64); repeat for each witness', witnessKeyOption)
+      .option('--witness-quorum <k>', 'how many --witness keys must have cosigned (default: all)', wholeNumberOption)
+      .option('--witness-policy <file>', 'a witness policy file (witness, group, quorum lines) instead of --witness')
+      .option('--max-cosignature-age <duration>', 'with witnesses: alert "frozen" (exit 3) when the newest cosignature is older (default: 30m)', durationOption),
+  ).action(async (opts: MonitorCommandOptions) => {
+    exitCode = await runMonitorCommand(opts);
+  });
 
   try {
     await program.parseAsync([...argv]);

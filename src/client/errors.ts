@@ -80,6 +80,8 @@ export type ReceiptProblem =
   | 'LEAF_HASH'
   /** The inclusion proof does not lead from the leaf hash to the signed root. */
   | 'INCLUSION'
+  /** The checkpoint lacks the witness cosignatures the caller's witness policy requires. */
+  | 'WITNESSES'
   /** The leaf text is not the JSON of the event the receipt names. */
   | 'LEAF';
 

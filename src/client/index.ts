@@ -8,7 +8,7 @@
  *   verifyReceipt(receipt, verifierKey); // anyone, later, without the server
  */
 export { LedgerClient, MAX_EVENTS_PER_CALL, type EventOrder, type EventsOptions, type ExportFilter, type ExportFormat, type LedgerClientOptions } from './ledgerClient';
-export { verifyReceipt, RECEIPT_FIELDS, type Receipt } from './receipt';
+export { verifyReceipt, RECEIPT_FIELDS, type Receipt, type ReceiptVerificationOptions } from './receipt';
 export { EVENT_FIELDS, type ActorType, type EventFilter, type EventInput, type JsonValue, type LedgerEvent, type Outcome, type RecordedLeaf } from './event';
 export {
   EventRedactedError,

@@ -9,7 +9,7 @@ import type { ExportedEvent } from '../export/exportedEvent';
 import { LedgerResponseError } from './errors';
 import { EVENT_FIELDS, type EventFilter, type EventInput, type LedgerEvent, type RecordedLeaf } from './event';
 import { lines } from './lines';
-import { type Receipt, RECEIPT_FIELDS, verifyReceipt } from './receipt';
+import { type Receipt, RECEIPT_FIELDS, type ReceiptVerificationOptions, verifyReceipt } from './receipt';
 import { type BatchOptions, DEFAULT_BATCH, RecordBatcher } from './recordBatcher';
 import { realScheduler } from './scheduler';
 import { LedgerTransport, type TransportOptions } from './transport';
@@ -84,8 +84,8 @@ export class LedgerClient {
   }
 
   /** See `verifyReceipt`: no request is made. */
-  verifyReceipt(receipt: Receipt, verifierKey: string): RecordedLeaf {
-    return verifyReceipt(receipt, verifierKey);
+  verifyReceipt(receipt: Receipt, verifierKey: string, options?: ReceiptVerificationOptions): RecordedLeaf {
+    return verifyReceipt(receipt, verifierKey, options);
   }
 
   /** The log's origin and verifier key as this server states them (pin the key from a channel you trust). */

@@ -4,7 +4,18 @@
  * checkpoint's root. A receipt that verifies proves what was recorded (the leaf) and where
  * (the leaf index in the signed tree), to anyone, without the server.
  */
-import { bytesToHex, hexToBytes, leafHash, parseVerifierKey, verifyCheckpoint, verifyInclusion, VerificationError, type VerifiedCheckpoint } from '../verify';
+import {
+  assertWitnessPolicy,
+  bytesToHex,
+  hexToBytes,
+  leafHash,
+  parseVerifierKey,
+  verifyCheckpoint,
+  verifyInclusion,
+  VerificationError,
+  type VerifiedCheckpoint,
+  type WitnessPolicy,
+} from '../verify';
 import { ReceiptVerificationError } from './errors';
 import type { RecordedLeaf } from './event';
 
@@ -32,12 +43,22 @@ export const RECEIPT_FIELDS = 'eventId leafIndex leafHash leaf inclusionProof { 
 const utf8 = new TextEncoder();
 const HEX_HASH = /^[0-9a-f]{64}$/;
 
+export interface ReceiptVerificationOptions {
+  /**
+   * Witnesses that must have cosigned the receipt's checkpoint (problem `WITNESSES` if not).
+   * A server that publishes at once and attaches cosignatures later hands out receipts
+   * without them: use this with a server set to wait for cosignatures, or re-check later
+   * against a newer checkpoint.
+   */
+  readonly witnessPolicy?: WitnessPolicy;
+}
+
 /**
  * Verifies a receipt against the log's verifier key (the C2SP `name+hex8+base64` line,
  * obtained out of band) and answers the recorded event as its leaf holds it. Throws a
  * `ReceiptVerificationError` whose `problem` names what did not match.
  */
-export function verifyReceipt(receipt: Receipt, verifierKey: string): RecordedLeaf {
+export function verifyReceipt(receipt: Receipt, verifierKey: string, options: ReceiptVerificationOptions = {}): RecordedLeaf {
   const proof = receipt.inclusionProof;
   const checkpoint = proof?.checkpoint;
   if (typeof receipt.leaf !== 'string' || typeof checkpoint?.note !== 'string' || !Array.isArray(proof.hashes)) {
@@ -64,6 +85,15 @@ export function verifyReceipt(receipt: Receipt, verifierKey: string): RecordedLe
       'CHECKPOINT',
       `the signed checkpoint is ${signed.origin} size ${signed.treeSize} root ${signedRoot}; the receipt says ${checkpoint.origin} size ${proof.treeSize} root ${checkpoint.rootHash}`,
     );
+  }
+
+  if (options.witnessPolicy) {
+    try {
+      assertWitnessPolicy(checkpoint.note, options.witnessPolicy);
+    } catch (err) {
+      if (!(err instanceof VerificationError)) throw err;
+      throw new ReceiptVerificationError('WITNESSES', err.message, { cause: err });
+    }
   }
 
   const computed = bytesToHex(leafHash(utf8.encode(receipt.leaf)));

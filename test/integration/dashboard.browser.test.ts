@@ -13,6 +13,7 @@ import { chromium, type BrowserContext, type Page } from 'playwright-core';
 import { errorCode, gql, gqlOk } from '../support/graphqlClient';
 import { bootstrapKeys, ledgerEnv, startLedger, type Keys, type LedgerEnv } from '../support/ledgerFixture';
 import type { ServerProcess } from '../support/serverProcess';
+import { createTestCosigner } from '../support/testCosigner';
 
 const CHROMIUM = process.env.LEDGER_TEST_CHROMIUM ?? '/usr/bin/chromium';
 const SHOTS = path.resolve(__dirname, '..', '..', 'test-output', 'dashboard');
@@ -262,6 +263,41 @@ browserSuite('the dashboard in Chromium [sqlite]', () => {
     await alert.waitFor();
     expect(await alert.textContent()).toMatch(/root mismatch/);
     await page.screenshot({ path: path.join(SHOTS, 'log-alert.png'), fullPage: true });
+    await page.close();
+  });
+
+  it("lists the current checkpoint's witness cosignatures, checked against the witness keys pinned in this browser", async () => {
+    const page = await browser.newPage();
+    await signIn(page, keys.auditor);
+    // The previous test left a forged history in this profile; start from a clean one.
+    await page.evaluate(() => localStorage.removeItem('audit-ledger.lastCheckpoint'));
+    await page.getByRole('link', { name: 'Log' }).click();
+    await page.getByTestId('cosignatures').getByText(/No witness has cosigned/).waitFor();
+
+    // The server has no witnesses: serve its checkpoint with two cosignatures added, one by a pinned witness.
+    const pinned = createTestCosigner('witness.example/pinned');
+    const stranger = createTestCosigner('witness.example/stranger');
+    await page.route('**/graphql', async (route) => {
+      if (!route.request().postData()?.includes('checkpoint { origin treeSize rootHash note }')) return route.continue();
+      const response = await route.fetch();
+      const body = (await response.json()) as { data: { checkpoint: { note: string } } };
+      body.data.checkpoint.note = stranger.cosign(pinned.cosign(body.data.checkpoint.note, 1_767_225_600), 1_767_225_660);
+      await route.fulfill({ response, json: body });
+    });
+    await page.reload();
+    const card = page.getByTestId('cosignatures');
+    await card.getByText('witness.example/stranger').waitFor();
+    expect(await card.textContent()).toContain('unverified (no pinned key)');
+    await card.getByText(/Pinned witness keys/).click();
+    await card.getByLabel('Witness keys').fill('bad key');
+    await card.getByRole('button', { name: 'Pin witness keys' }).click();
+    await card.getByRole('alert').waitFor();
+    await card.getByLabel('Witness keys').fill(pinned.verifierKey);
+    await card.getByRole('button', { name: 'Pin witness keys' }).click();
+    await card.getByText('✔ valid').waitFor();
+    expect(await card.locator('tbody tr').count()).toBe(2);
+    await page.screenshot({ path: path.join(SHOTS, 'log-cosignatures.png'), fullPage: true });
+    await page.unroute('**/graphql');
     await page.close();
   });
 

@@ -21,7 +21,7 @@ import { formatWitnessKey, verifyCosignatures } from '../../src/verify/cosignatu
 import { parseNote } from '../../src/verify/note';
 import { buildGoTool, describeWithGo } from '../support/goTools';
 import { errorCode, gql, gqlOk, RECEIPT_FIELDS } from '../support/graphqlClient';
-import { bootstrapKeys, ledgerEnv, type LedgerEnv, startLedger } from '../support/ledgerFixture';
+import { bootstrapKeys, ledgerEnv, type LedgerEnv, runCli, startLedger } from '../support/ledgerFixture';
 import type { ServerProcess } from '../support/serverProcess';
 
 const run = promisify(execFile);
@@ -207,6 +207,13 @@ describeWithGo('witness cosigning with a real litewitness (torchwood v0.6.1)', (
       const c = cosignatureOf(again);
       return parseNote(again).text === parseNote(note).text && c.status === 'valid' && c.timestamp! > first.timestamp! ? true : undefined;
     }, 30_000);
+    // So a monitor with the witness policy calls the unchanged log quiet, not frozen.
+    const mon = await runCli(
+      ['monitor', '--url', main.server!.url, '--vkey', main.verifierKey, '--witness', witnessKey, '--state', path.join(dir, 'monitor.json'), '--interval', '100ms', '--max-polls', '2'],
+      {},
+    );
+    expect(mon.code).toBe(0);
+    expect(mon.stdout).toMatch(/ \+0 quiet, cosigned \d+ s ago\n/);
   });
 
   it('makes waiting receipts carry a checkpoint the witness cosigned', async () => {
@@ -224,6 +231,12 @@ describeWithGo('witness cosigning with a real litewitness (torchwood v0.6.1)', (
 
   it('gets no cosignature for a fork of the log (same key and origin, another history); the fork keeps serving', async () => {
     const mainSize = Number((await checkpointNote(main.server!.url)).split('\n')[1]);
+    // An auditor with a witness policy trusts the main log's cosigned checkpoint.
+    const policy = ['--vkey', main.verifierKey, '--witness', witnessKey];
+    const auditState = path.join(dir, 'audit-state.json');
+    const audited = await runCli(['audit', '--url', main.server!.url, '--state', auditState, ...policy], {});
+    expect(audited.code).toBe(0);
+    expect(audited.stdout).toContain(`witnesses (1 of 1 witnesses): ${WITNESS_NAME} cosigned at `);
     const signerKey = (await readFile(path.join(main.le.dataDir, 'signing.key'), 'utf8')).trim();
     const fork = await newLog('wfork', main.origin, { LEDGER_WITNESSES: `${witnessKey} ${witnessUrl}`, LEDGER_WITNESS_REPUBLISH_MS: 'off' }, signerKey);
     try {
@@ -239,6 +252,14 @@ describeWithGo('witness cosigning with a real litewitness (torchwood v0.6.1)', (
       expect(verifyCheckpoint(forkNote, main.verifierKey).origin).toBe(main.origin);
       expect(cosignatureOf(forkNote).status).toBe('absent');
       expect((await witnessSizes()).get(main.origin)).toBe(mainSize);
+      // audit with the witness policy: a newcomer shown the fork refuses it for lack of the
+      // cosignature (exit 3); the auditor who saw the witnessed history has the evidence (exit 2).
+      const newcomer = await runCli(['audit', '--url', fork.server!.url, '--state', path.join(dir, 'newcomer.json'), ...policy], {});
+      expect(newcomer.code).toBe(3);
+      expect(newcomer.stderr).toContain(`missing: ${WITNESS_NAME}`);
+      const seen = await runCli(['audit', '--url', fork.server!.url, '--state', auditState, ...policy], {});
+      expect(seen.code).toBe(2);
+      expect(seen.stdout).toContain('INCONSISTENT: ');
       // Still appending and serving.
       await record(fork, 1);
       expect((await fetch(`${fork.server!.url}/healthz`)).status).toBe(200);

@@ -19,6 +19,7 @@ import {
   verifyCosignedCheckpoint,
 } from '../../src/verify';
 import { base64 } from '@scure/base';
+import goVectors from '../fixtures/cosignature-torchwood-vectors.json';
 import { createTestCosigner } from '../support/testCosigner';
 import { verificationCode as code } from '../support/verificationCode';
 
@@ -151,6 +152,38 @@ describe('verifyCosignatures', () => {
 
   it('refuses a witness listed twice', () => {
     expect(code(() => verifyCosignatures(cosigned, [w1.verifierKey, w1.verifierKey]))).toBe('INVALID_ARGUMENT');
+  });
+});
+
+describe('cosignatures made by torchwood (Go)', () => {
+  const keys = Object.values(goVectors.witnessKeys);
+  const policy = createWitnessPolicy(keys, 2);
+  const flipIn = (n: string, name: string, index: number) => mutateLine(n, name, (p) => Uint8Array.from(p, (b, i) => (i === index ? b ^ 1 : b)));
+
+  it('verify, with the log signature and the timestamps Go wrote', () => {
+    const result = verifyCosignedCheckpoint(goVectors.note, goVectors.logVerifierKey, policy);
+    expect(result.extensions).toEqual(['extension line']);
+    expect(result.witnesses.cosignatures.map((c) => [c.witness.name, c.status, c.timestamp])).toEqual([
+      ['witness.example/a', 'valid', goVectors.timestamps[0]],
+      ['witness.example/b', 'valid', goVectors.timestamps[1]],
+    ]);
+  });
+
+  it('match the key strings of our own encoder for the same seeds', () => {
+    expect([createTestCosigner('witness.example/a', 'a').verifierKey, createTestCosigner('witness.example/b', 'b').verifierKey]).toEqual(keys);
+  });
+
+  it.each<[string, () => string, string[]]>([
+    ['key ID byte changed', () => flipIn(goVectors.note, 'witness.example/a', 3), ['absent', 'valid']],
+    ['timestamp byte changed', () => flipIn(goVectors.note, 'witness.example/a', 11), ['invalid', 'valid']],
+    ['signature byte changed', () => flipIn(goVectors.note, 'witness.example/b', 50), ['valid', 'invalid']],
+    ['extension line altered', () => goVectors.note.replace('extension line', 'extension lime'), ['invalid', 'invalid']],
+    ['cosignature line dropped', () => goVectors.note.replace(/^\u2014 witness\.example\/b .*\n/m, ''), ['valid', 'absent']],
+    ['line repeated', () => goVectors.note + goVectors.note.split('\n').filter((l) => l.includes('witness.example/a ')).join('') + '\n', ['valid', 'valid']],
+  ])('%s', (_what, make, expected) => {
+    const result = evaluateWitnessPolicy(make(), policy);
+    expect(result.cosignatures.map((c) => c.status)).toEqual(expected);
+    expect(result.satisfied).toBe(expected.every((s) => s === 'valid'));
   });
 });
 

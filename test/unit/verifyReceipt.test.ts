@@ -4,7 +4,8 @@
  */
 import { type Receipt, ReceiptVerificationError, verifyReceipt } from '../../src/client';
 import { generateSignerKey, signCheckpoint } from '../../src/checkpoint/signer';
-import { bytesToHex, leafHash, nodeHash } from '../../src/verify';
+import { bytesToHex, createWitnessPolicy, leafHash, nodeHash } from '../../src/verify';
+import { createTestCosigner } from '../support/testCosigner';
 
 const utf8 = new TextEncoder();
 const ORIGIN = 'receipts.example/log';
@@ -66,5 +67,28 @@ describe('verifyReceipt', () => {
   it('refuses a checkpoint signed by another key, or for another log', () => {
     expect(problemOf(receipt(), generateSignerKey(ORIGIN).verifierKey)).toBe('CHECKPOINT');
     expect(problemOf(receipt(), generateSignerKey('other.example/log').verifierKey)).toBe('CHECKPOINT');
+  });
+});
+
+describe('verifyReceipt with a witness policy', () => {
+  const witness = createTestCosigner('witness.example/receipts');
+  const policy = createWitnessPolicy([witness.verifierKey], 1);
+  const withNote = (r: Receipt, note: string): Receipt => ({ ...r, inclusionProof: { ...r.inclusionProof, checkpoint: { ...r.inclusionProof.checkpoint, note } } });
+  const problemWith = (r: Receipt): string => {
+    try {
+      verifyReceipt(r, verifierKey, { witnessPolicy: policy });
+      return 'verified';
+    } catch (err) {
+      return (err as ReceiptVerificationError).problem;
+    }
+  };
+
+  it('verifies a receipt whose checkpoint the witness cosigned', () => {
+    const r = receipt();
+    expect(problemWith(withNote(r, witness.cosign(r.inclusionProof.checkpoint.note, 1_767_225_600)))).toBe('verified');
+  });
+
+  it('refuses one without the cosignature (WITNESSES)', () => {
+    expect(problemWith(receipt())).toBe('WITNESSES');
   });
 });

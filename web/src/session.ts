@@ -8,6 +8,7 @@ const TOKEN = 'audit-ledger.apiKey';
 const PIN = 'audit-ledger.verifierKey';
 const LAST_CHECKPOINT = 'audit-ledger.lastCheckpoint';
 const SIZES = 'audit-ledger.sizesSeen';
+const WITNESSES = 'audit-ledger.witnessKeys';
 const MAX_SIZES = 500;
 
 export const session = {
@@ -51,6 +52,9 @@ export const trust = {
   lastCheckpoint: (): SeenCheckpoint | undefined => readJson<SeenCheckpoint>(LAST_CHECKPOINT),
   rememberCheckpoint: (c: SeenCheckpoint): void => localStorage.setItem(LAST_CHECKPOINT, JSON.stringify(c)),
   forgetCheckpoint: (): void => localStorage.removeItem(LAST_CHECKPOINT),
+  /** Witness cosignature keys (name+hex8+base64) the reader pinned for the Log page. */
+  witnessKeys: (): string[] => readJson<string[]>(WITNESSES) ?? [],
+  pinWitnessKeys: (keys: string[]): void => localStorage.setItem(WITNESSES, JSON.stringify(keys)),
   sizesSeen: (): SizeSeen[] => readJson<SizeSeen[]>(SIZES) ?? [],
   recordSize: (size: SizeSeen): SizeSeen[] => {
     const sizes = trust.sizesSeen();

@@ -7,6 +7,10 @@
  */
 import {
   VerificationError,
+  decodeCosignature,
+  parseNote,
+  parseWitnessKey,
+  verifyCosignatures,
   bytesToHex,
   hexToBytes,
   leafHash,
@@ -202,4 +206,47 @@ export function verifyLogConsistency(
     }
   }
   return { ...outcomeOf(steps), ...(checkpoint && { checkpoint }) };
+}
+
+/** One cosignature line of a checkpoint, as the Log page lists it. */
+export interface CosignatureRow {
+  readonly name: string;
+  /** Unix seconds the witness claims, when the line decodes. */
+  readonly timestamp?: number;
+  /** valid/invalid/absent: checked against a witness key the reader pinned; unverified: no pinned key for it. */
+  readonly status: 'valid' | 'invalid' | 'absent' | 'unverified';
+}
+
+/**
+ * The witness cosignatures on a checkpoint note: every pinned witness (valid, invalid or
+ * absent), then every other line shaped like a cosignature (72 bytes after the key ID:
+ * time and Ed25519 signature), shown as unverified. The log's own signature (64 bytes)
+ * is not a cosignature and is left out. Pinned keys that do not parse are skipped.
+ */
+export function checkpointCosignatures(note: string, pinnedWitnessKeys: readonly string[]): CosignatureRow[] {
+  const pinned = pinnedWitnessKeys.flatMap((k) => {
+    try {
+      return [parseWitnessKey(k)];
+    } catch {
+      return [];
+    }
+  });
+  const unique = pinned.filter((w, i) => pinned.findIndex((o) => o.name === w.name && o.keyId === w.keyId) === i);
+  let rows: CosignatureRow[];
+  let signatures;
+  try {
+    rows = verifyCosignatures(note, unique).map((c) => ({ name: c.witness.name, status: c.status, ...(c.timestamp !== undefined && { timestamp: c.timestamp }) }));
+    signatures = parseNote(note).signatures;
+  } catch {
+    return [];
+  }
+  const seen = new Set(unique.map((w) => `${w.name} ${w.keyId}`));
+  for (const sig of signatures) {
+    const key = `${sig.name} ${sig.keyId}`;
+    const decoded = decodeCosignature(sig.signature);
+    if (seen.has(key) || decoded === undefined) continue;
+    seen.add(key);
+    rows.push({ name: sig.name, timestamp: decoded.timestamp, status: 'unverified' });
+  }
+  return rows;
 }

@@ -4,6 +4,7 @@ import { useSigned } from '../app';
 import { age, localTime } from '../format';
 import { trust, type PinnedKey, type SizeSeen } from '../session';
 import { verifyLogConsistency, type Outcome } from '../verification';
+import { Cosignatures } from './cosignatures';
 import { PinKey, Verdict } from './trust';
 
 interface Seen {
@@ -93,6 +94,7 @@ export function LogPage() {
           <pre class="leaf">{seen?.checkpoint.note ?? ''}</pre>
           <button type="button" onClick={() => setRound((r) => r + 1)}>Check again</button>
         </div>
+        <Cosignatures note={seen?.checkpoint.note} />
         <div class="card">
           <h2>Consistency with what this browser saw</h2>
           <p class="muted small">
