@@ -184,6 +184,13 @@ describeWithGo('witness cosigning with a real litewitness (torchwood v0.6.1)', (
     expect((await witnessSizes()).get(main.origin)).toBeGreaterThanOrEqual(size);
     const query = await gqlOk<{ checkpoint: { note: string } }>(main.server!.url, '{ checkpoint { note } }');
     expect(cosignatureOf(query.checkpoint.note).status).toBe('valid');
+    // And Go's reference code agrees: sumdb/note opens the published note with our key and
+    // torchwood's cosignature/v1 verifier accepts litewitness's line in it.
+    const cosigcheck = await buildGoTool('cosignature', '.', 'cosigcheck');
+    const file = path.join(dir, 'published.note');
+    await writeFile(file, note);
+    const { stdout } = await run(cosigcheck, ['verify', file, main.verifierKey, '1', witnessKey]);
+    expect(stdout.trim().split('\n').map((l) => JSON.parse(l) as unknown)).toEqual([{ name: WITNESS_NAME, timestamp: cosignatureOf(note).timestamp }, { cosigned: 1, quorum: 1 }]);
   });
 
   it('gets the next checkpoint cosigned too: the witness accepted our consistency proof', async () => {
