@@ -764,7 +764,8 @@ async function mongodbComparison(ours: readonly Row[], label: string): Promise<s
   const childArgs = ['--adapter', 'mongodb', '--sizes', String(COMPARE_MONGODB), '--no-tessera', '--seconds', String(SECONDS), '--read-seconds', String(READ_SECONDS), '--rows-json', file];
   log(`running the same benchmark on the mongodb adapter at ${label} (child process)`);
   const child = track(
-    spawn(process.execPath, [...process.execArgv, require.resolve('ts-node/dist/bin'), '--transpile-only', __filename, ...childArgs], {
+    // Not process.execArgv: under ts-node it holds ts-node's own bin, which would run as the script.
+    spawn(process.execPath, [require.resolve('ts-node/dist/bin'), '--transpile-only', __filename, ...childArgs], {
       stdio: ['ignore', 'ignore', 'inherit'],
       env: process.env,
     }),
