@@ -19,6 +19,12 @@ interface Waiting {
   reject(err: Error): void;
 }
 
+/**
+ * A worker holds one range or slice at a time (a few MB); without limits V8 lets each
+ * isolate's heap grow far beyond that before collecting, which is most of verify-db's memory.
+ */
+const LEAF_WORKER_LIMITS = { maxYoungGenerationSizeMb: 16, maxOldGenerationSizeMb: 256 } as const;
+
 export class LeafCheckPool {
   private readonly workers: Worker[] = [];
   private readonly waiting = new Map<number, Waiting>();
@@ -30,7 +36,7 @@ export class LeafCheckPool {
     const entry = path.join(__dirname, 'leafCheckWorker');
     const data: LeafCheckWorkerData = { leafCheckWorker: true, ...(source && { source }) };
     for (let i = 0; i < size; i++) {
-      const worker = startWorkerThread(entry, data);
+      const worker = startWorkerThread(entry, data, LEAF_WORKER_LIMITS);
       worker.on('message', (reply: LeafCheckReply) => {
         const waiting = this.waiting.get(reply.id);
         if (!waiting) return;
