@@ -1,22 +1,24 @@
 /**
  * The web dashboard in a real browser: Debian's Chromium driven by playwright-core, against a
- * real server process on a real database (the sqlite adapter only: the dashboard talks to the
- * GraphQL API, whose behaviour on both adapters the other e2e suites cover). Screenshots of
- * each page go to test-output/dashboard/. Without Chromium the browser tests are skipped
- * saying so; under CI=true that is a failure.
+ * real server process on each storage adapter (sqlite and mongodb: the pages lean on counts,
+ * filters and paging whose queries differ per adapter). Screenshots of each page go to
+ * test-output/dashboard/<adapter>/. Without Chromium the browser tests are skipped saying so;
+ * without the mongodb test engine its half is (describeEachAdapter); under CI=true either is
+ * a failure.
  */
 import { existsSync } from 'node:fs';
 import { mkdir, mkdtemp, rm } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
 import { chromium, type BrowserContext, type Page } from 'playwright-core';
+import { describeEachAdapter, type AdapterName } from '../support/adapters';
 import { errorCode, gql, gqlOk } from '../support/graphqlClient';
 import { bootstrapKeys, ledgerEnv, startLedger, type Keys, type LedgerEnv } from '../support/ledgerFixture';
 import type { ServerProcess } from '../support/serverProcess';
 import { createTestCosigner } from '../support/testCosigner';
 
 const CHROMIUM = process.env.LEDGER_TEST_CHROMIUM ?? '/usr/bin/chromium';
-const SHOTS = path.resolve(__dirname, '..', '..', 'test-output', 'dashboard');
+const SHOTS_ROOT = path.resolve(__dirname, '..', '..', 'test-output', 'dashboard');
 const ARGS = ['--headless', '--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run', '--disable-background-networking', '--disable-component-update', '--disable-sync'];
 const missing = existsSync(CHROMIUM) ? undefined : `Chromium was not found at ${CHROMIUM} (apt-get install chromium; .ci/run installs it)`;
 
@@ -86,19 +88,21 @@ describe('the dashboard is served by the server [sqlite]', () => {
   });
 });
 
-function browserSuite(title: string, body: () => void): void {
-  if (!missing) return describe(title, body);
+/** Once per storage adapter; without Chromium, skipped (a failure under CI=true) saying what to install. */
+function browserSuite(title: string, body: (adapter: AdapterName) => void): void {
+  if (!missing) return describeEachAdapter(title, body);
   if (process.env.CI === 'true') {
     describe(title, () => {
       it('has Chromium (required under CI=true)', () => {
         throw new Error(missing);
       });
     });
-  } else describe.skip(`${title} (skipped: ${missing})`, body);
+  } else describe.skip(`${title} (skipped: ${missing})`, () => body('sqlite'));
 }
 
-browserSuite('the dashboard in Chromium [sqlite]', () => {
-  jest.setTimeout(180_000);
+browserSuite('the dashboard in Chromium', (adapter) => {
+  jest.setTimeout(240_000);
+  const SHOTS = path.join(SHOTS_ROOT, adapter);
   let env: LedgerEnv;
   let server: ServerProcess;
   let keys: Keys;
@@ -111,7 +115,7 @@ browserSuite('the dashboard in Chromium [sqlite]', () => {
 
   beforeAll(async () => {
     await mkdir(SHOTS, { recursive: true });
-    env = await ledgerEnv('dashboard');
+    env = await ledgerEnv(`dashboard_${adapter}`, {}, adapter);
     server = await startLedger(env.env);
     keys = await bootstrapKeys(server.url, env.env);
     for (const name of ['payments', 'platform']) {
