@@ -320,6 +320,70 @@ browserSuite('the dashboard in Chromium', (adapter) => {
     await page.close();
   });
 
+  it('shows activity over time in buckets (24 h, 7 d, 30 d), stacked by outcome, with denied attempts and ledger.* isolated, each bar a link to its events', async () => {
+    const page = await browser.newPage();
+    await signIn(page, keys.auditor);
+    await page.getByRole('link', { name: 'Activity' }).click();
+    const card = page.getByTestId('over-time');
+    const settled = () => page.waitForFunction(() => Array.from(document.querySelectorAll('.chart')).every((c) => c.getAttribute('aria-busy') === 'false'));
+    const column = async (n: number) => (await card.locator(`[data-testid="over-time-table"] tbody td:nth-child(${n})`).allTextContents()).map(Number);
+    const sum = (xs: number[]) => xs.reduce((a, b) => a + b, 0);
+    await card.locator('[data-testid="over-time-table"]').waitFor({ state: 'attached' });
+    await settled();
+    // 7 days by default, in half-day buckets; every event of this run was recorded within it.
+    expect(await card.locator('tbody tr').count()).toBe(14);
+    expect(await card.locator('svg').getAttribute('aria-label')).toMatch(/^[\d,]+ events in the last 7 days/);
+    expect(sum(await column(5))).toBeGreaterThanOrEqual(65);
+
+    await card.getByRole('link', { name: 'Last 24 hours' }).click();
+    await page.waitForURL(/range=24h/);
+    await settled();
+    expect(await card.locator('tbody tr').count()).toBe(24);
+    expect(await card.locator('a.time-bar').count()).toBe(24);
+    // Recorded minutes ago: everything is in the last two hourly buckets (the run may straddle an hour).
+    const totals = await column(5);
+    expect(sum(totals.slice(-2))).toBeGreaterThanOrEqual(65);
+    expect(sum(totals.slice(0, -2))).toBe(0);
+    await page.screenshot({ path: path.join(SHOTS, 'activity-over-time.png'), fullPage: true });
+
+    // Denied attempts: the period stays, only DENIED is counted, and it matches the totals.
+    await page.getByRole('link', { name: 'Denied attempts' }).click();
+    await page.waitForURL((u) => u.searchParams.get('scope') === 'denied' && u.searchParams.get('range') === '24h');
+    await settled();
+    const outcomeChart = page.locator('.chart', { has: page.getByRole('heading', { name: 'By outcome' }) });
+    const deniedTotal = Number(await outcomeChart.locator('.bar-value').first().textContent());
+    expect(deniedTotal).toBeGreaterThanOrEqual(10);
+    expect(sum(await column(2))).toBe(0);
+    expect(sum(await column(3))).toBe(0);
+    expect(sum(await column(4))).toBe(deniedTotal);
+    expect(sum(await column(5))).toBe(deniedTotal);
+    await page.screenshot({ path: path.join(SHOTS, 'activity-over-time-denied.png'), fullPage: true });
+
+    // A bar opens its events: that period, still denied only.
+    await card.locator('a.time-bar').last().click();
+    await page.waitForURL(/\/events\?/);
+    const url = new URL(page.url());
+    expect(url.searchParams.get('outcome')).toBe('DENIED');
+    expect(url.searchParams.get('from')).toBeTruthy();
+    expect(url.searchParams.get('to')).toBeTruthy();
+    const rows = page.locator('table.events tbody tr:not(.placeholder)');
+    await rows.first().waitFor();
+    expect((await rows.locator('td:nth-child(6)').allTextContents()).every((o) => o.includes('DENIED'))).toBe(true);
+    await page.goBack();
+
+    // The ledger's own events over 30 days: ledger.* only.
+    await page.getByRole('link', { name: "The ledger's own events (ledger.*)" }).click();
+    await page.waitForURL(/scope=ledger/);
+    await card.getByRole('link', { name: 'Last 30 days' }).click();
+    await page.waitForURL((u) => u.searchParams.get('scope') === 'ledger' && u.searchParams.get('range') === '30d');
+    await settled();
+    expect(await card.locator('tbody tr').count()).toBe(15);
+    expect(sum(await column(5))).toBeGreaterThan(0);
+    const actionChart = page.locator('.chart', { has: page.getByRole('heading', { name: 'By action' }) });
+    expect((await actionChart.locator('.bar-label').allTextContents()).every((a) => a.startsWith('ledger.'))).toBe(true);
+    await page.close();
+  });
+
   it('lets an ADMIN create a key (token shown once) and revoke it', async () => {
     const page = await browser.newPage();
     await signIn(page, keys.admin);
