@@ -2,6 +2,8 @@ import { useEffect, useState } from 'preact/hooks';
 import { errorText } from '../api';
 import { groupLabel, Link, useSigned } from '../app';
 import { navigate } from '../router';
+import { spanOf, type Span } from '../timeBuckets';
+import { OverTime } from './activityOverTime';
 
 type Scope = 'all' | 'denied' | 'ledger';
 const SCOPES: [Scope, string][] = [
@@ -18,15 +20,17 @@ export function ActivityPage(props: { query: URLSearchParams }) {
   const { api, groupNames } = useSigned();
   const scope = (SCOPES.find(([s]) => s === props.query.get('scope'))?.[0] ?? 'all') as Scope;
   const group = props.query.get('group') ?? '';
+  const span = spanOf(props.query.get('range'));
   const [counts, setCounts] = useState<Counts | undefined>();
   const [error, setError] = useState<string | undefined>();
 
+  const filter: Record<string, unknown> = {};
+  if (scope === 'denied') filter.outcome = 'DENIED';
+  if (scope === 'ledger') filter.actionPrefix = 'ledger.';
+  if (group) filter.groupIds = [group];
+
   useEffect(() => {
     let live = true;
-    const filter: Record<string, unknown> = {};
-    if (scope === 'denied') filter.outcome = 'DENIED';
-    if (scope === 'ledger') filter.actionPrefix = 'ledger.';
-    if (group) filter.groupIds = [group];
     api
       .query<Counts>(
         'query Counts($filter: EventFilter) { byGroup: eventCounts(filter: $filter, groupBy: GROUP) { key count } byAction: eventCounts(filter: $filter, groupBy: ACTION) { key count } byOutcome: eventCounts(filter: $filter, groupBy: OUTCOME) { key count } }',
@@ -41,12 +45,14 @@ export function ActivityPage(props: { query: URLSearchParams }) {
     };
   }, [api, scope, group]);
 
-  const to = (next: { scope?: Scope; group?: string }) => {
+  const to = (next: { scope?: Scope; group?: string; span?: Span }) => {
     const q = new URLSearchParams();
     const s = next.scope ?? scope;
     const g = next.group ?? group;
+    const r = next.span ?? props.query.get('range');
     if (s !== 'all') q.set('scope', s);
     if (g) q.set('group', g);
+    if (r) q.set('range', r);
     return `/activity${q.size > 0 ? `?${q}` : ''}`;
   };
   const eventsLink = (extra: Record<string, string>) => {
@@ -78,6 +84,7 @@ export function ActivityPage(props: { query: URLSearchParams }) {
         </div>
       </div>
       {error && <p role="alert" class="alert bad">{error}</p>}
+      <OverTime api={api} filter={filter} span={span} spanHref={(r) => to({ span: r })} eventsHref={eventsLink} />
       <div class="charts">
         <Bars title="By group" counts={counts?.byGroup} label={(k) => groupLabel(groupNames, k)} link={(k) => eventsLink({ group: k })} />
         <Bars title="By action" counts={counts?.byAction} label={(k) => k} link={(k) => eventsLink({ action: k })} />
