@@ -52,15 +52,23 @@ export function verifyBundle(bundle: string | Uint8Array, verifierKey: string, o
   return outcome(withKey(() => verifyEvidenceBundle(bundle, verifierKey, options)));
 }
 
-/** The same, for a bundle read in chunks (a browser `File.stream()`, a Node read stream): constant memory. */
-export async function verifyBundleStream(chunks: AsyncIterable<Uint8Array>, verifierKey: string, options: BundleCheckOptions = {}): Promise<BundleSummary> {
+/**
+ * The same, for a bundle read in chunks, in constant memory: bytes (a browser `File.stream()`,
+ * a Node read stream) or text (`LedgerClient.export(filter, { format: 'bundle' })`).
+ */
+export async function verifyBundleStream(chunks: AsyncIterable<Uint8Array | string>, verifierKey: string, options: BundleCheckOptions = {}): Promise<BundleSummary> {
   let report: BundleReport;
   try {
-    report = await verifyEvidenceBundleStream(chunks, verifierKey, options);
+    report = await verifyEvidenceBundleStream(bytesOf(chunks), verifierKey, options);
   } catch (err) {
     throw keyError(err);
   }
   return outcome(report);
+}
+
+async function* bytesOf(chunks: AsyncIterable<Uint8Array | string>): AsyncGenerator<Uint8Array> {
+  const utf8 = new TextEncoder();
+  for await (const chunk of chunks) yield typeof chunk === 'string' ? utf8.encode(chunk) : chunk;
 }
 
 function withKey<T>(check: () => T): T {
