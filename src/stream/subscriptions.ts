@@ -133,13 +133,24 @@ export class Subscriptions {
     return record ? this.decode(record.value) : undefined;
   }
 
-  /** Every subscription, deleted ones included (oldest id first). */
-  async list(): Promise<SubscriptionDoc[]> {
+  /**
+   * Every subscription, deleted ones included (oldest id first). A record whose sealed secret
+   * does not open throws, or, given `unreadable`, is reported there and left out (so the
+   * delivery worker keeps serving the others).
+   */
+  async list(unreadable?: (id: string, err: LedgerError) => void): Promise<SubscriptionDoc[]> {
     const out: SubscriptionDoc[] = [];
     let after: string | undefined;
     for (;;) {
       const page = await this.deps.store.list('subscription', { ...(after !== undefined && { after }), limit: LIST_PAGE });
-      out.push(...page.map((r) => this.decode(r.value)));
+      for (const r of page) {
+        try {
+          out.push(this.decode(r.value));
+        } catch (err) {
+          if (!unreadable || !(err instanceof LedgerError)) throw err;
+          unreadable(r.id, err);
+        }
+      }
       if (page.length < LIST_PAGE) return out;
       after = page.at(-1)!.id;
     }
@@ -214,7 +225,11 @@ export class Subscriptions {
       return { ...rest, secret };
     }
     if (!this.deps.seal) throw new LedgerError('KEY_CONFIGURATION', `webhook subscription ${rest.id} has a sealed secret, but encryption at rest is off: start with the ledger's key-encryption key`);
-    return { ...rest, secret: this.deps.seal.openSecret(secretPurpose(rest.id), sealedSecret) };
+    try {
+      return { ...rest, secret: this.deps.seal.openSecret(secretPurpose(rest.id), sealedSecret) };
+    } catch (err) {
+      throw new LedgerError('CORRUPT', `webhook subscription ${rest.id}: its sealed secret does not open under this ledger's keys (an edited or copied record?)`, { cause: err });
+    }
   }
 }
 

@@ -104,6 +104,8 @@ export class WebhookWorker {
   private readonly gauged = new Set<string>();
   /** Dead-letter events the log could not take yet. */
   private readonly unrecorded: SelfEvent[] = [];
+  /** Subscriptions already reported as unreadable. */
+  private readonly unreadable = new Set<string>();
   /** Whether secrets stored in plaintext before encryption at rest was on have been sealed. */
   private plaintextSealed = false;
 
@@ -154,7 +156,12 @@ export class WebhookWorker {
       if (sealed > 0) this.deps.logger.info({ sealed }, 'webhook secrets stored before encryption at rest was on are now sealed');
       this.plaintextSealed = true;
     }
-    const all = await this.subscriptions.list();
+    const all = await this.subscriptions.list((id, err) => {
+      // Once per subscription and process: it stays unreadable until someone repairs the record.
+      if (this.unreadable.has(id)) return;
+      this.unreadable.add(id);
+      this.deps.logger.error({ subscription: id, err }, 'webhook subscription cannot be read; not delivering to it');
+    });
     const active = all.filter((s) => s.state === 'ACTIVE');
     for (const s of all) {
       if (s.state !== 'ACTIVE' && this.gauged.delete(s.id)) this.deps.metrics.webhookGone(s.id);

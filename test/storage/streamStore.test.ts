@@ -104,7 +104,7 @@ describeEachAdapter('storage contract: stream store', (adapter) => {
     });
   }
 
-  it('stores webhook secrets sealed under the keyring, reads one stored in plaintext before encryption, and seals it', async () => {
+  it('stores webhook secrets sealed under the keyring (bound to their record), reads one stored in plaintext before encryption, and seals it', async () => {
     const fresh = await openTestStorage(adapter, 'secrets');
     try {
       const store = fresh.storage.streams;
@@ -135,7 +135,12 @@ describeEachAdapter('storage contract: stream store', (adapter) => {
       moved.sealedSecret = (JSON.parse(await raw(made.doc.id)) as { sealedSecret: string }).sealedSecret;
       const version = (await store.get('subscription', old.doc.id))!.version;
       expect(await store.update('subscription', old.doc.id, version, JSON.stringify(moved))).toBe(true);
-      await expect(sealed.get(old.doc.id)).rejects.toBeInstanceOf(KeyError);
+      await expect(sealed.get(old.doc.id)).rejects.toMatchObject({ code: 'CORRUPT', cause: expect.any(KeyError) });
+      await expect(sealed.list()).rejects.toMatchObject({ code: 'CORRUPT' });
+      // The delivery worker's listing leaves it out, reported, and keeps the others.
+      const unreadable: string[] = [];
+      expect((await sealed.list((id) => unreadable.push(id))).map((d) => d.id)).toEqual([made.doc.id]);
+      expect(unreadable).toEqual([old.doc.id]);
       moved.secret = 'whsec_before-encryption-MARK1';
       delete moved.sealedSecret;
       expect(await store.update('subscription', old.doc.id, version + 1, JSON.stringify(moved))).toBe(true);
