@@ -114,12 +114,14 @@ export class LedgerClient {
 
   /**
    * Streams `GET /export`: NDJSON (the default) as one object per event, in log order; CSV as
-   * its lines (the header first); an evidence bundle as its one JSON document. Only the
-   * request is retried: a stream that breaks off throws `LedgerNetworkError`.
+   * its lines (the header first); an evidence bundle (JSON Lines) as its lines, each with its
+   * "\n", so that they join into the bundle's text and can be given as they come to
+   * `verifyBundleStream`. Only the request is retried: a stream that breaks off throws
+   * `LedgerNetworkError`.
    */
   export(filter?: ExportFilter, options?: { readonly format?: 'ndjson' }): AsyncGenerator<ExportedEvent, void, undefined>;
   export(filter: ExportFilter | undefined, options: { readonly format: 'csv' }): AsyncGenerator<string, void, undefined>;
-  export(filter: ExportFilter | undefined, options: { readonly format: 'bundle' }): AsyncGenerator<unknown, void, undefined>;
+  export(filter: ExportFilter | undefined, options: { readonly format: 'bundle' }): AsyncGenerator<string, void, undefined>;
   export(filter: ExportFilter = {}, options: { readonly format?: ExportFormat } = {}): AsyncGenerator<unknown, void, undefined> {
     // A filter that cannot be sent throws here, not at the first read.
     const query = exportQuery(filter);
@@ -129,7 +131,7 @@ export class LedgerClient {
   }
 
   private async *exportStream(query: URLSearchParams, format: ExportFormat): AsyncGenerator<unknown, void, undefined> {
-    const accept = { ndjson: 'application/x-ndjson', csv: 'text/csv', bundle: 'application/json' }[format];
+    const accept = { ndjson: 'application/x-ndjson', csv: 'text/csv', bundle: 'application/x-ndjson' }[format];
     const res = await this.transport.get('/export', query, accept);
     if (!res.body) throw new LedgerResponseError('the export answer has no body');
     const what = `the export from ${this.url}`;
@@ -138,9 +140,8 @@ export class LedgerClient {
       return;
     }
     if (format === 'bundle') {
-      let text = '';
-      for await (const line of lines(res.body, what)) text += line.terminated ? `${line.text}\n` : line.text;
-      yield parseJson(text, `${what} is not a JSON document`);
+      // Left to the verifier: a line cut short or a missing end line is what it names.
+      for await (const line of lines(res.body, what)) yield line.terminated ? `${line.text}\n` : line.text;
       return;
     }
     for await (const line of lines(res.body, what)) {

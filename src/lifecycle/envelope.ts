@@ -12,6 +12,9 @@
  *   KEK, so rotating the KEK re-wraps it and leaves every stored blind index valid.
  * - A wrapped key is AES-256-GCM(KEK, key) with the key's purpose (`dek:<event id>`,
  *   `search`) as associated data, and names the KEK that wrapped it (`kekId`).
+ * - Small secrets the server must read back (a webhook's HMAC key) are sealed with AES-256-GCM
+ *   under the secret key, derived from the search key: like it, it survives a KEK rotation
+ *   untouched, and the database never holds it (only the wrapped search key).
  */
 import { createCipheriv, createDecipheriv, createHash, createHmac, randomBytes } from 'node:crypto';
 
@@ -142,4 +145,24 @@ export function isBlind(value: string): boolean {
 /** A keyed digest (for idempotency content digests, which would otherwise confirm guessed content). */
 export function keyedDigest(searchKey: Uint8Array, digest: string): string {
   return 'h1:' + createHmac('sha256', searchKey).update(`digest\0${digest}`).digest('hex');
+}
+
+/** The key that seals stored secrets: HMAC-SHA-256(search key, label), so it is never the search key itself. */
+export function secretKey(searchKey: Uint8Array): Uint8Array {
+  return createHmac('sha256', searchKey).update('audit-ledger secret key\0').digest();
+}
+
+/** Seals a secret under the secret key; `purpose` (e.g. `webhook:<id>`) is bound as associated data. */
+export function sealSecret(key: Uint8Array, purpose: string, secret: string): string {
+  return SEALED_PREFIX + seal(key, Buffer.from(secret, 'utf8'), `secret:${purpose}`).toString('base64');
+}
+
+/** Opens a sealed secret; throws KeyError if the key or the purpose is not the one it was sealed with. */
+export function openSecret(key: Uint8Array, purpose: string, sealed: string): string {
+  if (!sealed.startsWith(SEALED_PREFIX)) throw new KeyError(`the ${purpose} secret is not sealed`);
+  try {
+    return open(key, Buffer.from(sealed.slice(SEALED_PREFIX.length), 'base64'), `secret:${purpose}`).toString('utf8');
+  } catch {
+    throw new KeyError(`the sealed ${purpose} secret does not open under this ledger's keys`);
+  }
 }

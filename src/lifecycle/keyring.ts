@@ -6,7 +6,7 @@
  */
 import { LedgerError } from '../errors';
 import type { LifecycleStore } from '../storage/port';
-import { blindIndex, type Kek, KeyError, newKey } from './envelope';
+import { blindIndex, type Kek, KeyError, newKey, openSecret, sealSecret, secretKey } from './envelope';
 
 export const KEYRING_ID = 'main';
 const RECENT_BLINDS = 4096;
@@ -95,6 +95,22 @@ export class Keyring {
    * every event (target ids mostly do not, and are not kept). Bounded; cleared when full.
    */
   private readonly recentBlinds = new Map<string, string>();
+
+  private secretKeyBytes: Uint8Array | undefined;
+
+  /** Seals a secret the server reads back later (see envelope.ts: secret key). */
+  sealSecret(purpose: string, secret: string): string {
+    return sealSecret(this.secretKey(), purpose, secret);
+  }
+
+  /** Opens what sealSecret sealed for the same purpose; throws KeyError otherwise. */
+  openSecret(purpose: string, sealed: string): string {
+    return openSecret(this.secretKey(), purpose, sealed);
+  }
+
+  private secretKey(): Uint8Array {
+    return (this.secretKeyBytes ??= secretKey(this.searchKey));
+  }
 
   blind(field: 'actor.id' | 'target.type' | 'target.id', value: string): string {
     if (field === 'target.id') return blindIndex(this.searchKey, field, value);

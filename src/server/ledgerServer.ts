@@ -163,6 +163,7 @@ export async function startLedgerServer(config: Config, logger: Logger): Promise
     };
     webhookWorker = new WebhookWorker({
       store: openedLedger.storage.streams,
+      ...(openedLedger.keyring && { seal: openedLedger.keyring }),
       source,
       watcher,
       send: fetchSend,

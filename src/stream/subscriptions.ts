@@ -4,6 +4,11 @@
  * port's stream store, changed only by compare-and-set (`mutate`), so an administrator's state
  * change and the worker's cursor never undo each other. Every administrative change is
  * recorded in the ledger before it is made: a change the log does not show never happens.
+ *
+ * With encryption at rest the HMAC secret is stored sealed (`sealedSecret`) and opened on
+ * every read; a record stored in plaintext before encryption was turned on still reads, and
+ * is sealed by its next write (and by `sealPlaintextSecrets`, which the delivery worker runs
+ * once when it starts, so paused and deleted subscriptions are sealed too).
  */
 import { randomBytes, randomUUID } from 'node:crypto';
 import type { JsonObject } from '../event/eventRecord';
@@ -64,8 +69,19 @@ export interface NewSubscription {
   readonly fromLeafIndex?: number;
 }
 
+/** Seals and opens secrets for storage (the ledger's keyring; absent without encryption at rest). */
+export interface SecretSeal {
+  sealSecret(purpose: string, secret: string): string;
+  /** Throws when the sealed secret does not open under these keys. */
+  openSecret(purpose: string, sealed: string): string;
+}
+
+/** What the store holds: the secret in plaintext (no encryption at rest, or stored before it was on), or sealed. */
+type StoredSubscription = Omit<SubscriptionDoc, 'secret'> & { readonly secret?: string; readonly sealedSecret?: string };
+
 export interface SubscriptionsDeps {
   readonly store: StreamStore;
+  readonly seal?: SecretSeal;
   readonly signedSize: () => Promise<number>;
   readonly record: (events: readonly SelfEvent[]) => Promise<void>;
 }
@@ -108,22 +124,33 @@ export class Subscriptions {
       deliveredEvents: 0,
     };
     await this.deps.record([event(doc)]);
-    if (!(await this.deps.store.insert('subscription', doc.id, JSON.stringify(doc)))) throw new LedgerError('INTERNAL', `subscription id ${doc.id} is taken`);
+    if (!(await this.deps.store.insert('subscription', doc.id, this.encode(doc)))) throw new LedgerError('INTERNAL', `subscription id ${doc.id} is taken`);
     return { doc, secret };
   }
 
   async get(id: string): Promise<SubscriptionDoc | undefined> {
     const record = await this.deps.store.get('subscription', id);
-    return record ? (JSON.parse(record.value) as SubscriptionDoc) : undefined;
+    return record ? this.decode(record.value) : undefined;
   }
 
-  /** Every subscription, deleted ones included (oldest id first). */
-  async list(): Promise<SubscriptionDoc[]> {
+  /**
+   * Every subscription, deleted ones included (oldest id first). A record whose sealed secret
+   * does not open throws, or, given `unreadable`, is reported there and left out (so the
+   * delivery worker keeps serving the others).
+   */
+  async list(unreadable?: (id: string, err: LedgerError) => void): Promise<SubscriptionDoc[]> {
     const out: SubscriptionDoc[] = [];
     let after: string | undefined;
     for (;;) {
       const page = await this.deps.store.list('subscription', { ...(after !== undefined && { after }), limit: LIST_PAGE });
-      out.push(...page.map((r) => JSON.parse(r.value) as SubscriptionDoc));
+      for (const r of page) {
+        try {
+          out.push(this.decode(r.value));
+        } catch (err) {
+          if (!unreadable || !(err instanceof LedgerError)) throw err;
+          unreadable(r.id, err);
+        }
+      }
       if (page.length < LIST_PAGE) return out;
       after = page.at(-1)!.id;
     }
@@ -157,12 +184,58 @@ export class Subscriptions {
     for (let attempt = 0; attempt < 20; attempt++) {
       const record = await this.deps.store.get('subscription', id);
       if (!record) return undefined;
-      const next = change(JSON.parse(record.value) as SubscriptionDoc);
+      const next = change(this.decode(record.value));
       if (!next) return undefined;
-      if (await this.deps.store.update('subscription', id, record.version, JSON.stringify(next))) return next;
+      if (await this.deps.store.update('subscription', id, record.version, this.encode(next))) return next;
     }
     throw new LedgerError('UNAVAILABLE', `webhook subscription ${id} is being changed too often to update`);
   }
+
+  /**
+   * Seals every secret still stored in plaintext (subscriptions created before encryption at
+   * rest was turned on). Answers how many were sealed; nothing to do without encryption.
+   */
+  async sealPlaintextSecrets(): Promise<number> {
+    if (!this.deps.seal) return 0;
+    let sealed = 0;
+    let after: string | undefined;
+    for (;;) {
+      const page = await this.deps.store.list('subscription', { ...(after !== undefined && { after }), limit: LIST_PAGE });
+      for (const record of page) {
+        if ((JSON.parse(record.value) as StoredSubscription).sealedSecret !== undefined) continue;
+        // The write re-encodes the record, which seals the secret.
+        if (await this.mutate(record.id, (doc) => doc)) sealed++;
+      }
+      if (page.length < LIST_PAGE) return sealed;
+      after = page.at(-1)!.id;
+    }
+  }
+
+  private encode(doc: SubscriptionDoc): string {
+    const seal = this.deps.seal;
+    if (!seal) return JSON.stringify(doc);
+    const { secret, ...rest } = doc;
+    return JSON.stringify({ ...rest, sealedSecret: seal.sealSecret(secretPurpose(doc.id), secret) } satisfies StoredSubscription);
+  }
+
+  private decode(value: string): SubscriptionDoc {
+    const { sealedSecret, secret, ...rest } = JSON.parse(value) as StoredSubscription;
+    if (sealedSecret === undefined) {
+      if (secret === undefined) throw new LedgerError('INTERNAL', `webhook subscription ${rest.id} is stored without a secret`);
+      return { ...rest, secret };
+    }
+    if (!this.deps.seal) throw new LedgerError('KEY_CONFIGURATION', `webhook subscription ${rest.id} has a sealed secret, but encryption at rest is off: start with the ledger's key-encryption key`);
+    try {
+      return { ...rest, secret: this.deps.seal.openSecret(secretPurpose(rest.id), sealedSecret) };
+    } catch (err) {
+      throw new LedgerError('CORRUPT', `webhook subscription ${rest.id}: its sealed secret does not open under this ledger's keys (an edited or copied record?)`, { cause: err });
+    }
+  }
+}
+
+/** Binds a sealed secret to its subscription: copied onto another record, it does not open. */
+function secretPurpose(id: string): string {
+  return `webhook:${id}`;
 }
 
 export function transitionProblem(state: SubscriptionState, change: 'pause' | 'resume' | 'delete'): string | undefined {

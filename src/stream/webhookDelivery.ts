@@ -25,7 +25,7 @@ import { signatureHeader } from './signature';
 import { LeasedRounds, type NextRound } from './leasedRounds';
 import { StreamLease } from './streamLease';
 import type { StreamMetrics } from './streamMetrics';
-import { boundedError, filterOf, type SubscriptionDoc, Subscriptions } from './subscriptions';
+import { boundedError, filterOf, type SecretSeal, type SubscriptionDoc, Subscriptions } from './subscriptions';
 
 export interface DeliveryPolicy {
   /** Events per POST at most. */
@@ -71,6 +71,8 @@ export function retryDelayMs(attempts: number, policy: Pick<DeliveryPolicy, 'ret
 
 export interface WebhookWorkerDeps {
   readonly store: StreamStore;
+  /** Seals and opens the secrets (the keyring, with encryption at rest). */
+  readonly seal?: SecretSeal;
   readonly source: LogSource;
   readonly watcher: LogWatcher;
   readonly send: Send;
@@ -102,10 +104,14 @@ export class WebhookWorker {
   private readonly gauged = new Set<string>();
   /** Dead-letter events the log could not take yet. */
   private readonly unrecorded: SelfEvent[] = [];
+  /** Subscriptions already reported as unreadable. */
+  private readonly unreadable = new Set<string>();
+  /** Whether secrets stored in plaintext before encryption at rest was on have been sealed. */
+  private plaintextSealed = false;
 
   constructor(private readonly deps: WebhookWorkerDeps) {
     this.now = deps.now ?? Date.now;
-    this.subscriptions = new Subscriptions({ store: deps.store, signedSize: () => deps.source.signedSize(), record: deps.record });
+    this.subscriptions = new Subscriptions({ store: deps.store, ...(deps.seal && { seal: deps.seal }), signedSize: () => deps.source.signedSize(), record: deps.record });
     this.rounds = new LeasedRounds({
       lease: new StreamLease(deps.store, 'webhooks', deps.owner, deps.leaseTtlMs ?? 10_000, this.now),
       watcher: deps.watcher,
@@ -145,7 +151,17 @@ export class WebhookWorker {
   /** Serves every ACTIVE subscription; the next round comes when the first retry is due or the log grows past the least caught-up cursor. */
   private async round(): Promise<NextRound> {
     await this.flushRecords();
-    const all = await this.subscriptions.list();
+    if (!this.plaintextSealed) {
+      const sealed = await this.subscriptions.sealPlaintextSecrets();
+      if (sealed > 0) this.deps.logger.info({ sealed }, 'webhook secrets stored before encryption at rest was on are now sealed');
+      this.plaintextSealed = true;
+    }
+    const all = await this.subscriptions.list((id, err) => {
+      // Once per subscription and process: it stays unreadable until someone repairs the record.
+      if (this.unreadable.has(id)) return;
+      this.unreadable.add(id);
+      this.deps.logger.error({ subscription: id, err }, 'webhook subscription cannot be read; not delivering to it');
+    });
     const active = all.filter((s) => s.state === 'ACTIVE');
     for (const s of all) {
       if (s.state !== 'ACTIVE' && this.gauged.delete(s.id)) this.deps.metrics.webhookGone(s.id);

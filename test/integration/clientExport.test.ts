@@ -56,7 +56,7 @@ describe('LedgerClient.export against a stub of the export endpoint', () => {
         return;
       }
       if (format === 'bundle') {
-        res.writeHead(200, { 'content-type': 'application/json' }).end(JSON.stringify({ checkpoint: 'note', entries: [{ leafIndex: 0 }] }, null, 2));
+        res.writeHead(200, { 'content-type': 'application/x-ndjson' }).end('{"format":"f"}\n{"leafIndex":0}\n{"entries":1}\n');
         return;
       }
       res.writeHead(200, { 'content-type': 'application/x-ndjson' });
@@ -141,9 +141,9 @@ describe('LedgerClient.export against a stub of the export endpoint', () => {
     expect(() => client().export({ action: 'a', actionPrefix: 'b' })).toThrow(TypeError);
   });
 
-  it('yields CSV lines, and a bundle as its one document', async () => {
+  it('yields CSV lines, and a bundle (JSON Lines) as its lines with their newlines, its text when joined', async () => {
     expect(await all(client().export({}, { format: 'csv' }))).toEqual(['leafIndex,id,action', '0,e-0,invoice.paid', '1,e-1,invoice.paid']);
-    expect(await all(client().export({}, { format: 'bundle' }))).toEqual([{ checkpoint: 'note', entries: [{ leafIndex: 0 }] }]);
+    expect(await all(client().export({}, { format: 'bundle' }))).toEqual(['{"format":"f"}\n', '{"leafIndex":0}\n', '{"entries":1}\n']);
   });
 
   it.each([

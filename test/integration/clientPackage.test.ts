@@ -3,7 +3,9 @@
  * built and packed by `npm run pack:client`, installed from the tarball into another project
  * with npm and nothing else (no database driver, no server dependency), loaded with `require`
  * and with `import`, type-checked, bundled for a browser, and used against a real server: the
- * packed client records an event and verifies its receipt, the packed verifier its checkpoint.
+ * packed client records an event and verifies its receipt, the packed verifier its checkpoint,
+ * and the packed client exports it as an evidence bundle and verifies that (and names the
+ * edited entry of an altered copy).
  *
  * The install runs offline: after the repository's own `npm ci`, npm's cache holds the
  * @noble/@scure tarballs (by integrity) but not the registry's documents about them, so the
@@ -128,10 +130,14 @@ describe('the standalone @audit-ledger/client package', () => {
   it('type-checks a consumer of both entries (CommonJS and ESM resolution)', async () => {
     await writeFile(
       path.join(consumer, 'check-types.mts'),
-      `import { LedgerClient, verifyReceipt, type Receipt } from '${NAME}';
+      `import { EvidenceBundleError, LedgerClient, verifyBundle, verifyBundleStream, verifyReceipt, type BundleSummary, type Receipt } from '${NAME}';
 import { verifyCheckpoint, type VerifiedCheckpoint } from '${NAME}/verify';
 export const check = (r: Receipt, key: string): [string, VerifiedCheckpoint, LedgerClient] =>
   [verifyReceipt(r, key).id, verifyCheckpoint(r.inclusionProof.checkpoint.note, key), new LedgerClient({ url: 'http://x', token: 't' })];
+export const bundle = (text: string, key: string): number | undefined => {
+  try { return verifyBundle(text, key).entries; } catch (e) { return e instanceof EvidenceBundleError ? e.problems[0]?.leafIndex : undefined; }
+};
+export const exported = (c: LedgerClient, key: string): Promise<BundleSummary> => verifyBundleStream(c.export({}, { format: 'bundle' }), key);
 `,
     );
     await writeFile(
@@ -200,15 +206,21 @@ const main = async () => {
   const event = c.verifyReceipt(r, vkey);
   let refused = 'accepted';
   try { c.verifyReceipt({ ...r, leaf: r.leaf.replace('inv-7', 'inv-8') }, vkey); } catch (e) { refused = e instanceof c.ReceiptVerificationError ? e.problem : String(e); }
+  const reader = new c.LedgerClient({ url: ${JSON.stringify(server.url)}, token: ${JSON.stringify(keys.auditor)} });
+  const bundle = await c.verifyBundleStream(reader.export({ action: '${action}' }, { format: 'bundle' }), vkey);
+  let text = '';
+  for await (const line of reader.export({ action: '${action}' }, { format: 'bundle' })) text += line;
+  let bundleRefused = 'accepted';
+  try { c.verifyBundle(text.replace('inv-7', 'inv-8'), vkey); } catch (e) { bundleRefused = e instanceof c.EvidenceBundleError ? e.problems.map((p) => p.leafIndex === r.leafIndex).join() : String(e); }
   const checkpoint = v.verifyCheckpoint(r.inclusionProof.checkpoint.note, vkey);
   v.verifyInclusion({ leafHash: v.leafHash(new TextEncoder().encode(r.leaf)), leafIndex: r.leafIndex, treeSize: checkpoint.treeSize, proof: r.inclusionProof.hashes.map(v.hexToBytes), rootHash: checkpoint.rootHash });
-  console.log(JSON.stringify({ eventId: event.id === r.eventId, action: event.action, target: event.target.id, refused, proofLength: r.inclusionProof.hashes.length, version: pkg.version }));
+  console.log(JSON.stringify({ eventId: event.id === r.eventId, action: event.action, target: event.target.id, refused, bundleEntries: bundle.entries, bundleRefused, proofLength: r.inclusionProof.hashes.length, version: pkg.version }));
 };
 main().catch((e) => { console.error(e); process.exit(1); });`;
 
-      const expected = (action: string) => ({ eventId: true, action, target: 'inv-7', refused: 'LEAF_HASH', proofLength: expect.any(Number), version: packedManifest.version });
+      const expected = (action: string) => ({ eventId: true, action, target: 'inv-7', refused: 'LEAF_HASH', bundleEntries: 1, bundleRefused: 'true', proofLength: expect.any(Number), version: packedManifest.version });
 
-      it('records through the packed client loaded with require(), and both entries verify the receipt', async () => {
+      it('records through the packed client loaded with require(), and both entries verify the receipt; the client its exported evidence bundle', async () => {
         const file = path.join(consumer, 'record.cjs');
         await writeFile(file, program(`const c = require('${NAME}');\nconst v = require('${NAME}/verify');\nconst pkg = require('${NAME}/package.json');`, 'pkg.required'));
         const { stdout } = await run(process.execPath, [file], { cwd: consumer });
@@ -217,7 +229,7 @@ main().catch((e) => { console.error(e); process.exit(1); });`;
         expect(found.proofLength).toBeGreaterThan(0);
       });
 
-      it('records through the packed client loaded with import, and both entries verify the receipt', async () => {
+      it('records through the packed client loaded with import, and both entries verify the receipt; the client its exported evidence bundle', async () => {
         const file = path.join(consumer, 'record.mjs');
         await writeFile(
           file,

@@ -2,7 +2,8 @@
  * Data lifecycle end to end over HTTP, on both adapters: content sealed at rest (a marker
  * never reaches the database files), redaction and erasure by crypto-shredding with every
  * proof still valid (checked with audit-ledger/verify), legal holds, retention, and start-up
- * refusals for a missing or wrong key-encryption key.
+ * refusals for a missing or wrong key-encryption key. A webhook's secret (holding the marker)
+ * is sealed too: deliveries are signed with it, before and after a restart.
  */
 import { readdirSync, readFileSync, statSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
@@ -14,8 +15,11 @@ import { errorCode, gql, gqlOk, RECEIPT_FIELDS } from '../support/graphqlClient'
 import { bootstrapKeys, type Keys, ledgerEnv, type LedgerEnv, runCli, startLedger } from '../support/ledgerFixture';
 import { copyLedger, tamperWith } from '../support/storageTamper';
 import { type ServerProcess, startServerProcess } from '../support/serverProcess';
+import { verifySignature } from '../../src/stream/signature';
+import { WebhookReceiver } from '../support/webhookReceiver';
 
 const MARKER = 'PII-MARKER-7f3a9c';
+const HOOK_SECRET = `whsec_${MARKER}-webhook-secret`;
 const RECORD = `mutation($i: [EventInput!]!) { recordEvents(inputs: $i) { ${RECEIPT_FIELDS} } }`;
 const EVENT = `query($l: SafeInt!) { event(leafIndex: $l) { id leafIndex leafHash leaf redacted redaction { leafIndex reason } action actor { id type name } groups metadata } }`;
 
@@ -42,6 +46,17 @@ describeEachAdapter('data lifecycle over HTTP', (adapter) => {
   let keys: Keys;
   let vkey: string;
   let receipts: Receipt[];
+  let hook: WebhookReceiver;
+
+  /** Waits until every leaf was acknowledged by the receiver, then checks every request's signature. */
+  async function deliveredSigned(leaves: number[]): Promise<void> {
+    await hook.until(() => leaves.every((l) => hook.delivered().has(l)));
+    for (const r of hook.received) {
+      const header = r.headers['x-ledger-signature'] as string;
+      expect(verifySignature(HOOK_SECRET, r.body, header, Math.floor(Date.now() / 1000), 600)).toBe(true);
+      expect(verifySignature(`${HOOK_SECRET}x`, r.body, header, Math.floor(Date.now() / 1000), 600)).toBe(false);
+    }
+  }
 
   const dbFolder = (): string => (adapter === 'sqlite' ? le.dataDir : process.env.LEDGER_TEST_DATA_DIR!);
 
@@ -86,14 +101,27 @@ describeEachAdapter('data lifecycle over HTTP', (adapter) => {
       metadata: { note: `${MARKER} metadata ${i}` },
     }));
     receipts = (await gqlOk<{ recordEvents: Receipt[] }>(server.url, RECORD, { i: inputs }, keys.appender)).recordEvents;
+    hook = await new WebhookReceiver().start();
+    await gqlOk(
+      server.url,
+      'mutation($i: WebhookInput!) { createWebhook(input: $i) { secret } }',
+      { i: { url: hook.url, filter: { actionPrefix: 'billing.' }, secret: HOOK_SECRET, fromLeafIndex: receipts[4]!.leafIndex } },
+      keys.admin,
+    );
   });
   afterAll(async () => {
     await server?.stop();
+    await hook?.close();
     await le?.dispose();
   });
 
   it('creates the key file 0600 and keeps content out of the database files', async () => {
     expect(statSync(path.join(le.dataDir, 'kek.key')).mode & 0o777).toBe(0o600);
+    expect(filesContaining(dbFolder(), MARKER)).toEqual([]);
+  });
+
+  it("signs webhook deliveries with the subscription's secret, which is sealed: not in the database files", async () => {
+    await deliveredSigned([receipts[4]!.leafIndex, receipts[5]!.leafIndex]);
     expect(filesContaining(dbFolder(), MARKER)).toEqual([]);
   });
 
@@ -199,6 +227,9 @@ describeEachAdapter('data lifecycle over HTTP', (adapter) => {
     server = await startLedger(le.env);
     const { event } = await gqlOk<{ event: { redacted: boolean; actor: { id: string } } }>(server.url, EVENT, { l: receipts[4]!.leafIndex }, keys.auditor);
     expect(event).toMatchObject({ redacted: false, actor: { id: `${MARKER}-actor-0` } });
+    // The restarted server opens the sealed webhook secret with the right key and signs with it.
+    const [probe] = (await gqlOk<{ recordEvents: Receipt[] }>(server.url, RECORD, { i: [{ action: 'billing.probe', actor: { id: 'probe', type: 'SYSTEM' } }] }, keys.appender)).recordEvents;
+    await deliveredSigned([probe!.leafIndex]);
     expect(filesContaining(dbFolder(), MARKER)).toEqual([]);
   });
 

@@ -1,7 +1,8 @@
 /**
  * Webhooks over HTTP on both adapters: subscriptions managed through GraphQL (each change a
  * ledger event), batches delivered in log order exactly as recorded, every signature valid,
- * across a receiver that fails then recovers and across a server restart (no gap, duplicates
+ * across a receiver that fails then recovers and across a server restart that turns encryption
+ * at rest on (the older subscription's secret is then sealed; no gap, duplicates
  * only as at-least-once allows), dead-lettering visible in the API, refusals and bad input.
  * Every wait is on an arrival (a request at the receiver, an event on the feed).
  */
@@ -11,7 +12,7 @@ import { verifySignature } from '../../src/stream/signature';
 import { describeEachAdapter } from '../support/adapters';
 import { SseConnection } from '../support/feedClient';
 import { errorCode, gql, gqlOk } from '../support/graphqlClient';
-import { bootstrapKeys, type Keys, ledgerEnv, type LedgerEnv, startLedger } from '../support/ledgerFixture';
+import { bootstrapKeys, type Keys, ledgerEnv, type LedgerEnv, openEnvStorage, startLedger } from '../support/ledgerFixture';
 import type { ServerProcess } from '../support/serverProcess';
 import { orderProblem, type Received, WebhookReceiver } from '../support/webhookReceiver';
 
@@ -118,7 +119,7 @@ describeEachAdapter('webhooks over HTTP', (adapter) => {
     expect(view.deliveredEvents).toBeGreaterThanOrEqual(expected.length - acked.at(-1)!.length);
   });
 
-  it('resumes from the persisted cursor after a server restart: no gap, every signature valid', async () => {
+  it('resumes from the persisted cursor after a server restart, now with encryption at rest: no gap, every signature valid, the secret sealed', async () => {
     const hook = await receiver();
     let recovered = false;
     hook.answer = (n) => (n === 0 || recovered ? 200 : 503);
@@ -131,7 +132,8 @@ describeEachAdapter('webhooks over HTTP', (adapter) => {
 
     expect(await server.stop()).toBe(0);
     recovered = true;
-    server = await startLedger(le.env);
+    // A subscription created while encryption was off keeps working once it is on; its secret gets sealed.
+    server = await startLedger({ ...le.env, LEDGER_ENCRYPTION: 'on' });
     const third = await recordMixed('payment.captured', 60);
     const expected = [...first, ...second, ...third];
     await hook.until(() => expected.every((leaf) => hook.delivered().has(leaf)));
@@ -140,6 +142,15 @@ describeEachAdapter('webhooks over HTTP', (adapter) => {
     expect(orderProblem(acked, expected)).toBeUndefined();
     checkSigned(hook.received, secret);
     expect((await webhook(id)).cursor).toBeGreaterThan(acked.at(-2)!.at(-1)!);
+    const storage = await openEnvStorage(le.env);
+    try {
+      const stored = JSON.parse((await storage.streams.get('subscription', id))!.value) as Record<string, unknown>;
+      expect(stored).toMatchObject({ sealedSecret: expect.stringMatching(/^sealed1:/) });
+      expect(stored).not.toHaveProperty('secret');
+      expect(JSON.stringify(stored)).not.toContain(secret);
+    } finally {
+      await storage.close();
+    }
   });
 
   it('dead-letters a subscription after repeated failures, visible with its last error; an ADMIN resumes, pauses and deletes it (each change recorded)', async () => {

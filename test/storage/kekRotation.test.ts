@@ -1,13 +1,16 @@
 /**
  * KEK rotation over the storage port, on both adapters: every data key and the search key end
  * up under the new KEK; a rotation crashed between batches blocks the ledger from opening and
- * resumes where it stopped; wrong and mismatched keys are refused.
+ * resumes where it stopped; wrong and mismatched keys are refused; a webhook secret sealed
+ * before the rotation opens after it, untouched.
  */
 import { localKek, newKey } from '../../src/lifecycle/envelope';
 import { KeyConfigurationError, Keyring } from '../../src/lifecycle/keyring';
 import type { DataKeyDoc } from '../../src/lifecycle/records';
 import { RotationError, rotateKek } from '../../src/lifecycle/rotation';
+import type { SelfEvent } from '../../src/ledger/selfEvent';
 import type { LedgerStorage } from '../../src/storage/port';
+import { Subscriptions } from '../../src/stream/subscriptions';
 import { describeEachAdapter } from '../support/adapters';
 import { openTestStorage } from '../support/testStorage';
 
@@ -51,7 +54,11 @@ describeEachAdapter('KEK rotation', (adapter) => {
   });
 
   it('resumes a rotation that crashed between batches; the ledger does not open meanwhile', async () => {
-    const searchKey = (await Keyring.open(storage.lifecycle, oldKek))!.searchKey;
+    const before = (await Keyring.open(storage.lifecycle, oldKek))!;
+    const searchKey = before.searchKey;
+    const subscriptions = (seal: Keyring) => new Subscriptions({ store: storage.streams, seal, signedSize: async () => 0, record: async () => undefined });
+    const hook = await subscriptions(before).create({ url: 'https://receiver.test/hook', filter: {}, secret: 'whsec_sealed-before-the-rotation' }, 'key-1', () => ({}) as SelfEvent);
+    const sealedBefore = (await storage.streams.get('subscription', hook.doc.id))!.value;
     let batches = 0;
     await expect(
       rotateKek(storage.lifecycle, oldKek, newKek, {
@@ -72,6 +79,9 @@ describeEachAdapter('KEK rotation', (adapter) => {
     expect(await wrappedUnder()).toEqual(new Map([[newKek.id, KEYS]]));
     const keyring = (await Keyring.open(storage.lifecycle, newKek))!;
     expect(Buffer.from(keyring.searchKey)).toEqual(Buffer.from(searchKey));
+    // Sealed under a key derived from the search key: the rotation need not touch it, and did not.
+    expect((await storage.streams.get('subscription', hook.doc.id))!.value).toBe(sealedBefore);
+    expect((await subscriptions(keyring).get(hook.doc.id))?.secret).toBe('whsec_sealed-before-the-rotation');
     for (const r of await storage.lifecycle.list('dataKey', { limit: 1000 })) {
       const doc = JSON.parse(r.value) as DataKeyDoc;
       expect(Buffer.from(newKek.unwrap(doc.wrapped, `dek:${r.id}`))).toEqual(Buffer.from(deks.get(r.id)!));

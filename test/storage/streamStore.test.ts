@@ -1,9 +1,14 @@
 /**
  * The storage port's stream store (webhook subscriptions, alert rules, worker cursors, the
  * delivery lease), the same contract on both adapters: insert once, versioned
- * compare-and-set updates, listings by id within a kind.
+ * compare-and-set updates, listings by id within a kind; and webhook secrets sealed in it under
+ * the keyring when encryption at rest is on.
  */
+import { KeyError, localKek, newKey } from '../../src/lifecycle/envelope';
+import { Keyring } from '../../src/lifecycle/keyring';
+import type { SelfEvent } from '../../src/ledger/selfEvent';
 import type { LedgerStorage } from '../../src/storage/port';
+import { Subscriptions } from '../../src/stream/subscriptions';
 import { StreamLease } from '../../src/stream/streamLease';
 import { openMongoStorage } from '../../src/storage/mongodb/mongoStorage';
 import { claimKey, STALE_CLAIM_MS } from '../../src/storage/mongodb/streamStore';
@@ -98,4 +103,56 @@ describeEachAdapter('storage contract: stream store', (adapter) => {
       }
     });
   }
+
+  it('stores webhook secrets sealed under the keyring (bound to their record), reads one stored in plaintext before encryption, and seals it', async () => {
+    const fresh = await openTestStorage(adapter, 'secrets');
+    try {
+      const store = fresh.storage.streams;
+      const keyring = (await Keyring.open(fresh.storage.lifecycle, localKek(newKey()), async () => 0))!;
+      const deps = { store, signedSize: async () => 0, record: async () => undefined };
+      const plain = new Subscriptions(deps);
+      const sealed = new Subscriptions({ ...deps, seal: keyring });
+      const event = (): SelfEvent => ({}) as SelfEvent;
+      const input = (secret: string) => ({ url: 'https://receiver.test/hook', filter: {}, secret });
+      const raw = async (id: string) => (await store.get('subscription', id))!.value;
+
+      const old = await plain.create(input('whsec_before-encryption-MARK1'), 'key-1', event);
+      expect(await raw(old.doc.id)).toContain('whsec_before-encryption-MARK1');
+      expect((await sealed.get(old.doc.id))?.secret).toBe('whsec_before-encryption-MARK1');
+
+      const made = await sealed.create(input('whsec_after-encryption-MARK2'), 'key-1', event);
+      expect(made.secret).toBe('whsec_after-encryption-MARK2');
+      expect(await raw(made.doc.id)).not.toContain('MARK2');
+      expect(JSON.parse(await raw(made.doc.id))).toMatchObject({ sealedSecret: expect.stringMatching(/^sealed1:/) });
+      expect((await sealed.get(made.doc.id))?.secret).toBe('whsec_after-encryption-MARK2');
+      expect((await sealed.list()).map((d) => d.secret).sort()).toEqual(['whsec_after-encryption-MARK2', 'whsec_before-encryption-MARK1']);
+      // Without the keyring a sealed secret is refused, not served as something else.
+      await expect(plain.get(made.doc.id)).rejects.toMatchObject({ code: 'KEY_CONFIGURATION' });
+
+      // A sealed secret copied onto another subscription does not open there.
+      const moved = JSON.parse(await raw(old.doc.id)) as Record<string, unknown>;
+      delete moved.secret;
+      moved.sealedSecret = (JSON.parse(await raw(made.doc.id)) as { sealedSecret: string }).sealedSecret;
+      const version = (await store.get('subscription', old.doc.id))!.version;
+      expect(await store.update('subscription', old.doc.id, version, JSON.stringify(moved))).toBe(true);
+      await expect(sealed.get(old.doc.id)).rejects.toMatchObject({ code: 'CORRUPT', cause: expect.any(KeyError) });
+      await expect(sealed.list()).rejects.toMatchObject({ code: 'CORRUPT' });
+      // The delivery worker's listing leaves it out, reported, and keeps the others.
+      const unreadable: string[] = [];
+      expect((await sealed.list((id) => unreadable.push(id))).map((d) => d.id)).toEqual([made.doc.id]);
+      expect(unreadable).toEqual([old.doc.id]);
+      moved.secret = 'whsec_before-encryption-MARK1';
+      delete moved.sealedSecret;
+      expect(await store.update('subscription', old.doc.id, version + 1, JSON.stringify(moved))).toBe(true);
+
+      // The worker's start-up sweep seals what was stored in plaintext; the next write would too.
+      expect(await sealed.sealPlaintextSecrets()).toBe(1);
+      expect(await raw(old.doc.id)).not.toContain('MARK1');
+      expect((await sealed.get(old.doc.id))?.secret).toBe('whsec_before-encryption-MARK1');
+      expect(await sealed.sealPlaintextSecrets()).toBe(0);
+      expect(await plain.sealPlaintextSecrets()).toBe(0);
+    } finally {
+      await fresh.dispose();
+    }
+  });
 });

@@ -1,4 +1,4 @@
-import { blindIndex, isSealedLeaf, KeyError, localKek, newKey, openLeaf, sealLeaf } from '../../src/lifecycle/envelope';
+import { blindIndex, isSealedLeaf, KeyError, localKek, newKey, openLeaf, openSecret, sealLeaf, sealSecret, secretKey } from '../../src/lifecycle/envelope';
 import { parseKek, formatKekFile } from '../../src/lifecycle/kekFile';
 
 describe('envelope encryption', () => {
@@ -21,6 +21,22 @@ describe('envelope encryption', () => {
     expect(() => kek.unwrap(wrapped, 'dek:evt-2')).toThrow(KeyError);
     expect(() => localKek(newKey()).unwrap(wrapped, 'dek:evt-1')).toThrow(/cannot unwrap/);
     expect(kek.id).toMatch(/^[0-9a-f]{16}$/);
+  });
+
+  it('seals a stored secret for one purpose under a key derived from the search key (never the search key itself)', () => {
+    const searchKey = newKey();
+    const key = secretKey(searchKey);
+    expect(Buffer.from(key)).toEqual(Buffer.from(secretKey(searchKey)));
+    expect(Buffer.from(key)).not.toEqual(Buffer.from(searchKey));
+    const sealed = sealSecret(key, 'webhook:w-1', 'whsec_abc');
+    expect(sealed).toMatch(/^sealed1:/);
+    expect(sealed).not.toBe(sealSecret(key, 'webhook:w-1', 'whsec_abc'));
+    expect(openSecret(key, 'webhook:w-1', sealed)).toBe('whsec_abc');
+    expect(() => openSecret(key, 'webhook:w-2', sealed)).toThrow(/sealed webhook:w-2 secret does not open/);
+    expect(() => openSecret(secretKey(newKey()), 'webhook:w-1', sealed)).toThrow(KeyError);
+    expect(() => openSecret(searchKey, 'webhook:w-1', sealed)).toThrow(KeyError);
+    expect(() => openSecret(key, 'webhook:w-1', 'whsec_abc')).toThrow(/is not sealed/);
+    expect(() => openSecret(key, 'webhook:w-1', `${sealed.slice(0, -4)}AAA=`)).toThrow(KeyError);
   });
 
   it('computes blind indexes per field under the search key', () => {

@@ -8,6 +8,7 @@ import { CreatedWebhook, Webhook, WebhookInput, type WebhookStateEnum } from '..
 export function subscriptionsOf(ledger: Ledger): Subscriptions {
   return new Subscriptions({
     store: ledger.storage.streams,
+    ...(ledger.keyring && { seal: ledger.keyring }),
     signedSize: async () => (await ledger.latestCheckpoint()).treeSize,
     record: (events) => ledger.recordSelf(events),
   });
