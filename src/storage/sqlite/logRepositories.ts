@@ -53,6 +53,15 @@ export class SqliteTileRepository implements TileRepository {
   }
 }
 
+/**
+ * The size history's look-ups, exported for the query-plan test: each reads one entry at an
+ * end of checkpoints_created_at (covering: tree_size is the rowid), never the archive.
+ */
+export const CHECKPOINT_HISTORY_SQL = {
+  latestAt: 'SELECT tree_size, created_at FROM checkpoints WHERE created_at <= ? ORDER BY created_at DESC, tree_size DESC LIMIT 1',
+  earliest: 'SELECT tree_size, created_at FROM checkpoints ORDER BY created_at, tree_size LIMIT 1',
+} as const;
+
 export class SqliteCheckpointRepository implements CheckpointRepository {
   private readonly insert: Database.Statement<[number, string, string, number]>;
   private readonly latestBy: Database.Statement<[number], MarkRow>;
@@ -61,9 +70,8 @@ export class SqliteCheckpointRepository implements CheckpointRepository {
   constructor(db: Database.Database) {
     // Signatures are deterministic: a checkpoint saved twice is the same checkpoint.
     this.insert = db.prepare('INSERT OR IGNORE INTO checkpoints (tree_size, root_hash, note, created_at) VALUES (?, ?, ?, ?)');
-    // Both walk checkpoints_created_at from one end: a single index seek each.
-    this.latestBy = db.prepare('SELECT tree_size, created_at FROM checkpoints WHERE created_at <= ? ORDER BY created_at DESC, tree_size DESC LIMIT 1');
-    this.first = db.prepare('SELECT tree_size, created_at FROM checkpoints ORDER BY created_at, tree_size LIMIT 1');
+    this.latestBy = db.prepare(CHECKPOINT_HISTORY_SQL.latestAt);
+    this.first = db.prepare(CHECKPOINT_HISTORY_SQL.earliest);
   }
 
   save(c: SignedCheckpoint): Promise<void> {
