@@ -15,6 +15,7 @@ import { EventRedactedError, type Ledger } from '../ledger/ledger';
 import { IdempotencyConflictError } from '../log/idempotency';
 import { denialEvent } from '../ledger/selfEvent';
 import { ProofRangeError } from '../merkle/errors';
+import { SizeHistoryRangeError } from '../log/sizeHistory';
 import type { SignedCheckpoint } from '../storage/port';
 import { graphqlErrorOf } from './errorCodes';
 import type { Checkpoint } from './types/log';
@@ -127,7 +128,7 @@ export async function guard<T>(ctx: LedgerContext, operation: string, work: () =
       throw new GraphQLError(err.reason, { extensions: { code: err.code } });
     }
     if (err instanceof EventInputError || err instanceof DirectoryInputError) throw badInput(err.message, err.field);
-    if (err instanceof ProofRangeError) throw badInput(err.message);
+    if (err instanceof ProofRangeError || err instanceof SizeHistoryRangeError) throw badInput(err.message);
     if (err instanceof IdempotencyConflictError) {
       throw graphqlErrorOf(err, { idempotencyKey: err.idempotencyKey, leafIndex: err.leafIndex });
     }

@@ -29,6 +29,7 @@ import { bytesEqual } from '../verify/bytes';
 import { HASH_SIZE } from '../verify/rfc6962';
 import { type LedgerMetrics, NO_METRICS } from '../log/metrics';
 import { timedStorage } from './timedStorage';
+import { sampleInstants, sizePoints, type SizePoint } from '../log/sizeHistory';
 
 /** A request that names something that cannot exist: maps to BAD_USER_INPUT. */
 export class LedgerInputError extends LedgerError {
@@ -322,6 +323,22 @@ export class Ledger {
     if (size > latest.treeSize) throw new LedgerInputError(`treeSize ${size} is beyond the log's size ${latest.treeSize}`);
     // Past checkpoints are re-signed on demand rather than looked up: the signature is deterministic.
     return this.sequencer.sign(size, await rootHash(this.tiles, size, this.hasher));
+  }
+
+  /**
+   * The log's size at `points` evenly spaced instants from `from` (default: when the first
+   * checkpoint was signed) to `to` (default: now), from the checkpoint archive.
+   */
+  async sizeHistory(range: { from?: Date | undefined; to?: Date | undefined; points: number }): Promise<SizePoint[]> {
+    const to = range.to ?? new Date();
+    // Checked before any look-up, so a bad request is refused whatever the archive holds.
+    sampleInstants(range.from ?? to, to, range.points);
+    const from = range.from ?? (await this.storage.checkpoints.earliest())?.createdAt;
+    // Nothing archived yet, or a default start after an explicit end (a window before the
+    // log existed): no history.
+    if (!from || from > to) return [];
+    const instants = sampleInstants(from, to, range.points);
+    return sizePoints(instants, await this.storage.checkpoints.latestAt(instants));
   }
 
   async inclusionProof(leafIndex: number, treeSize?: number): Promise<{ checkpoint: SignedCheckpoint; leafHash: Uint8Array; hashes: Uint8Array[] }> {

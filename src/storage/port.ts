@@ -162,9 +162,23 @@ export interface SignedCheckpoint {
   readonly createdAt: Date;
 }
 
+/** When an archived checkpoint was signed, and the size it signed: one point of the log's growth. */
+export interface CheckpointMark {
+  readonly treeSize: number;
+  readonly createdAt: Date;
+}
+
 export interface CheckpointRepository {
   /** Archives a checkpoint; saving one already stored (same size) is a no-op. */
   save(checkpoint: SignedCheckpoint): Promise<void>;
+  /**
+   * For each instant, the last archived checkpoint created at or before it (latest creation
+   * time, then largest size), or undefined when none was yet: one indexed look-up per instant,
+   * never a walk of the archive, which grows with every batch.
+   */
+  latestAt(instants: readonly Date[]): Promise<(CheckpointMark | undefined)[]>;
+  /** The archived checkpoint created first (an indexed look-up), undefined when none is stored. */
+  earliest(): Promise<CheckpointMark | undefined>;
 }
 
 export interface LogHeadRecord {

@@ -255,6 +255,13 @@ browserSuite('the dashboard in Chromium', (adapter) => {
     await page.getByText(/The log only grew/).first().waitFor();
     await page.waitForFunction(() => document.querySelector('[data-testid="consistency-result"]')?.textContent?.includes('→'));
     expect(await page.getByTestId('consistency-result').getAttribute('class')).toContain('good');
+    // Size over time comes from the server's checkpoint archive, from the empty tree on.
+    await page.getByTestId('server-size-series').waitFor();
+    const serverSizes = page.getByTestId('server-sizes');
+    await serverSizes.locator('summary').click();
+    const sizes = (await serverSizes.locator('tbody td.num').allTextContents()).map(Number);
+    expect(sizes[0]).toBe(0);
+    expect(sizes.at(-1)).toBeGreaterThan(0);
     await page.screenshot({ path: path.join(SHOTS, 'log.png'), fullPage: true });
 
     // This browser remembers a different history at the same size: a forked log.

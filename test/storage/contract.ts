@@ -639,6 +639,33 @@ export function describeStorageContract(name: string, factory: StorageFactory): 
         expect(await collect(s.integrity.checkpoints(3))).toEqual([1, 2, 3].map((n) => ({ treeSize: n, rootHash: checkpoint(n, '').rootHash, note: `note ${n}` })));
         expect(await collect(s.integrity.checkpoints(0))).toEqual([]);
       });
+
+      it('finds the last checkpoint signed at or before each instant, and the first one signed', async () => {
+        const s = await fresh();
+        const at = (ms: number): Date => new Date(BASE_TIME + ms);
+        expect(await s.checkpoints.earliest()).toBeUndefined();
+        expect(await s.checkpoints.latestAt([at(0), at(1000)])).toEqual([undefined, undefined]);
+        // Sizes saved out of order; sizes 5 and 6 signed in the same millisecond (the larger wins).
+        const signed: [number, number][] = [[4, 400], [0, 100], [2, 200], [6, 500], [5, 500], [9, 900]];
+        for (const [size, ms] of signed) await s.checkpoints.save({ ...checkpoint(size, `note ${size}`), createdAt: at(ms) });
+        expect(await s.checkpoints.earliest()).toEqual({ treeSize: 0, createdAt: at(100) });
+        const instants = [99, 100, 150, 200, 399, 400, 499, 500, 899, 900, 5000].map(at);
+        const marks = await s.checkpoints.latestAt(instants);
+        expect(marks).toEqual([
+          undefined,
+          { treeSize: 0, createdAt: at(100) },
+          { treeSize: 0, createdAt: at(100) },
+          { treeSize: 2, createdAt: at(200) },
+          { treeSize: 2, createdAt: at(200) },
+          { treeSize: 4, createdAt: at(400) },
+          { treeSize: 4, createdAt: at(400) },
+          { treeSize: 6, createdAt: at(500) },
+          { treeSize: 6, createdAt: at(500) },
+          { treeSize: 9, createdAt: at(900) },
+          { treeSize: 9, createdAt: at(900) },
+        ]);
+        expect(await s.checkpoints.latestAt([])).toEqual([]);
+      });
     });
 
     describe('the log head', () => {

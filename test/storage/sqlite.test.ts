@@ -14,6 +14,7 @@ import { DuplicateKeyError, WrongDatabaseError } from '../../src/storage/errors'
 import type { EventCountKey, EventFields, EventPageQuery, EventQuery, LedgerStorage, RawStoredEvent } from '../../src/storage/port';
 import { MaintainedCounts, WorkerCountRunner } from '../../src/storage/sqlite/counts';
 import { QueryPlanner } from '../../src/storage/sqlite/eventQueryPlan';
+import { CHECKPOINT_HISTORY_SQL } from '../../src/storage/sqlite/logRepositories';
 import { applyPragmas } from '../../src/storage/sqlite/schema';
 import { acquireServerLock } from '../../src/storage/sqlite/serverLock';
 import { openSqliteStorage } from '../../src/storage/sqlite/sqliteStorage';
@@ -337,6 +338,13 @@ describe('sqlite adapter specifics', () => {
         }
         expect((await storage.events.page(q)).map((e) => e.leafIndex)).toEqual(referencePage(events, q).map((e) => e.leafIndex));
       }
+    });
+
+    it('answers the size history from checkpoints_created_at, one entry per look-up', () => {
+      const latestAt = planOf({ sql: CHECKPOINT_HISTORY_SQL.latestAt, params: [at(500).getTime()] });
+      expect(latestAt).toEqual([expect.stringMatching(/^SEARCH checkpoints USING COVERING INDEX checkpoints_created_at \(created_at<\?\)$/)]);
+      const earliest = planOf({ sql: CHECKPOINT_HISTORY_SQL.earliest, params: [] });
+      expect(earliest).toEqual([expect.stringMatching(/^SCAN checkpoints USING COVERING INDEX checkpoints_created_at$/)]);
     });
 
     it('drives a page from the group when the group is smaller, and from the actor when the actor is', () => {

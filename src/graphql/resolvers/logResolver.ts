@@ -1,7 +1,8 @@
-import { GraphQLSafeInt } from 'graphql-scalars';
-import { Arg, Ctx, Query, Resolver } from 'type-graphql';
+import { GraphQLDateTimeISO, GraphQLSafeInt } from 'graphql-scalars';
+import { Arg, Ctx, Int, Query, Resolver } from 'type-graphql';
 import { authorize, checkpointView, guard, type LedgerContext } from '../context';
-import { Checkpoint, ConsistencyProof, InclusionProof, LogInfo } from '../types/log';
+import { Checkpoint, ConsistencyProof, InclusionProof, LogInfo, TreeSizePoint } from '../types/log';
+import { MAX_HISTORY_POINTS } from '../../log/sizeHistory';
 import { bytesToHex } from '../../verify';
 
 @Resolver()
@@ -25,6 +26,23 @@ export class LogResolver {
       // With the witnesses' cosignatures of its size; the latest is what GET /checkpoint publishes.
       if (!ctx.witnessing) return checkpointView(ctx.ledger, checkpoint);
       return checkpointView(ctx.ledger, treeSize == null ? await ctx.witnessing.publishable(checkpoint) : await ctx.witnessing.published(checkpoint));
+    });
+  }
+
+  @Query(() => [TreeSizePoint], {
+    description:
+      `The log's size at \`points\` (1…${MAX_HISTORY_POINTS}) evenly spaced instants from \`from\` (default: when the first checkpoint was signed) ` +
+      'to `to` (default: now), each the size of the last checkpoint signed at or before it; instants before the first checkpoint are left out.',
+  })
+  logHistory(
+    @Ctx() ctx: LedgerContext,
+    @Arg('from', () => GraphQLDateTimeISO, { nullable: true }) from?: Date,
+    @Arg('to', () => GraphQLDateTimeISO, { nullable: true }) to?: Date,
+    @Arg('points', () => Int, { nullable: true, defaultValue: 60 }) points?: number,
+  ): Promise<TreeSizePoint[]> {
+    return guard(ctx, 'logHistory', () => {
+      authorize(ctx, 'readLog');
+      return ctx.ledger.sizeHistory({ from: from ?? undefined, to: to ?? undefined, points: points ?? 60 });
     });
   }
 

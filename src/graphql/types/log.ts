@@ -1,4 +1,4 @@
-import { GraphQLSafeInt } from 'graphql-scalars';
+import { GraphQLDateTimeISO, GraphQLSafeInt } from 'graphql-scalars';
 import { Field, ObjectType } from 'type-graphql';
 
 @ObjectType({ description: 'The log\'s identity: what checkpoints are signed as, and the key to verify them with.' })
@@ -76,4 +76,16 @@ export class Receipt {
 
   @Field(() => InclusionProof)
   inclusionProof!: InclusionProof;
+}
+
+@ObjectType({ description: "One sample of the log's size over time, from the server's checkpoint archive." })
+export class TreeSizePoint {
+  @Field(() => GraphQLDateTimeISO, { description: 'The sampled instant.' })
+  at!: Date;
+
+  @Field(() => GraphQLSafeInt, { description: 'The size of the last checkpoint signed at or before `at`.' })
+  treeSize!: number;
+
+  @Field(() => GraphQLDateTimeISO, { description: 'When that checkpoint was signed.' })
+  signedAt!: Date;
 }

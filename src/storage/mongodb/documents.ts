@@ -187,7 +187,8 @@ export const CHECKPOINTS_COLLECTION: CollectionDefinition = {
     required: ['_id', 'rootHash', 'note', 'createdAt'],
     properties: { _id: leafPosition, rootHash, note: text, createdAt: { bsonType: 'date' } },
   },
-  indexes: [],
+  // The size history: the last checkpoint signed by an instant, ties by size.
+  indexes: [{ key: { createdAt: 1, _id: 1 }, options: { name: 'created_at_size' } }],
 };
 
 // ---------------------------------------------------------------------------------------

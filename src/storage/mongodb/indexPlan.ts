@@ -102,6 +102,8 @@ export const QUERY_PLAN: readonly QueryShape[] = [
   { kind: 'find', name: 'log head', collection: LOG_HEAD_COLLECTION.name, filter: { _id: 'head' }, indexes: [PRIMARY_INDEX] },
   { kind: 'find', name: 'lease renewal', collection: LEASES_COLLECTION.name, filter: { _id: 'sequencer', owner: 'process-1' }, indexes: [PRIMARY_INDEX] },
   { kind: 'find', name: 'latest checkpoint (verify-db)', collection: CHECKPOINTS_COLLECTION.name, filter: { _id: { $gte: 0 } }, sort: { _id: -1 }, limit: 1, indexes: [PRIMARY_INDEX] },
+  { kind: 'find', name: 'last checkpoint signed by an instant (size history)', collection: CHECKPOINTS_COLLECTION.name, filter: { createdAt: { $lte: S.to } }, sort: { createdAt: -1, _id: -1 }, limit: 1, indexes: ['created_at_size'] },
+  { kind: 'find', name: 'first checkpoint signed (size history)', collection: CHECKPOINTS_COLLECTION.name, filter: { createdAt: { $gte: new Date(0) } }, sort: { createdAt: 1, _id: 1 }, limit: 1, indexes: ['created_at_size'] },
   { kind: 'find', name: 'checkpoints up to a size (verify-db)', collection: CHECKPOINTS_COLLECTION.name, filter: { _id: { $lte: 500 } }, sort: { _id: 1 }, indexes: [PRIMARY_INDEX] },
 
   // Stream records (webhook subscriptions, alert rules, cursors, the delivery lease): by `_id` only.

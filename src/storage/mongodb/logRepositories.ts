@@ -6,6 +6,7 @@
  */
 import type { Collection, Db } from 'mongodb';
 import type {
+  CheckpointMark,
   CheckpointRepository,
   CosignatureRepository,
   HeldLease,
@@ -95,6 +96,23 @@ export class MongoCheckpointRepository implements CheckpointRepository {
       if (!onlyDuplicateKeys(err)) throw err;
     }
   }
+
+  latestAt(instants: readonly Date[]): Promise<(CheckpointMark | undefined)[]> {
+    return Promise.all(
+      instants.map(async (at) => markOf(await this.checkpoints.find({ createdAt: { $lte: at } }, MARK_FIELDS).sort({ createdAt: -1, _id: -1 }).limit(1).next())),
+    );
+  }
+
+  async earliest(): Promise<CheckpointMark | undefined> {
+    // The range on createdAt lets the planner pick created_at_size (an unfiltered sort might not).
+    return markOf(await this.checkpoints.find({ createdAt: { $gte: new Date(0) } }, MARK_FIELDS).sort({ createdAt: 1, _id: 1 }).limit(1).next());
+  }
+}
+
+const MARK_FIELDS = { projection: { _id: 1, createdAt: 1 } } as const;
+
+function markOf(doc: Pick<CheckpointDoc, '_id' | 'createdAt'> | null): CheckpointMark | undefined {
+  return doc ? { treeSize: doc._id, createdAt: doc.createdAt } : undefined;
 }
 
 export class MongoLogHeadRepository implements LogHeadRepository {

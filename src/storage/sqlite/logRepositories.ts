@@ -6,6 +6,7 @@
  */
 import type Database from 'better-sqlite3';
 import type {
+  CheckpointMark,
   CheckpointRepository,
   CosignatureRepository,
   HeldLease,
@@ -52,12 +53,25 @@ export class SqliteTileRepository implements TileRepository {
   }
 }
 
+/**
+ * The size history's look-ups, exported for the query-plan test: each reads one entry at an
+ * end of checkpoints_created_at (covering: tree_size is the rowid), never the archive.
+ */
+export const CHECKPOINT_HISTORY_SQL = {
+  latestAt: 'SELECT tree_size, created_at FROM checkpoints WHERE created_at <= ? ORDER BY created_at DESC, tree_size DESC LIMIT 1',
+  earliest: 'SELECT tree_size, created_at FROM checkpoints ORDER BY created_at, tree_size LIMIT 1',
+} as const;
+
 export class SqliteCheckpointRepository implements CheckpointRepository {
   private readonly insert: Database.Statement<[number, string, string, number]>;
+  private readonly latestBy: Database.Statement<[number], MarkRow>;
+  private readonly first: Database.Statement<[], MarkRow>;
 
   constructor(db: Database.Database) {
     // Signatures are deterministic: a checkpoint saved twice is the same checkpoint.
     this.insert = db.prepare('INSERT OR IGNORE INTO checkpoints (tree_size, root_hash, note, created_at) VALUES (?, ?, ?, ?)');
+    this.latestBy = db.prepare(CHECKPOINT_HISTORY_SQL.latestAt);
+    this.first = db.prepare(CHECKPOINT_HISTORY_SQL.earliest);
   }
 
   save(c: SignedCheckpoint): Promise<void> {
@@ -65,6 +79,23 @@ export class SqliteCheckpointRepository implements CheckpointRepository {
       this.insert.run(c.treeSize, c.rootHash, c.note, c.createdAt.getTime());
     });
   }
+
+  latestAt(instants: readonly Date[]): Promise<(CheckpointMark | undefined)[]> {
+    return step(() => instants.map((at) => markOf(this.latestBy.get(at.getTime()))));
+  }
+
+  earliest(): Promise<CheckpointMark | undefined> {
+    return step(() => markOf(this.first.get()));
+  }
+}
+
+interface MarkRow {
+  readonly tree_size: number;
+  readonly created_at: number;
+}
+
+function markOf(row: MarkRow | undefined): CheckpointMark | undefined {
+  return row && { treeSize: row.tree_size, createdAt: new Date(row.created_at) };
 }
 
 interface HeadRow {

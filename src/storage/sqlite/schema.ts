@@ -96,6 +96,9 @@ CREATE TABLE IF NOT EXISTS checkpoints (
   note TEXT NOT NULL,
   created_at INTEGER NOT NULL
 );
+-- The size history (CheckpointRepository.latestAt): the last checkpoint signed by an instant.
+-- The rowid (tree_size) rides along in the index, so ties are ordered by size too.
+CREATE INDEX IF NOT EXISTS checkpoints_created_at ON checkpoints (created_at);
 
 CREATE TABLE IF NOT EXISTS log_head (
   id INTEGER PRIMARY KEY CHECK (id = 1),

@@ -13,7 +13,11 @@ interface Seen {
   readonly newestAt: string | undefined;
   readonly outcome: Outcome | undefined;
   readonly sizes: SizeSeen[];
+  /** The server's size history (its checkpoint archive); undefined when it could not be read. */
+  readonly history: SizeSeen[] | undefined;
 }
+
+const HISTORY_QUERY = '{ logHistory(points: 60) { at treeSize } }';
 
 export function LogPage() {
   const { api } = useSigned();
@@ -25,7 +29,11 @@ export function LogPage() {
   useEffect(() => {
     let live = true;
     (async () => {
-      const { checkpoint } = await api.query<{ checkpoint: CheckpointView }>('{ checkpoint { origin treeSize rootHash note } }');
+      const [{ checkpoint }, history] = await Promise.all([
+        api.query<{ checkpoint: CheckpointView }>('{ checkpoint { origin treeSize rootHash note } }'),
+        // The chart is secondary: a server without the history (an older release) still shows the rest.
+        api.query<{ logHistory: SizeSeen[] }>(HISTORY_QUERY).then((r) => r.logHistory, () => undefined),
+      ]);
       let newestAt: string | undefined;
       if (checkpoint.treeSize > 0) {
         try {
@@ -54,7 +62,7 @@ export function LogPage() {
         if (result.ok) trust.rememberCheckpoint({ treeSize: checkpoint.treeSize, rootHash: checkpoint.rootHash, note: checkpoint.note, seenAt: new Date().toISOString() });
       }
       const sizes = trust.recordSize({ at: new Date().toISOString(), treeSize: checkpoint.treeSize });
-      if (live) setSeen({ checkpoint, newestAt, outcome, sizes });
+      if (live) setSeen({ checkpoint, newestAt, outcome, sizes, history });
     })().catch((err: unknown) => live && setError(errorText(err)));
     return () => {
       live = false;
@@ -103,42 +111,60 @@ export function LogPage() {
           </p>
           {seen?.outcome && <Verdict outcome={seen.outcome} okText="The log only grew: the current checkpoint extends the last one this browser saw." testId="consistency-result" />}
           <h2>Size over time</h2>
-          <p class="muted small">The tree sizes this browser has seen (kept in this browser only).</p>
-          <SizeChart sizes={seen?.sizes ?? trust.sizesSeen()} />
+          <p class="muted small">
+            Solid: the sizes the server's checkpoint archive records. Dashed: the sizes this browser has seen itself (kept in this browser only).
+          </p>
+          <SizeChart history={seen?.history} sizes={seen?.sizes ?? trust.sizesSeen()} />
         </div>
       </div>
     </section>
   );
 }
 
-/** A step chart of tree size against time, in plain SVG, with the numbers in a table for screen readers. */
-function SizeChart(props: { sizes: SizeSeen[] }) {
-  const points = props.sizes.map((s) => ({ t: Date.parse(s.at), n: s.treeSize }));
+/**
+ * A step chart of tree size against time, in plain SVG: the server's history, with the sizes
+ * this browser saw itself as a second line to hold it against; the numbers are in tables.
+ */
+function SizeChart(props: { history: SizeSeen[] | undefined; sizes: SizeSeen[] }) {
+  const series = (sizes: readonly SizeSeen[]) => sizes.map((s) => ({ t: Date.parse(s.at), n: s.treeSize }));
+  const server = series(props.history ?? []);
+  const browser = series(props.sizes);
+  const all = [...server, ...browser];
   const width = 560;
   const height = 160;
-  if (points.length < 2) return <div class="chart-box"><p class="muted">Visit again later to see the log grow: {points.length} size seen so far.</p></div>;
-  const t0 = points[0]!.t;
-  const t1 = Math.max(points.at(-1)!.t, t0 + 1);
-  const nMax = Math.max(...points.map((p) => p.n), 1);
+  if (server.length < 2 && browser.length < 2) return <div class="chart-box"><p class="muted">Visit again later to see the log grow: {all.length} size seen so far.</p></div>;
+  const t0 = Math.min(...all.map((p) => p.t));
+  const t1 = Math.max(...all.map((p) => p.t), t0 + 1);
+  const nMax = Math.max(...all.map((p) => p.n), 1);
   const x = (t: number) => 40 + ((t - t0) / (t1 - t0)) * (width - 50);
   const y = (n: number) => height - 20 - (n / nMax) * (height - 30);
-  const path = points.map((p, i) => (i === 0 ? `M${x(p.t)},${y(p.n)}` : `H${x(p.t)}V${y(p.n)}`)).join('');
+  const path = (points: typeof all) => points.map((p, i) => (i === 0 ? `M${x(p.t)},${y(p.n)}` : `H${x(p.t)}V${y(p.n)}`)).join('');
+  const first = server[0] ?? browser[0]!;
+  const last = server.at(-1) ?? browser.at(-1)!;
   return (
     <div class="chart-box">
-      <svg viewBox={`0 0 ${width} ${height}`} role="img" aria-label={`Tree size from ${points[0]!.n} to ${points.at(-1)!.n} leaves`}>
+      <svg viewBox={`0 0 ${width} ${height}`} role="img" aria-label={`Tree size from ${first.n} to ${last.n} leaves`}>
         <line x1="40" y1={height - 20} x2={width - 10} y2={height - 20} class="axis" />
         <line x1="40" y1="10" x2="40" y2={height - 20} class="axis" />
         <text x="36" y="14" class="tick" text-anchor="end">{nMax}</text>
         <text x="36" y={height - 20} class="tick" text-anchor="end">0</text>
-        <path d={path} class="series" />
+        {server.length > 0 && <path d={path(server)} class="series" data-testid="server-size-series" />}
+        {browser.length > 1 && <path d={path(browser)} class="series seen" />}
       </svg>
-      <details>
-        <summary>Sizes seen</summary>
-        <table>
-          <thead><tr><th scope="col">Seen at</th><th scope="col" class="num">Leaves</th></tr></thead>
-          <tbody>{props.sizes.map((s) => <tr key={s.at}><td>{localTime(s.at)}</td><td class="num">{s.treeSize}</td></tr>)}</tbody>
-        </table>
-      </details>
+      {props.history && <SizeTable title={`Sizes the server recorded (${props.history.length} samples)`} sizes={props.history} testId="server-sizes" />}
+      <SizeTable title="Sizes this browser saw" sizes={props.sizes} />
     </div>
+  );
+}
+
+function SizeTable(props: { title: string; sizes: SizeSeen[]; testId?: string }) {
+  return (
+    <details data-testid={props.testId}>
+      <summary>{props.title}</summary>
+      <table>
+        <thead><tr><th scope="col">At</th><th scope="col" class="num">Leaves</th></tr></thead>
+        <tbody>{props.sizes.map((s) => <tr key={s.at}><td>{localTime(s.at)}</td><td class="num">{s.treeSize}</td></tr>)}</tbody>
+      </table>
+    </details>
   );
 }
