@@ -446,6 +446,12 @@ export class Ledger {
     return this.storage.events.countBy(key, query, latest.treeSize);
   }
 
+  /** Counts per key in each period, all over the events of one signed checkpoint (the latest). */
+  async countEventsOverTime(key: EventCountKey, query: EventQuery, periods: readonly { from: Date; to: Date }[]): Promise<EventCount[][]> {
+    const latest = await this.latestCheckpoint();
+    return Promise.all(periods.map(({ from, to }) => this.storage.events.countBy(key, { ...query, from, to }, latest.treeSize)));
+  }
+
   authenticate(token: string | undefined): Promise<Authentication> {
     return authenticate(token, this.storage.apiKeys, this.storage.users);
   }

@@ -534,6 +534,167 @@ browserSuite('the dashboard in Chromium', (adapter) => {
     await page.close();
   });
 
+  it('works from the keyboard alone: sign in, skip to content, filter, open and verify an event, change page; focus always visible and never lost', async () => {
+    const page = await browser.newPage();
+    await page.goto(`${server.url}/`);
+    await page.evaluate(() => sessionStorage.clear());
+    await page.reload();
+    await page.getByLabel('API key').waitFor();
+    const unseen: string[] = [];
+    const focused = () =>
+      page.evaluate(() => {
+        const el = document.activeElement as HTMLElement | null;
+        if (!el || el === document.body) return { tag: 'body', id: '', text: '', href: '', visible: false };
+        const style = getComputedStyle(el);
+        return {
+          tag: el.tagName.toLowerCase(),
+          id: el.id,
+          text: (el.getAttribute('aria-label') ?? el.textContent ?? '').trim().replace(/\s+/g, ' ').slice(0, 60),
+          href: el.getAttribute('href') ?? '',
+          visible: style.outlineStyle !== 'none' && parseFloat(style.outlineWidth) > 0,
+        };
+      });
+    type Focused = Awaited<ReturnType<typeof focused>>;
+    // Tab until `wanted` holds, noting every stop whose focus is not drawn; a page that traps or loses focus fails here.
+    const tabTo = async (what: string, wanted: (f: Focused) => boolean): Promise<void> => {
+      const path: string[] = [];
+      for (let i = 0; i < 80; i++) {
+        await page.keyboard.press('Tab');
+        const f = await focused();
+        path.push(`${f.tag}${f.id ? '#' + f.id : ''} "${f.text}"`);
+        if (!f.visible) unseen.push(`on the way to ${what}: ${path.join(' → ')}`);
+        if (wanted(f)) return;
+      }
+      throw new Error(`Tab never reached ${what}; it went: ${path.join(' → ')}`);
+    };
+
+    await tabTo('the API key field', (f) => f.id === 'api-key');
+    await page.keyboard.type(keys.auditor);
+    await page.keyboard.press('Enter');
+    await page.getByRole('button', { name: 'Sign out' }).waitFor();
+    await page.locator('table.events tbody tr:not(.placeholder)').first().waitFor();
+
+    // The first stop is the skip link, shown when focused; it takes focus past the navigation.
+    await tabTo('"Skip to content"', (f) => f.text === 'Skip to content');
+    expect((await page.getByRole('link', { name: 'Skip to content' }).boundingBox())!.x).toBeGreaterThanOrEqual(0);
+    await page.keyboard.press('Enter');
+    expect((await focused()).id).toBe('main');
+
+    // Filters: type-ahead in the group select (one key: a loaded machine may space keys past the type-ahead's timeout), an action prefix, Enter submits.
+    await tabTo('the group filter', (f) => f.id === 'f-group');
+    await page.keyboard.press('p');
+    await tabTo('the action filter', (f) => f.id === 'f-action');
+    await page.keyboard.type('user.role.*');
+    expect(await page.locator('#f-group').evaluate((el) => (el as HTMLSelectElement).value)).toBe(ids.payments);
+    await page.keyboard.press('Enter');
+    await page.waitForURL(/action=user\.role\.\*/);
+    expect(new URL(page.url()).searchParams.get('group')).toBe(ids.payments);
+    await page.locator('table.events tbody tr:not(.placeholder)').first().waitFor();
+    // The form was re-created with the new filter: focus went to the content, not back to the top of the page.
+    expect((await focused()).id).toBe('main');
+
+    await tabTo('the first event', (f) => /^\/events\/\d+$/.test(f.href));
+    await page.keyboard.press('Enter');
+    await page.getByRole('heading', { name: /^Event \d+/ }).waitFor();
+    expect((await focused()).id).toBe('main');
+    await tabTo('Verify', (f) => f.tag === 'button' && f.text === 'Verify');
+    await page.keyboard.press('Enter');
+    await page.locator('[data-testid="verify-result"], [data-testid="offered-key"]').first().waitFor();
+    if (await page.getByRole('button', { name: 'Trust and pin this key' }).count()) {
+      await tabTo('"Trust and pin this key"', (f) => f.text === 'Trust and pin this key');
+      await page.keyboard.press('Space');
+    }
+    await page.locator('[data-testid="verify-result"].good').waitFor();
+
+    // The navigation, backwards from the content.
+    for (let i = 0; i < 80 && (await focused()).text !== 'Activity'; i++) await page.keyboard.press('Shift+Tab');
+    expect((await focused()).text).toBe('Activity');
+    await page.keyboard.press('Enter');
+    await page.getByRole('heading', { name: 'Activity' }).waitFor();
+    expect((await focused()).id).toBe('main');
+    await page.waitForFunction(() => document.querySelectorAll('[aria-busy="true"]').length === 0);
+    // Each bar of the chart is a link of its own, reachable and drawn when focused.
+    await tabTo('a bar of the chart', (f) => f.tag === 'a' && /^\/events\?/.test(f.href) && / events$/.test(f.text));
+    await page.keyboard.press('Enter');
+    await page.waitForURL(/\/events\?.*from=/);
+
+    expect(unseen).toEqual([]);
+    await page.close();
+  });
+
+  it('does not shift its layout while loading: each page drawn with its data held back, then given it', async () => {
+    const page = await browser.newPage();
+    await signIn(page, keys.auditor);
+    await page.locator('table.events tbody tr:not(.placeholder) td:nth-child(1) a').first().waitFor();
+    const detail = await page.locator('table.events tbody tr:not(.placeholder) td:nth-child(1) a').first().getAttribute('href');
+    await page.addInitScript(() => {
+      const w = window as unknown as { layoutShifts: { value: number; nodes: string[] }[] };
+      w.layoutShifts = [];
+      new PerformanceObserver((list) => {
+        for (const entry of list.getEntries() as unknown as { value: number; hadRecentInput: boolean; sources?: { node?: Node }[] }[]) {
+          if (entry.hadRecentInput) continue;
+          const nodes = (entry.sources ?? []).map((s) => (s.node instanceof Element ? `${s.node.tagName.toLowerCase()}.${s.node.className}` : String(s.node?.nodeName)));
+          w.layoutShifts.push({ value: entry.value, nodes });
+        }
+      }).observe({ type: 'layout-shift', buffered: true });
+    });
+    // The page's own queries wait until its loading state is on screen; the sign-in ones (viewer, group names) pass.
+    let release: () => void = () => undefined;
+    let held = Promise.resolve();
+    await page.route('**/graphql', async (route) => {
+      const body = route.request().postData() ?? '';
+      if (!/\bviewer\b|\{ groups \{ id name \} \}/.test(body)) await held;
+      await route.continue();
+    });
+    const shifts: Record<string, { value: number; nodes: string[] }[]> = {};
+    for (const [name, at, loading] of [
+      ['events', '/events', 'table.events tr.placeholder'],
+      ['event detail', detail!, 'section[aria-busy="true"]'],
+      ['log', '/log', '[aria-busy="true"]'],
+      ['activity', '/activity', '.chart[aria-busy="true"]'],
+      ['directory', '/directory', '[aria-busy="true"]'],
+    ] as const) {
+      held = new Promise<void>((resolve) => (release = resolve));
+      await page.goto(`${server.url}${at}`);
+      await page.locator(loading).first().waitFor();
+      await page.screenshot({ path: path.join(SHOTS, `loading-${name.replace(' ', '-')}.png`) });
+      release();
+      await page.waitForFunction(() => document.querySelectorAll('[aria-busy="true"], tr.placeholder').length === 0);
+      // One more frame, so a shift caused by the last render is reported.
+      await page.evaluate(() => new Promise((resolve) => requestAnimationFrame(() => requestAnimationFrame(resolve))));
+      shifts[name] = await page.evaluate(() => (window as unknown as { layoutShifts: { value: number; nodes: string[] }[] }).layoutShifts);
+    }
+    await page.unroute('**/graphql');
+    // Cumulative layout shift per page: 0.1 is "good" for Web Vitals; we hold ourselves to a hundredth.
+    const cls = Object.fromEntries(Object.entries(shifts).map(([name, list]) => [name, list.reduce((n, s) => n + s.value, 0)]));
+    const shifted = Object.entries(shifts).filter(([name]) => cls[name]! > 0.01);
+    expect(shifted).toEqual([]);
+    await page.close();
+  });
+
+  it('fits a phone screen (390 px wide): no page scrolls sideways, and the navigation stays reachable', async () => {
+    const page = await browser.newPage();
+    await page.setViewportSize({ width: 390, height: 844 });
+    await signIn(page, keys.auditor);
+    await page.locator('table.events tbody tr:not(.placeholder)').first().waitFor();
+    const detail = await page.locator('table.events tbody tr:not(.placeholder) td:nth-child(1) a').first().getAttribute('href');
+    const wide: string[] = [];
+    for (const [name, at] of [['events', '/events'], ['event detail', detail!], ['log', '/log'], ['activity', '/activity'], ['directory', '/directory']] as const) {
+      await page.goto(`${server.url}${at}`);
+      await page.getByRole('button', { name: 'Sign out' }).waitFor();
+      await page.waitForFunction(() => document.querySelector('main h1') !== null && document.querySelectorAll('[aria-busy="true"], tr.placeholder').length === 0);
+      const { scroll, inner } = await page.evaluate(() => ({ scroll: document.documentElement.scrollWidth, inner: window.innerWidth }));
+      if (scroll > inner) wide.push(`${name}: ${scroll} px wide in ${inner}`);
+      for (const link of ['Events', 'Log', 'Activity', 'Directory']) {
+        const box = await page.getByRole('navigation', { name: 'Main' }).getByRole('link', { name: link }).boundingBox();
+        if (!box || box.x < 0 || box.x + box.width > inner) wide.push(`${name}: the ${link} link is off screen`);
+      }
+      await page.screenshot({ path: path.join(SHOTS, `phone-${name.replace(' ', '-')}.png`), fullPage: true });
+    }
+    expect(wide).toEqual([]);
+    await page.close();
+  });
+
   it('shows a READER only its groups, by name, and no directory', async () => {
     const page = await browser.newPage();
     await signIn(page, readerKey);

@@ -128,6 +128,9 @@ describeEachAdapter('users, groups and permissions over HTTP', (adapter) => {
       ['events outside group', 'query($g: ID!) { events(filter: { groupIds: [$g] }) { edges { cursor } } }', () => ({ g: ids.engineering }), OUT_OF_SCOPE],
       ['eventCounts in group', 'query($g: ID!) { eventCounts(groupBy: GROUP, filter: { groupIds: [$g] }) { key } }', () => ({ g: ids.finance }), IN_SCOPE],
       ['eventCounts outside group', 'query($g: ID!) { eventCounts(groupBy: GROUP, filter: { groupIds: [$g] }) { key } }', () => ({ g: ids.engineering }), OUT_OF_SCOPE],
+      ['eventCountsOverTime', `{ eventCountsOverTime(groupBy: OUTCOME, boundaries: ["2020-01-01T00:00:00Z", "2100-01-01T00:00:00Z"]) { from } }`, () => ({}), READ],
+      ['eventCountsOverTime in group', `query($g: ID!) { eventCountsOverTime(groupBy: GROUP, boundaries: ["2020-01-01T00:00:00Z", "2100-01-01T00:00:00Z"], filter: { groupIds: [$g] }) { from } }`, () => ({ g: ids.finance }), IN_SCOPE],
+      ['eventCountsOverTime outside group', `query($g: ID!) { eventCountsOverTime(groupBy: GROUP, boundaries: ["2020-01-01T00:00:00Z", "2100-01-01T00:00:00Z"], filter: { groupIds: [$g] }) { from } }`, () => ({ g: ids.engineering }), OUT_OF_SCOPE],
       ['recordEvent', RECORD, () => ({ i: { action: 'Not A Verb', actor: { id: 'x', type: 'USER' } } }), APPEND],
       ['recordEvents', 'mutation { recordEvents(inputs: []) { eventId } }', () => ({}), APPEND],
       ['apiKeys', '{ apiKeys { id } }', () => ({}), ADMIN],
@@ -197,6 +200,60 @@ describeEachAdapter('users, groups and permissions over HTTP', (adapter) => {
 
     const unscoped = await ok<{ events: { edges: unknown[] } }>('{ events { edges { cursor } } }', {}, tokens.readerUnscoped);
     expect(unscoped.events.edges).toEqual([]);
+  });
+
+  describe('eventCountsOverTime', () => {
+    const OVER_TIME = 'query($b: [DateTimeISO!]!, $f: EventFilter, $by: EventCountGroupBy!) { eventCountsOverTime(groupBy: $by, boundaries: $b, filter: $f) { from to counts { key count } } }';
+    interface Bucket { from: string; to: string; counts: { key: string; count: number }[] }
+    const overTime = (b: string[], by: string, token: string | undefined, f?: Record<string, unknown>) =>
+      ok<{ eventCountsOverTime: Bucket[] }>(OVER_TIME, { b, by, ...(f && { f }) }, token).then((r) => r.eventCountsOverTime);
+    const hour = 3_600_000;
+    const around = () => {
+      const now = Date.now();
+      return ['2000-01-01T00:00:00.000Z', new Date(now - 6 * hour).toISOString(), new Date(now + hour).toISOString(), new Date(now + 2 * hour).toISOString()];
+    };
+
+    it('counts each period [t_i, t_i+1) over one signed tree, in order, the same as eventCounts over that range', async () => {
+      const b = around();
+      const buckets = await overTime(b, 'ACTION', keys.auditor, { actionPrefix: 'invoice.' });
+      expect(buckets.map((x) => [x.from, x.to])).toEqual([[b[0], b[1]], [b[1], b[2]], [b[2], b[3]]]);
+      expect(buckets[0]!.counts).toEqual([]);
+      expect(buckets[2]!.counts).toEqual([]);
+      const { eventCounts } = await ok<{ eventCounts: { key: string; count: number }[] }>(
+        'query($f: EventFilter) { eventCounts(groupBy: ACTION, filter: $f) { key count } }',
+        { f: { actionPrefix: 'invoice.', from: b[1], to: b[2] } },
+        keys.auditor,
+      );
+      expect(buckets[1]!.counts).toEqual(eventCounts);
+      expect(eventCounts.length).toBeGreaterThan(0);
+    });
+
+    it("shows a scoped READER only its groups' counts", async () => {
+      const buckets = await overTime(around(), 'GROUP', tokens.readerScoped);
+      expect(buckets.flatMap((x) => x.counts.map((c) => c.key))).toEqual([ids.finance]);
+    });
+
+    it('is one recorded read for the whole series', async () => {
+      const b = around();
+      await overTime(b, 'OUTCOME', keys.auditor, { action: 'deploy.done' });
+      const reads = (await auditorEvents({ action: 'ledger.events.read' }, 50)).filter(
+        (e) => (e.metadata as { operation?: string; filter?: { action?: string } } | null)?.operation === 'eventCountsOverTime' && (e.metadata as { filter: { action?: string } }).filter.action === 'deploy.done',
+      );
+      expect(reads).toHaveLength(1);
+      expect(reads[0]!.metadata).toMatchObject({ filter: { groupBy: 'OUTCOME', from: b[0], to: b[3], buckets: 3 }, results: 1 });
+    });
+
+    it.each([
+      ['one boundary', () => ['2020-01-01T00:00:00Z'], undefined, /boundaries must hold 2-49/],
+      ['49 buckets', () => Array.from({ length: 50 }, (_, i) => new Date(Date.UTC(2020, 0, 1 + i)).toISOString()), undefined, /boundaries must hold 2-49/],
+      ['boundaries out of order', () => ['2021-01-01T00:00:00Z', '2020-01-01T00:00:00Z'], undefined, /boundaries\[1\] is not after boundaries\[0\]/],
+      ['a repeated boundary', () => ['2020-01-01T00:00:00Z', '2020-01-01T00:00:00Z'], undefined, /increase strictly/],
+      ['filter.from beside boundaries', () => ['2020-01-01T00:00:00Z', '2021-01-01T00:00:00Z'], { from: '2020-06-01T00:00:00Z' }, /cannot be combined with boundaries/],
+    ])('refuses %s with BAD_USER_INPUT', async (_name, b, f, message) => {
+      const res = await call(OVER_TIME, { b: b(), by: 'OUTCOME', ...(f && { f }) }, keys.auditor);
+      expect(errorCode(res)).toBe('BAD_USER_INPUT');
+      expect(JSON.stringify(res)).toMatch(message);
+    });
   });
 
   it('records each directory and key change with the calling user as actor and the changed object as target', async () => {

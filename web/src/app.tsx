@@ -1,7 +1,7 @@
 /** The shell: sign-in gate, the viewer (who this key is), navigation, and the page for the path. */
 import type { ComponentChildren } from 'preact';
 import { createContext } from 'preact';
-import { useContext, useEffect, useMemo, useState } from 'preact/hooks';
+import { useContext, useEffect, useMemo, useRef, useState } from 'preact/hooks';
 import { Api, errorCode, errorText, VIEWER_QUERY, type Role, type Viewer } from './api';
 import { ActivityPage } from './pages/activity';
 import { AuditorKeyOffer, FreshKeyNotice, type FreshKey } from './pages/auditorKey';
@@ -119,7 +119,7 @@ export function App() {
   }
   return (
     <SignedContext.Provider value={loaded.signed}>
-      <Shell path={location.path} signed={loaded.signed} onSignOut={signOut}>
+      <Shell path={location.path} queryKey={location.query.toString()} signed={loaded.signed} onSignOut={signOut}>
         {fresh && <FreshKeyNotice fresh={fresh} onDismiss={() => setFresh(undefined)} />}
         <Page path={location.path} query={location.query} signed={loaded.signed} onSwitchKey={switchKey} />
       </Shell>
@@ -138,8 +138,29 @@ function Frame(props: { children: ComponentChildren }) {
   );
 }
 
-function Shell(props: { path: string; signed: Signed; onSignOut: () => void; children: ComponentChildren }) {
+/**
+ * Keyboard and screen-reader users land on the new content after an in-app navigation: a new
+ * page moves focus to <main>; a new query (a filter applied re-creates the page, and the
+ * focused control with it) does so only when focus was lost. The first view leaves focus
+ * alone, so the first Tab still reaches "Skip to content".
+ */
+function useFocusOnNavigation(path: string, queryKey: string) {
+  const main = useRef<HTMLElement>(null);
+  const shown = useRef({ path, queryKey });
+  useEffect(() => {
+    const before = shown.current;
+    shown.current = { path, queryKey };
+    if (before.path === path && before.queryKey === queryKey) return;
+    const active = document.activeElement;
+    const lost = active === null || active === document.body || !active.isConnected;
+    if (before.path !== path || lost) main.current?.focus({ preventScroll: true });
+  }, [path, queryKey]);
+  return main;
+}
+
+function Shell(props: { path: string; queryKey: string; signed: Signed; onSignOut: () => void; children: ComponentChildren }) {
   const { viewer, has } = props.signed;
+  const main = useFocusOnNavigation(props.path, props.queryKey);
   const section = '/' + (props.path.split('/')[1] ?? '');
   const items: [string, string][] = [
     ['/events', 'Events'],
@@ -167,7 +188,7 @@ function Shell(props: { path: string; signed: Signed; onSignOut: () => void; chi
           Sign out
         </button>
       </header>
-      <main id="main" tabIndex={-1}>
+      <main id="main" tabIndex={-1} ref={main}>
         {props.children}
       </main>
     </div>

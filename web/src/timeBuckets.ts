@@ -1,6 +1,6 @@
 /**
  * The periods the Activity page counts events in: a span (the last 24 hours, 7 days or 30
- * days) cut into at most 24 buckets, each one `eventCounts` query. Buckets end on a local
+ * days) cut into at most 24 buckets, all counted by one `eventCountsOverTime` query. Buckets end on a local
  * boundary (the next full hour, or the next local midnight) so the same bar covers the same
  * period from one visit to the next; the newest bucket still runs.
  */

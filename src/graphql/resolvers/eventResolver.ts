@@ -1,4 +1,4 @@
-import { GraphQLSafeInt } from 'graphql-scalars';
+import { GraphQLDateTimeISO, GraphQLSafeInt } from 'graphql-scalars';
 import { Arg, Ctx, ID, Int, Mutation, Query, Resolver } from 'type-graphql';
 import { explicitGroupsDecision, mayReadEvent, type Principal, readScope } from '../../auth/role';
 import { validateEventInput } from '../../event/eventInput';
@@ -14,11 +14,13 @@ import {
   Event,
   EventConnection,
   EventCount,
+  EventCountBucket,
   EventCountGroupBy,
   EventFilter,
   EventInput,
   EventOrder,
   MAX_PAGE,
+  MAX_TIME_BUCKETS,
   type OutcomeEnum,
 } from '../types/event';
 import { Receipt } from '../types/log';
@@ -93,6 +95,34 @@ export class EventResolver {
       const counts = await ctx.ledger.countEvents(COUNT_KEYS[groupBy], scopedQuery(principal, filter));
       await recordRead(ctx, principal, 'eventCounts', { groupBy, ...filterMetadata(filter) }, counts.reduce((n, c) => n + c.count, 0));
       return counts;
+    });
+  }
+
+  @Query(() => [EventCountBucket], {
+    description:
+      `Event counts by group, action, actor or outcome in consecutive periods: boundaries t0 < t1 < … < tn give the buckets [t0, t1), …, [tn-1, tn), at most ${MAX_TIME_BUCKETS}. ` +
+      'All buckets count the same signed tree, and the whole series is one recorded read. The filter may not hold from or to: the boundaries are the time range.',
+  })
+  eventCountsOverTime(
+    @Ctx() ctx: LedgerContext,
+    @Arg('groupBy', () => EventCountGroupBy) groupBy: EventCountGroupBy,
+    @Arg('boundaries', () => [GraphQLDateTimeISO]) boundaries: Date[],
+    @Arg('filter', () => EventFilter, { nullable: true }) filter?: EventFilter,
+  ): Promise<EventCountBucket[]> {
+    return guard(ctx, 'eventCountsOverTime', async () => {
+      const principal = authorizeKey(ctx, 'readEvents');
+      if (boundaries.length < 2 || boundaries.length > MAX_TIME_BUCKETS + 1) throw badInput(`boundaries must hold 2-${MAX_TIME_BUCKETS + 1} times (1-${MAX_TIME_BUCKETS} buckets)`, 'boundaries');
+      for (let i = 1; i < boundaries.length; i++) {
+        if (boundaries[i]!.getTime() <= boundaries[i - 1]!.getTime()) throw badInput(`boundaries must increase strictly: boundaries[${i}] is not after boundaries[${i - 1}]`, 'boundaries');
+      }
+      if (filter?.from != null || filter?.to != null) throw badInput('filter.from and filter.to cannot be combined with boundaries, which give the time range', 'filter');
+      const scoped = scopedQuery(principal, filter);
+      const periods = boundaries.slice(1).map((to, i) => ({ from: boundaries[i]!, to }));
+      const counts = await ctx.ledger.countEventsOverTime(COUNT_KEYS[groupBy], scoped, periods);
+      const total = counts.reduce((n, bucket) => bucket.reduce((m, c) => m + c.count, n), 0);
+      const metadata = { groupBy, ...filterMetadata(filter), from: boundaries[0]!.toISOString(), to: boundaries.at(-1)!.toISOString(), buckets: periods.length };
+      await recordRead(ctx, principal, 'eventCountsOverTime', metadata, total);
+      return periods.map((period, i) => ({ ...period, counts: counts[i]! }));
     });
   }
 

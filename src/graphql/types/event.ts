@@ -240,6 +240,21 @@ export class EventCount {
   count!: number;
 }
 
+/** Buckets one `eventCountsOverTime` may ask for: a day in half hours, a month in days and a half. */
+export const MAX_TIME_BUCKETS = 48;
+
+@ObjectType({ description: 'The counts of one period [from, to) of `eventCountsOverTime`.' })
+export class EventCountBucket {
+  @Field(() => GraphQLDateTimeISO, { description: 'recordedAt >= from' })
+  from!: Date;
+
+  @Field(() => GraphQLDateTimeISO, { description: 'recordedAt < to' })
+  to!: Date;
+
+  @Field(() => [EventCount], { description: 'Counts in this period, most frequent first.' })
+  counts!: EventCount[];
+}
+
 @ObjectType()
 export class EventEdge {
   @Field(() => Event)

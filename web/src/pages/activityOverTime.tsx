@@ -1,4 +1,4 @@
-/** Events over time on the Activity page: one `eventCounts` by outcome per time bucket, as stacked SVG bars. */
+/** Events over time on the Activity page: counts by outcome per time bucket (one `eventCountsOverTime`), as stacked SVG bars. */
 import { useEffect, useState } from 'preact/hooks';
 import { errorText, type Api } from '../api';
 import { Link } from '../app';
@@ -8,35 +8,20 @@ import { bucketLabel, SPANS, timeBuckets, type Span, type TimeBucket } from '../
 const OUTCOMES = ['SUCCESS', 'FAILURE', 'DENIED'] as const;
 type OutcomeKey = (typeof OUTCOMES)[number];
 
-/** Buckets per GraphQL document, and documents in flight: 24 buckets are 4 requests, 2 at a time. */
-const BUCKETS_PER_REQUEST = 6;
-const REQUESTS_IN_FLIGHT = 2;
-
 interface Count { key: string; count: number }
 export interface BucketCounts extends TimeBucket {
   readonly byOutcome: Readonly<Record<OutcomeKey, number>>;
   readonly total: number;
 }
 
+const COUNTS_OVER_TIME = 'query CountsOverTime($filter: EventFilter, $boundaries: [DateTimeISO!]!) { eventCountsOverTime(filter: $filter, boundaries: $boundaries, groupBy: OUTCOME) { from counts { key count } } }';
+
+/** All buckets in one request, counted by the server over one signed tree: one recorded read, not one per bar. */
 async function countBuckets(api: Api, filter: Record<string, unknown>, buckets: TimeBucket[]): Promise<BucketCounts[]> {
-  const batches: TimeBucket[][] = [];
-  for (let i = 0; i < buckets.length; i += BUCKETS_PER_REQUEST) batches.push(buckets.slice(i, i + BUCKETS_PER_REQUEST));
-  const results: Count[][] = new Array<Count[]>(buckets.length);
-  let next = 0;
-  const worker = async () => {
-    while (next < batches.length) {
-      const b = next++;
-      const batch = batches[b]!;
-      const vars = batch.map((_, i) => `$f${i}: EventFilter`).join(', ');
-      const fields = batch.map((_, i) => `b${i}: eventCounts(filter: $f${i}, groupBy: OUTCOME) { key count }`).join(' ');
-      const variables = Object.fromEntries(batch.map((bucket, i) => [`f${i}`, { ...filter, from: bucket.from, to: bucket.to }]));
-      const answer = await api.query<Record<string, Count[]>>(`query CountsOverTime(${vars}) { ${fields} }`, variables);
-      batch.forEach((_, i) => (results[b * BUCKETS_PER_REQUEST + i] = answer[`b${i}`] ?? []));
-    }
-  };
-  await Promise.all(Array.from({ length: Math.min(REQUESTS_IN_FLIGHT, batches.length) }, worker));
+  const boundaries = [...buckets.map((b) => b.from), buckets.at(-1)!.to];
+  const answer = await api.query<{ eventCountsOverTime: { from: string; counts: Count[] }[] }>(COUNTS_OVER_TIME, { filter, boundaries });
   return buckets.map((bucket, i) => {
-    const counts = results[i]!;
+    const counts = answer.eventCountsOverTime[i]?.counts ?? [];
     const byOutcome = Object.fromEntries(OUTCOMES.map((o) => [o, counts.find((c) => c.key === o)?.count ?? 0])) as Record<OutcomeKey, number>;
     return { ...bucket, byOutcome, total: counts.reduce((n, c) => n + c.count, 0) };
   });
@@ -74,15 +59,37 @@ export function OverTime(props: { api: Api; filter: Record<string, unknown>; spa
       </div>
       {error && <p role="alert" class="alert bad">{error}</p>}
       {counts && <TimeBars span={span} spanName={spanName} counts={counts} eventsHref={props.eventsHref} />}
-      {!counts && !error && <p class="muted">Counting…</p>}
+      {!counts && !error && <EmptyBars />}
+    </div>
+  );
+}
+
+const WIDTH = 720;
+const HEIGHT = 180;
+
+/** While counting: the chart's frame at its final size, so the cards below it do not move when the bars arrive. */
+function EmptyBars() {
+  return (
+    <div class="chart-box">
+      <svg viewBox={`0 0 ${WIDTH} ${HEIGHT}`} role="img" aria-label="Counting…">
+        <text x={WIDTH / 2} y={HEIGHT / 2} class="tick" text-anchor="middle">Counting…</text>
+      </svg>
+      <p class="legend small">
+        {OUTCOMES.map((o) => (
+          <span key={o} class="legend-item"><span class={`swatch seg-${o.toLowerCase()}`} aria-hidden="true" />{o}</span>
+        ))}
+      </p>
+      <details>
+        <summary>Counts per period</summary>
+      </details>
     </div>
   );
 }
 
 function TimeBars(props: { span: Span; spanName: string; counts: BucketCounts[]; eventsHref: (extra: Record<string, string>) => string }) {
   const { counts } = props;
-  const width = 720;
-  const height = 180;
+  const width = WIDTH;
+  const height = HEIGHT;
   const left = 44;
   const bottom = 24;
   const max = Math.max(1, ...counts.map((c) => c.total));

@@ -44,7 +44,18 @@ export function EventDetailPage(props: { leafIndex: number }) {
   };
 
   if (error) return <section><h1>Event {props.leafIndex}</h1><p role="alert" class="alert bad">{error}</p></section>;
-  if (event === undefined) return <section aria-busy="true"><h1>Event {props.leafIndex}</h1><p class="muted">Loading…</p></section>;
+  // The loaded page's first lines, so nothing moves when the event arrives below them.
+  if (event === undefined) {
+    return (
+      <section aria-busy="true">
+        <p>
+          <Link href="/events">« Events</Link>
+        </p>
+        <h1>Event {props.leafIndex}</h1>
+        <p class="muted">Loading…</p>
+      </section>
+    );
+  }
   if (event === null) {
     return (
       <section>

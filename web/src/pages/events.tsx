@@ -40,6 +40,17 @@ interface Page {
   readonly hasNextPage: boolean;
 }
 
+const OUTCOMES: readonly (readonly [string, string])[] = [
+  ['SUCCESS', 'Success'],
+  ['FAILURE', 'Failure'],
+  ['DENIED', 'Denied'],
+];
+
+/**
+ * The filter form is uncontrolled: its fields start from the URL (the page is re-created for
+ * each new query) and are read on submit, so a re-render while someone is typing never
+ * resets what they chose.
+ */
 export function EventsPage(props: { query: URLSearchParams }) {
   const { api, groupNames } = useSigned();
   const { query } = props;
@@ -97,51 +108,57 @@ export function EventsPage(props: { query: URLSearchParams }) {
       <form class="filters card" onSubmit={apply} aria-label="Filter events">
         <div class="field">
           <label for="f-group">Group</label>
-          <select id="f-group" name="group" value={query.get('group') ?? ''}>
+          <select id="f-group" name="group">
             <option value="">Any group</option>
             {groups.map(([id, name]) => (
-              <option key={id} value={id}>
+              <option key={id} value={id} selected={id === query.get('group')}>
                 {name}
               </option>
             ))}
-            {query.get('group') && !groupNames.has(query.get('group')!) && <option value={query.get('group')!}>{query.get('group')}</option>}
+            {query.get('group') && !groupNames.has(query.get('group')!) && (
+              <option value={query.get('group')!} selected>
+                {query.get('group')}
+              </option>
+            )}
           </select>
         </div>
         <div class="field">
           <label for="f-actor">Actor id</label>
-          <input id="f-actor" name="actor" value={query.get('actor') ?? ''} />
+          <input id="f-actor" name="actor" defaultValue={query.get('actor') ?? ''} />
         </div>
         <div class="field">
           <label for="f-action">Action</label>
-          <input id="f-action" name="action" value={query.get('action') ?? ''} placeholder="user.role.grant or user.role.*" aria-describedby="f-action-help" />
+          <input id="f-action" name="action" defaultValue={query.get('action') ?? ''} placeholder="user.role.grant or user.role.*" aria-describedby="f-action-help" />
           <span id="f-action-help" class="muted small">
             End with * for a prefix
           </span>
         </div>
         <div class="field">
           <label for="f-target-type">Target type</label>
-          <input id="f-target-type" name="targetType" value={query.get('targetType') ?? ''} />
+          <input id="f-target-type" name="targetType" defaultValue={query.get('targetType') ?? ''} />
         </div>
         <div class="field">
           <label for="f-target-id">Target id</label>
-          <input id="f-target-id" name="targetId" value={query.get('targetId') ?? ''} />
+          <input id="f-target-id" name="targetId" defaultValue={query.get('targetId') ?? ''} />
         </div>
         <div class="field">
           <label for="f-outcome">Outcome</label>
-          <select id="f-outcome" name="outcome" value={query.get('outcome') ?? ''}>
+          <select id="f-outcome" name="outcome">
             <option value="">Any outcome</option>
-            <option value="SUCCESS">Success</option>
-            <option value="FAILURE">Failure</option>
-            <option value="DENIED">Denied</option>
+            {OUTCOMES.map(([value, label]) => (
+              <option key={value} value={value} selected={value === query.get('outcome')}>
+                {label}
+              </option>
+            ))}
           </select>
         </div>
         <div class="field">
           <label for="f-from">From (recorded at or after)</label>
-          <input id="f-from" name="from" type="datetime-local" value={localInputFromIso(query.get('from'))} />
+          <input id="f-from" name="from" type="datetime-local" defaultValue={localInputFromIso(query.get('from'))} />
         </div>
         <div class="field">
           <label for="f-to">To (recorded before)</label>
-          <input id="f-to" name="to" type="datetime-local" value={localInputFromIso(query.get('to'))} />
+          <input id="f-to" name="to" type="datetime-local" defaultValue={localInputFromIso(query.get('to'))} />
         </div>
         <div class="actions">
           <button type="submit">Apply filters</button>
@@ -153,6 +170,11 @@ export function EventsPage(props: { query: URLSearchParams }) {
           {error}
         </p>
       )}
+      {/* Above the table, so it never moves when the rows arrive; the page links come below, once there is a page. */}
+      <p class="page-status muted small" aria-live="polite">
+        Page {pageNumber}
+        {page ? `, ${page.rows.length} events` : ', loading…'}
+      </p>
       <div class="table-wrap" aria-busy={page === undefined && !error}>
         <table class="events">
           <caption class="sr-only">Events, newest first</caption>
@@ -199,14 +221,12 @@ export function EventsPage(props: { query: URLSearchParams }) {
           </tbody>
         </table>
       </div>
-      <nav class="pager" aria-label="Pages">
-        {pageNumber > 1 ? <Link href={firstPage()}>« First page</Link> : <span />}
-        <span class="muted" aria-live="polite">
-          Page {pageNumber}
-          {page ? `, ${page.rows.length} events` : ''}
-        </span>
-        {page?.hasNextPage && page.endCursor ? <Link href={withCursor(page.endCursor)}>Next page »</Link> : <span />}
-      </nav>
+      {page && (pageNumber > 1 || (page.hasNextPage && page.endCursor)) && (
+        <nav class="pager" aria-label="Pages">
+          {pageNumber > 1 ? <Link href={firstPage()}>« First page</Link> : <span />}
+          {page.hasNextPage && page.endCursor ? <Link href={withCursor(page.endCursor)}>Next page »</Link> : <span />}
+        </nav>
+      )}
     </section>
   );
 }

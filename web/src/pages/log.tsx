@@ -98,24 +98,30 @@ export function LogPage() {
               </dd>
             </div>
           </dl>
-          <h3>Signed note</h3>
-          <pre class="leaf">{seen?.checkpoint.note ?? ''}</pre>
-          <button type="button" onClick={() => setRound((r) => r + 1)}>Check again</button>
+          {/* What follows appears with the checkpoint, not before: content of unknown height drawn
+              early would push the rest down when it arrives (a layout shift). */}
+          {seen && (
+            <>
+              <h3>Signed note</h3>
+              <pre class="leaf">{seen.checkpoint.note}</pre>
+              <button type="button" onClick={() => setRound((r) => r + 1)}>Check again</button>
+            </>
+          )}
         </div>
-        <Cosignatures note={seen?.checkpoint.note} />
-        <div class="card">
+        {seen && <Cosignatures note={seen.checkpoint.note} />}
+        {seen && <div class="card">
           <h2>Consistency with what this browser saw</h2>
           <p class="muted small">
             Last checkpoint remembered: {last ? `${last.treeSize.toLocaleString()} leaves, seen ${localTime(last.seenAt)}` : 'none yet'}. Pinned key:{' '}
             <span class="mono break">{pinned?.verifierKey ?? 'none'}</span>
           </p>
-          {seen?.outcome && <Verdict outcome={seen.outcome} okText="The log only grew: the current checkpoint extends the last one this browser saw." testId="consistency-result" />}
+          {seen.outcome && <Verdict outcome={seen.outcome} okText="The log only grew: the current checkpoint extends the last one this browser saw." testId="consistency-result" />}
           <h2>Size over time</h2>
           <p class="muted small">
             Solid: the sizes the server's checkpoint archive records. Dashed: the sizes this browser has seen itself (kept in this browser only).
           </p>
-          <SizeChart history={seen?.history} sizes={seen?.sizes ?? trust.sizesSeen()} />
-        </div>
+          <SizeChart history={seen.history} sizes={seen.sizes} />
+        </div>}
       </div>
     </section>
   );
