@@ -420,6 +420,57 @@ browserSuite('the dashboard in Chromium', (adapter) => {
     await page.close();
   });
 
+  it('lets an ADMIN manage users, groups and memberships through the mutations, each change in the ledger; an AUDITOR reads the directory only', async () => {
+    const page = await browser.newPage();
+    await signIn(page, keys.admin);
+    await page.getByRole('link', { name: 'Directory' }).first().click();
+    await page.getByRole('heading', { name: 'Users' }).waitFor();
+
+    await page.getByRole('form', { name: 'Create a user' }).getByLabel('Name').fill('carol');
+    await page.getByRole('button', { name: 'Create user' }).click();
+    await page.getByRole('cell', { name: 'carol', exact: true }).waitFor();
+    await page.getByLabel('Group name').fill('audit-team');
+    await page.getByLabel('Description').fill('internal audit');
+    await page.getByRole('button', { name: 'Create group' }).click();
+    await page.getByRole('heading', { name: 'audit-team' }).waitFor();
+    await page.locator('#m-user').selectOption({ label: 'carol' });
+    await page.locator('#m-group').selectOption({ label: 'audit-team' });
+    await page.getByRole('button', { name: 'Add member' }).click();
+    await page.getByRole('button', { name: 'Remove carol from audit-team' }).waitFor();
+    await page.screenshot({ path: path.join(SHOTS, 'directory-membership.png'), fullPage: true });
+
+    const carol = async () => {
+      const { users } = await admin<{ users: { id: string; name: string; status: string; groups: { name: string }[] }[] }>('{ users { id name status groups { name } } }');
+      return users.find((u) => u.name === 'carol')!;
+    };
+    expect((await carol()).groups.map((g) => g.name)).toEqual(['audit-team']);
+    await page.getByRole('button', { name: 'Remove carol from audit-team' }).click();
+    await page.locator('.group', { has: page.getByRole('heading', { name: 'audit-team' }) }).getByText('no members').waitFor();
+    await page.getByRole('row', { name: /carol/ }).getByRole('button', { name: 'Disable' }).click();
+    await page.getByRole('row', { name: /carol/ }).getByRole('button', { name: 'Enable' }).waitFor();
+    expect(await carol()).toMatchObject({ status: 'DISABLED', groups: [] });
+
+    // Every change is a ledger event, by the ADMIN's key.
+    const { events } = await gqlOk<{ events: { edges: { node: { action: string } }[] } }>(
+      server.url,
+      '{ events(filter: { actionPrefix: "ledger." }, first: 30, order: NEWEST_FIRST) { edges { node { action } } } }',
+      {},
+      keys.auditor,
+    );
+    const actions = events.edges.map((e) => e.node.action);
+    for (const a of ['ledger.user.created', 'ledger.group.created', 'ledger.group.member.added', 'ledger.group.member.removed', 'ledger.user.updated']) expect(actions).toContain(a);
+
+    // An AUDITOR sees the same directory, with no way to change it.
+    await page.getByRole('button', { name: 'Sign out' }).click();
+    await signIn(page, keys.auditor);
+    await page.getByRole('link', { name: 'Directory' }).click();
+    await page.getByRole('cell', { name: 'carol', exact: true }).waitFor();
+    await page.getByRole('heading', { name: 'audit-team' }).waitFor();
+    expect(await page.locator('main form').count()).toBe(0);
+    expect(await page.locator('main button').count()).toBe(0);
+    await page.close();
+  });
+
   it('lets the bootstrap ADMIN create an AUDITOR key for itself (as a separate user) and switch the tab to it, landing on the events', async () => {
     const page = await browser.newPage();
     await browser.grantPermissions(['clipboard-read', 'clipboard-write'], { origin: server.url });
