@@ -227,6 +227,14 @@ export async function startLedgerServer(config: Config, logger: Logger): Promise
     }
     const latest = await openedLedger.latestCheckpoint();
     logger.info({ origin: openedLedger.origin, treeSize: latest.treeSize, verifierKey: openedLedger.verifierKey }, 'ledger ready');
+    if (config.http.dashboard) logger.info({ url: `${http.url}/` }, 'dashboard: open this address in a browser and sign in with an API key');
+    // A first start has no key at all: say how to make the first one, where the operator is looking.
+    if ((await openedLedger.directory.activeAdminUserIds()).length === 0) {
+      logger.warn(
+        { command: 'npx audit-ledger bootstrap-admin --name <you>' },
+        'no ADMIN key exists yet: create the first one with `npx audit-ledger bootstrap-admin --name <you>` (same LEDGER_DATA_DIR or MONGODB_URI), then sign in with it',
+      );
+    }
   })();
   // A failed start is reported through `ready`; keep an unobserved rejection from crashing first.
   ready.catch(() => undefined);

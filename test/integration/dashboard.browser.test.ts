@@ -14,7 +14,7 @@ import { chromium, type BrowserContext, type Page } from 'playwright-core';
 import { auditAccessibility, describeViolations } from '../support/accessibilityAudit';
 import { describeEachAdapter, type AdapterName } from '../support/adapters';
 import { errorCode, gql, gqlOk } from '../support/graphqlClient';
-import { bootstrapKeys, ledgerEnv, startLedger, type Keys, type LedgerEnv } from '../support/ledgerFixture';
+import { bootstrapKeys, ledgerEnv, runCli, startLedger, type Keys, type LedgerEnv } from '../support/ledgerFixture';
 import type { ServerProcess } from '../support/serverProcess';
 import { createTestCosigner } from '../support/testCosigner';
 
@@ -765,6 +765,48 @@ browserSuite('the dashboard in Chromium', (adapter) => {
     await page.getByLabel('API key').waitFor();
     expect(await page.evaluate(() => sessionStorage.length)).toBe(0);
     await page.screenshot({ path: path.join(SHOTS, 'signin.png') });
+    await page.close();
+  });
+});
+
+browserSuite('a first start, as a new user meets it', (adapter) => {
+  jest.setTimeout(240_000);
+  let env: LedgerEnv;
+  let server: ServerProcess;
+  let profile: string;
+  let browser: BrowserContext;
+
+  beforeAll(async () => {
+    env = await ledgerEnv(`dashboard_first_${adapter}`, {}, adapter);
+    server = await startLedger(env.env);
+    profile = await mkdtemp(path.join(os.tmpdir(), 'audit-ledger-chromium-'));
+    browser = await chromium.launchPersistentContext(profile, { executablePath: CHROMIUM, headless: true, args: ARGS, viewport: { width: 1280, height: 800 } });
+  });
+
+  afterAll(async () => {
+    await browser?.close();
+    await server?.stop();
+    await env?.dispose();
+    if (profile) await rm(profile, { recursive: true, force: true });
+  });
+
+  it('the server names the dashboard and the command for the first key; that key, made beside the running server, signs in', async () => {
+    const output = server.output();
+    expect(output).toContain(`"url":"${server.url}/"`);
+    expect(output).toContain('dashboard: open this address in a browser');
+    expect(output).toContain('no ADMIN key exists yet: create the first one with `npx audit-ledger bootstrap-admin --name <you>`');
+
+    const page = await browser.newPage();
+    await page.goto(`${server.url}/`);
+    await expect(page.locator('main').textContent()).resolves.toContain('npx audit-ledger bootstrap-admin --name your-name');
+    const boot = await runCli(['bootstrap-admin', '--name', 'first-admin'], env.env);
+    expect(boot.code).toBe(0);
+    const token = boot.stdout.trim().split('\n').at(-1)!;
+    await page.getByLabel('API key').fill(token);
+    await page.getByRole('button', { name: 'Sign in' }).click();
+    // An ADMIN key lands on the directory, where people and keys are managed.
+    await page.getByRole('heading', { name: 'API keys' }).waitFor();
+    expect(await page.getByTestId('viewer').textContent()).toContain('ADMIN');
     await page.close();
   });
 });

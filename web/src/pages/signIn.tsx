@@ -34,7 +34,7 @@ export function SignInPage(props: { onSignedIn: (token: string) => void }) {
         <h1>Sign in</h1>
         <p>
           Sign in with an API key. You see what that key may see: an ADMIN or AUDITOR key sees every group, a READER key its own groups. The first ADMIN key comes
-          from <code>npx audit-ledger bootstrap-admin</code>.
+          from <code>npx audit-ledger bootstrap-admin --name <em>your-name</em></code>, run where the server runs (the same data folder).
         </p>
         <form onSubmit={submit} class="card">
           <label for="api-key">API key</label>
