@@ -21,7 +21,7 @@ import { signCheckpoint } from '../checkpoint/signer';
 import type { EventContent } from '../event/eventRecord';
 import type { Logger } from '../logger';
 import type { NodeId } from '../merkle/nodeId';
-import { inclusionProof } from '../merkle/proof';
+import { inclusionProofs } from '../merkle/proof';
 import { EventRejectedError, LeafIndexTakenError } from '../storage/errors';
 import type {
   EventRepository,
@@ -309,16 +309,17 @@ export class Sequencer {
     }
     now = state.lastRecordedAt;
     const checkpoint = state.checkpoint;
+    // Every receipt's proof at once: the batch's leaves share most of their audit paths.
+    const indices = accepted.flatMap(({ outcomes }) => outcomes.map((o) => ('event' in o ? o.event.leafIndex : o.earlier.leafIndex)));
+    const proofs = await inclusionProofs(tiles, indices, checkpoint.treeSize, hasher);
+    let next = 0;
     for (const { submission, outcomes } of accepted) {
-      const results = await Promise.all(
-        outcomes.map(async (o): Promise<AppendResult> => {
-          const leafIndex = 'event' in o ? o.event.leafIndex : o.earlier.leafIndex;
-          const proof = await inclusionProof(tiles, leafIndex, checkpoint.treeSize, hasher);
-          return 'event' in o
-            ? { leafIndex, eventId: o.event.id, leafHash: o.event.leafHash, leaf: o.event.leaf, checkpoint, proof, replayed: false }
-            : { leafIndex, eventId: o.earlier.eventId, leafHash: o.earlier.leafHash, checkpoint, proof, replayed: true };
-        }),
-      );
+      const results = outcomes.map((o): AppendResult => {
+        const proof = proofs[next++]!;
+        return 'event' in o
+          ? { leafIndex: o.event.leafIndex, eventId: o.event.id, leafHash: o.event.leafHash, leaf: o.event.leaf, checkpoint, proof, replayed: false }
+          : { leafIndex: o.earlier.leafIndex, eventId: o.earlier.eventId, leafHash: o.earlier.leafHash, checkpoint, proof, replayed: true };
+      });
       submission.resolve(results);
       this.metrics.appendAnswered((performance.now() - submission.queuedAt) / 1000);
     }

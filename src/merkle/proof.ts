@@ -139,12 +139,29 @@ export async function inclusionProofsWithLeaves(
     if (index >= size) throw new ProofRangeError(`index ${index} is out of bounds for tree size ${size}`);
     return pathNodes(index, 0, size);
   });
+  // The path starts with the leaf itself, never part of the ephemeral node's cover.
+  return (await sharedRehash(reader, paths, hasher)).map(([leafHash, ...proof]) => ({ leafHash: leafHash!, hashes: proof }));
+}
+
+/**
+ * Inclusion proofs of several leaves in the tree of `size` leaves, from one read of the
+ * reader: what a batch's receipts need. The leaves of one batch sit together at the tree's
+ * right edge, so their proofs share most nodes and the same ephemeral node, read and folded
+ * once here instead of once per leaf.
+ */
+export async function inclusionProofs(reader: SubtreeReader, indices: readonly number[], size: number, hasher: Rfc6962Hasher): Promise<Uint8Array[][]> {
+  const lists = indices.map((index) => inclusionNodes(index, size) as ProofNodeList);
+  return sharedRehash(reader, lists, hasher);
+}
+
+/** Rehashes several node lists from one read of their distinct nodes, sharing the folded ephemeral nodes. */
+async function sharedRehash(reader: SubtreeReader, lists: readonly ProofNodeList[], hasher: Rfc6962Hasher): Promise<Uint8Array[][]> {
   // A node's key: levels are below 64 and indices below 2^47 in any tree a safe integer can size.
   const keyOf = (id: NodeId): number => id.index * 64 + id.level;
   const slot = new Map<number, number>();
   const unique: NodeId[] = [];
-  for (const p of paths) {
-    for (const id of p.ids) {
+  for (const list of lists) {
+    for (const id of list.ids) {
       const key = keyOf(id);
       if (!slot.has(key)) {
         slot.set(key, unique.length);
@@ -154,12 +171,7 @@ export async function inclusionProofsWithLeaves(
   }
   const hashes = await readExactly(reader, unique);
   const ephemeral = new Map<number, Uint8Array>();
-  return paths.map((p) => {
-    const mine = p.ids.map((id) => hashes[slot.get(keyOf(id))!]!);
-    // The path starts with the leaf itself, never part of the ephemeral node's cover.
-    const [leafHash, ...proof] = p.rehash(mine, hasher, ephemeral);
-    return { leafHash: leafHash!, hashes: proof };
-  });
+  return lists.map((list) => list.rehash(list.ids.map((id) => hashes[slot.get(keyOf(id))!]!), hasher, ephemeral));
 }
 
 export async function consistencyProof(

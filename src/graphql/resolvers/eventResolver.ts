@@ -161,6 +161,20 @@ async function recordRead(ctx: LedgerContext, principal: Principal, operation: s
   await ctx.ledger.recordSelf([readEvent(actorOf(principal), operation, metadata, results, ctx.source)]);
 }
 
+/**
+ * The receipts of one batch hold the same proof nodes (the same Uint8Array objects, see
+ * inclusionProofs): each node's hex is computed once, not once per receipt.
+ */
+const proofHex = new WeakMap<Uint8Array, string>();
+function nodeHex(node: Uint8Array): string {
+  let text = proofHex.get(node);
+  if (text === undefined) {
+    text = bytesToHex(node);
+    proofHex.set(node, text);
+  }
+  return text;
+}
+
 function receiptView(ctx: LedgerContext, r: RecordedEvent): Receipt {
   const leafHash = bytesToHex(r.leafHash);
   return {
@@ -168,12 +182,15 @@ function receiptView(ctx: LedgerContext, r: RecordedEvent): Receipt {
     leafIndex: r.leafIndex,
     leafHash,
     leaf: r.leaf,
-    inclusionProof: {
-      leafIndex: r.leafIndex,
-      treeSize: r.checkpoint.treeSize,
-      leafHash,
-      hashes: r.proof.map(bytesToHex),
-      checkpoint: checkpointView(ctx.ledger, r.checkpoint),
+    // Built when asked for: a service that keeps only the leaf index pays nothing for it.
+    get inclusionProof() {
+      return {
+        leafIndex: r.leafIndex,
+        treeSize: r.checkpoint.treeSize,
+        leafHash,
+        hashes: r.proof.map(nodeHex),
+        checkpoint: checkpointView(ctx.ledger, r.checkpoint),
+      };
     },
   };
 }
