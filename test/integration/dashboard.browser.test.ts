@@ -89,6 +89,20 @@ describe('the dashboard is served by the server [sqlite]', () => {
   });
 });
 
+/** Chromium with a fresh profile of its own (pinned keys and seen checkpoints live in its localStorage). */
+async function launchChromium(): Promise<{ profile: string; browser: BrowserContext }> {
+  const profile = await mkdtemp(path.join(os.tmpdir(), 'audit-ledger-chromium-'));
+  const browser = await chromium.launchPersistentContext(profile, { executablePath: CHROMIUM, headless: true, args: ARGS, viewport: { width: 1280, height: 800 } });
+  return { profile, browser };
+}
+
+async function tearDown(browser: BrowserContext | undefined, server: ServerProcess | undefined, env: LedgerEnv | undefined, profile: string | undefined): Promise<void> {
+  await browser?.close();
+  await server?.stop();
+  await env?.dispose();
+  if (profile) await rm(profile, { recursive: true, force: true });
+}
+
 /** Once per storage adapter; without Chromium, skipped (a failure under CI=true) saying what to install. */
 function browserSuite(title: string, body: (adapter: AdapterName) => void): void {
   if (!missing) return describeEachAdapter(title, body);
@@ -139,16 +153,10 @@ browserSuite('the dashboard in Chromium', (adapter) => {
       outcome: i % 7 === 0 ? 'DENIED' : 'SUCCESS',
     }));
     await gqlOk(server.url, 'mutation($inputs: [EventInput!]!) { recordEvents(inputs: $inputs) { leafIndex } }', { inputs }, keys.appender);
-    profile = await mkdtemp(path.join(os.tmpdir(), 'audit-ledger-chromium-'));
-    browser = await chromium.launchPersistentContext(profile, { executablePath: CHROMIUM, headless: true, args: ARGS, viewport: { width: 1280, height: 800 } });
+    ({ profile, browser } = await launchChromium());
   });
 
-  afterAll(async () => {
-    await browser?.close();
-    await server?.stop();
-    await env?.dispose();
-    if (profile) await rm(profile, { recursive: true, force: true });
-  });
+  afterAll(() => tearDown(browser, server, env, profile));
 
   async function signIn(page: Page, token: string): Promise<void> {
     await page.goto(`${server.url}/`);
@@ -779,16 +787,10 @@ browserSuite('a first start, as a new user meets it', (adapter) => {
   beforeAll(async () => {
     env = await ledgerEnv(`dashboard_first_${adapter}`, {}, adapter);
     server = await startLedger(env.env);
-    profile = await mkdtemp(path.join(os.tmpdir(), 'audit-ledger-chromium-'));
-    browser = await chromium.launchPersistentContext(profile, { executablePath: CHROMIUM, headless: true, args: ARGS, viewport: { width: 1280, height: 800 } });
+    ({ profile, browser } = await launchChromium());
   });
 
-  afterAll(async () => {
-    await browser?.close();
-    await server?.stop();
-    await env?.dispose();
-    if (profile) await rm(profile, { recursive: true, force: true });
-  });
+  afterAll(() => tearDown(browser, server, env, profile));
 
   it('the server names the dashboard and the command for the first key; that key, made beside the running server, signs in', async () => {
     const output = server.output();

@@ -67,6 +67,16 @@ export function OverTime(props: { api: Api; filter: Record<string, unknown>; spa
 const WIDTH = 720;
 const HEIGHT = 180;
 
+function Legend() {
+  return (
+    <p class="legend small">
+      {OUTCOMES.map((o) => (
+        <span key={o} class="legend-item"><span class={`swatch seg-${o.toLowerCase()}`} aria-hidden="true" />{o}</span>
+      ))}
+    </p>
+  );
+}
+
 /** While counting: the chart's frame at its final size, so the cards below it do not move when the bars arrive. */
 function EmptyBars() {
   return (
@@ -74,11 +84,7 @@ function EmptyBars() {
       <svg viewBox={`0 0 ${WIDTH} ${HEIGHT}`} role="img" aria-label="Counting…">
         <text x={WIDTH / 2} y={HEIGHT / 2} class="tick" text-anchor="middle">Counting…</text>
       </svg>
-      <p class="legend small">
-        {OUTCOMES.map((o) => (
-          <span key={o} class="legend-item"><span class={`swatch seg-${o.toLowerCase()}`} aria-hidden="true" />{o}</span>
-        ))}
-      </p>
+      <Legend />
       <details>
         <summary>Counts per period</summary>
       </details>
@@ -128,11 +134,7 @@ function TimeBars(props: { span: Span; spanName: string; counts: BucketCounts[];
           </text>
         ))}
       </svg>
-      <p class="legend small">
-        {OUTCOMES.map((o) => (
-          <span key={o} class="legend-item"><span class={`swatch seg-${o.toLowerCase()}`} aria-hidden="true" />{o}</span>
-        ))}
-      </p>
+      <Legend />
       <details>
         <summary>Counts per period</summary>
         <table data-testid="over-time-table">
