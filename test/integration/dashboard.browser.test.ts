@@ -656,10 +656,15 @@ browserSuite('the dashboard in Chromium', (adapter) => {
     await page.keyboard.press('Enter');
     await page.getByRole('heading', { name: /^Event \d+/ }).waitFor();
     expect((await focused()).id).toBe('main');
+    // As a person would, wait for the page before moving on: while it loads, its last control
+    // is its last stop, and a Tab from there leaves the page.
+    await page.waitForFunction(() => document.querySelectorAll('[aria-busy="true"]').length === 0);
     await tabTo('Verify', (f) => f.tag === 'button' && f.text === 'Verify');
     await page.keyboard.press('Enter');
     await page.locator('[data-testid="verify-result"], [data-testid="offered-key"]').first().waitFor();
     if (await page.getByRole('button', { name: 'Trust and pin this key' }).count()) {
+      // The button is enabled once the server's key is shown to compare.
+      await page.locator('button:not([disabled])', { hasText: 'Trust and pin this key' }).waitFor();
       await tabTo('"Trust and pin this key"', (f) => f.text === 'Trust and pin this key');
       await page.keyboard.press('Space');
     }
