@@ -10,7 +10,7 @@ import type { AppendRunner } from './appendRunner';
 import { countsOfRows, type CountRunner, MaintainedCounts } from './counts';
 import { step } from './driverErrors';
 import { QueryPlanner } from './eventQueryPlan';
-import { EVENT_SELECT, type EventRow, type SqlValue, storedEventOfRow } from './eventRows';
+import { COLUMN, EVENT_SELECT, type SqlValue, storedEventOfValues } from './eventRows';
 
 /**
  * 64 MiB. SQLite itself takes rows up to 1e9 bytes (SQLITE_MAX_LENGTH) but a row is built
@@ -23,10 +23,11 @@ export class SqliteEventRepository implements EventRepository {
   readonly maxEventBytes = MAX_EVENT_BYTES;
   private readonly planner: QueryPlanner;
   private readonly counts: MaintainedCounts;
-  private readonly statements = new Map<string, Database.Statement<SqlValue[], EventRow>>();
-  private readonly byLeafIndexStatement: Database.Statement<[number], EventRow>;
-  private readonly byIdStatement: Database.Statement<[string], EventRow>;
-  private readonly rangeStatement: Database.Statement<[number, number], EventRow>;
+  /** Event statements run in raw mode: rows as value arrays in EVENT_COLUMNS order. */
+  private readonly statements = new Map<string, Database.Statement<SqlValue[], SqlValue[]>>();
+  private readonly byLeafIndexStatement: Database.Statement<[number], SqlValue[]>;
+  private readonly byIdStatement: Database.Statement<[string], SqlValue[]>;
+  private readonly rangeStatement: Database.Statement<[number, number], SqlValue[]>;
   private readonly lastLeaf: Database.Statement<[], number | null>;
 
   /**
@@ -42,9 +43,9 @@ export class SqliteEventRepository implements EventRepository {
   ) {
     this.planner = new QueryPlanner(db);
     this.counts = new MaintainedCounts(db);
-    this.byLeafIndexStatement = db.prepare(`SELECT ${EVENT_SELECT} FROM events e WHERE e.leaf_index = ?`);
-    this.byIdStatement = db.prepare(`SELECT ${EVENT_SELECT} FROM events e WHERE e.id = ?`);
-    this.rangeStatement = db.prepare(`SELECT ${EVENT_SELECT} FROM events e WHERE e.leaf_index >= ? AND e.leaf_index < ? ORDER BY e.leaf_index`);
+    this.byLeafIndexStatement = db.prepare<[number], SqlValue[]>(`SELECT ${EVENT_SELECT} FROM events e WHERE e.leaf_index = ?`).raw(true);
+    this.byIdStatement = db.prepare<[string], SqlValue[]>(`SELECT ${EVENT_SELECT} FROM events e WHERE e.id = ?`).raw(true);
+    this.rangeStatement = db.prepare<[number, number], SqlValue[]>(`SELECT ${EVENT_SELECT} FROM events e WHERE e.leaf_index >= ? AND e.leaf_index < ? ORDER BY e.leaf_index`).raw(true);
     this.lastLeaf = db.prepare<[], number | null>('SELECT max(leaf_index) FROM events').pluck();
   }
 
@@ -53,20 +54,20 @@ export class SqliteEventRepository implements EventRepository {
   }
 
   range(from: number, to: number): Promise<StoredEvent[]> {
-    return step(() => this.rangeStatement.all(from, to).map(storedEventOfRow));
+    return step(() => this.rangeStatement.all(from, to).map(storedEventOfValues));
   }
 
   byLeafIndex(leafIndex: number): Promise<StoredEvent | undefined> {
     return step(() => {
       const row = this.byLeafIndexStatement.get(leafIndex);
-      return row && storedEventOfRow(row);
+      return row && storedEventOfValues(row);
     });
   }
 
   byId(id: string): Promise<StoredEvent | undefined> {
     return step(() => {
       const row = this.byIdStatement.get(id);
-      return row && storedEventOfRow(row);
+      return row && storedEventOfValues(row);
     });
   }
 
@@ -77,15 +78,17 @@ export class SqliteEventRepository implements EventRepository {
       const rows = plan.flatMap((s) => this.prepared(s.sql).all(...s.params));
       if (plan.length > 1) {
         // Merging scans: each is ordered and LIMITed, so their union holds the page.
-        rows.sort(query.newestFirst ? (a, b) => b.leaf_index - a.leaf_index : (a, b) => a.leaf_index - b.leaf_index);
+        const leaf = COLUMN.leaf_index;
+        rows.sort(query.newestFirst ? (a, b) => (b[leaf] as number) - (a[leaf] as number) : (a, b) => (a[leaf] as number) - (b[leaf] as number));
       }
       const page: StoredEvent[] = [];
-      let previous: number | undefined;
+      let previous: SqlValue | undefined;
       for (const row of rows) {
         if (page.length >= query.limit) break;
-        if (row.leaf_index === previous) continue;
-        previous = row.leaf_index;
-        page.push(storedEventOfRow(row));
+        const leafIndex = row[COLUMN.leaf_index];
+        if (leafIndex === previous) continue;
+        previous = leafIndex;
+        page.push(storedEventOfValues(row));
       }
       return page;
     });
@@ -108,10 +111,10 @@ export class SqliteEventRepository implements EventRepository {
     return step(() => (this.lastLeaf.get() ?? -1) + 1);
   }
 
-  private prepared(sql: string): Database.Statement<SqlValue[], EventRow> {
+  private prepared(sql: string): Database.Statement<SqlValue[], SqlValue[]> {
     let statement = this.statements.get(sql);
     if (!statement) {
-      statement = this.db.prepare<SqlValue[], EventRow>(sql);
+      statement = this.db.prepare<SqlValue[], SqlValue[]>(sql).raw(true);
       this.statements.set(sql, statement);
     }
     return statement;
