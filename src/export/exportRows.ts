@@ -28,26 +28,78 @@ export function pageHexEncoder(): HexEncoder {
   };
 }
 
+/**
+ * ISO-8601 text of instants met in runs: the events of one batch share their `recordedAt`
+ * (and often their `occurredAt`), so an encoder formats a repeated instant once.
+ */
+export type InstantEncoder = (at: Date) => string;
+
+export function instantEncoder(): InstantEncoder {
+  let lastTime = Number.NaN;
+  let lastText = '';
+  return (at) => {
+    const time = at.getTime();
+    if (time !== lastTime) {
+      lastText = at.toISOString();
+      lastTime = time;
+    }
+    return lastText;
+  };
+}
+
+const plainIso: InstantEncoder = (at) => at.toISOString();
+
+/** The memos one page of rows shares (see pageHexEncoder, instantEncoder). */
+export interface RowEncoders {
+  readonly hex: HexEncoder;
+  readonly iso: InstantEncoder;
+}
+
+const PLAIN: RowEncoders = { hex: plainHex, iso: plainIso };
+
+/** Fresh memos for one page; `iso` is kept across pages (a batch may straddle two). */
+export function pageEncoders(iso: InstantEncoder = instantEncoder()): RowEncoders {
+  return { hex: pageHexEncoder(), iso };
+}
+
+// The objects below are written key by key rather than through JSON.stringify of a fresh
+// object: the same text (keys in this order, absent fields left out), without building an
+// object per field per row.
+
+function optionalField(name: string, value: string | undefined, first: boolean): string {
+  return value === undefined ? '' : `${first ? '' : ','}"${name}":${json(value)}`;
+}
+
+function actorJson(id: string, type: string, name: string | undefined): string {
+  return `{"id":${json(id)},"type":${json(type)}${name === undefined ? '' : `,"name":${json(name)}`}}`;
+}
+
+function sourceJson(s: { readonly ip?: string; readonly userAgent?: string; readonly requestId?: string }): string {
+  const ip = optionalField('ip', s.ip, true);
+  return `{${ip}${optionalField('userAgent', s.userAgent, ip === '')}${optionalField('requestId', s.requestId, ip === '' && s.userAgent === undefined)}}`;
+}
+
 /** One NDJSON line (with its newline) for an event, with its proof in the tree of `treeSize` leaves when it has one. */
-export function exportedEventLine({ event: e, proof }: ProvenEvent, treeSize: number, hex: HexEncoder = plainHex): string {
+export function exportedEventLine({ event: e, proof }: ProvenEvent, treeSize: number, encoders: RowEncoders = PLAIN): string {
+  const { hex, iso } = encoders;
   let line = `{"leafIndex":${e.leafIndex},"id":${json(e.id)},"leafHash":"${plainHex(e.leafHash)}"`;
   if (e.redaction) {
     // As the GraphQL Event shows a redacted event: its skeleton only.
     line +=
       `,"redacted":true,"redaction":${json({ leafIndex: e.redaction.leafIndex ?? null, reason: e.redaction.reason })}` +
-      `,"action":${json(e.action)},"actor":${json({ id: '[redacted]', type: e.actor.type })},"outcome":"${e.outcome}"` +
-      `,"recordedAt":"${e.recordedAt.toISOString()}","groups":${json(e.groups)}`;
+      `,"action":${json(e.action)},"actor":${actorJson('[redacted]', e.actor.type, undefined)},"outcome":"${e.outcome}"` +
+      `,"recordedAt":"${iso(e.recordedAt)}","groups":${json(e.groups)}`;
   } else {
-    line += `,"redacted":false,"action":${json(e.action)},"actor":${json({ id: e.actor.id, type: e.actor.type, name: e.actor.name })}`;
-    if (e.target) line += `,"target":${json({ type: e.target.type, id: e.target.id, name: e.target.name })}`;
+    line += `,"redacted":false,"action":${json(e.action)},"actor":${actorJson(e.actor.id, e.actor.type, e.actor.name)}`;
+    if (e.target) line += `,"target":{"type":${json(e.target.type)},"id":${json(e.target.id)}${e.target.name === undefined ? '' : `,"name":${json(e.target.name)}`}}`;
     line += `,"outcome":"${e.outcome}"`;
     if (e.reason !== undefined) line += `,"reason":${json(e.reason)}`;
-    if (e.occurredAt) line += `,"occurredAt":"${e.occurredAt.toISOString()}"`;
-    line += `,"recordedAt":"${e.recordedAt.toISOString()}"`;
-    if (e.source) line += `,"source":${json({ ip: e.source.ip, userAgent: e.source.userAgent, requestId: e.source.requestId })}`;
+    if (e.occurredAt) line += `,"occurredAt":"${iso(e.occurredAt)}"`;
+    line += `,"recordedAt":"${iso(e.recordedAt)}"`;
+    if (e.source) line += `,"source":${sourceJson(e.source)}`;
     if (e.metadata !== undefined) line += `,"metadata":${e.metadata}`;
     line += `,"groups":${json(e.groups)},"salt":${json(e.salt)}`;
-    if (e.submitter) line += `,"submitter":${json({ keyId: e.submitter.keyId, userId: e.submitter.userId })}`;
+    if (e.submitter) line += `,"submitter":{"keyId":${json(e.submitter.keyId)},"userId":${json(e.submitter.userId)}}`;
     line += `,"leaf":${json(e.leaf)}`;
   }
   if (proof) line += `,"inclusionProof":{"treeSize":${treeSize},"leafHash":"${hex(proof.leafHash)}","hashes":[${proof.hashes.map((h) => `"${hex(h)}"`).join(',')}]}`;
@@ -55,7 +107,7 @@ export function exportedEventLine({ event: e, proof }: ProvenEvent, treeSize: nu
 }
 
 /** The evidence-bundle line of a proven event (see evidenceBundle.ts). */
-export function bundleLine({ event, proof }: ProvenEvent, hex: HexEncoder = plainHex): string {
+export function bundleLine({ event, proof }: ProvenEvent, { hex }: RowEncoders = PLAIN): string {
   if (!proof) throw new Error('an evidence-bundle entry needs its inclusion proof');
   const base = { leafIndex: event.leafIndex, leafHash: plainHex(event.leafHash), proof: proof.hashes.map(hex) };
   const entry: BundleEntry = event.redaction ? { ...base, redacted: true } : { ...base, leaf: event.leaf };
@@ -106,33 +158,47 @@ export function csvHeaderLine(): string {
   return CSV_COLUMNS.join(',') + CRLF;
 }
 
-export function csvLine({ event: e }: ProvenEvent): string {
-  const redacted = e.redaction !== undefined;
-  const row: Record<(typeof CSV_COLUMNS)[number], string> = {
-    leafIndex: String(e.leafIndex),
-    id: e.id,
-    recordedAt: e.recordedAt.toISOString(),
-    occurredAt: redacted ? '' : (e.occurredAt?.toISOString() ?? ''),
-    action: e.action,
-    outcome: e.outcome,
-    actorType: e.actor.type,
-    actorId: redacted ? '[redacted]' : e.actor.id,
-    actorName: redacted ? '' : (e.actor.name ?? ''),
-    targetType: redacted ? '' : (e.target?.type ?? ''),
-    targetId: redacted ? '' : (e.target?.id ?? ''),
-    targetName: redacted ? '' : (e.target?.name ?? ''),
-    reason: redacted ? '' : (e.reason ?? ''),
-    groups: e.groups.join(' '),
-    sourceIp: redacted ? '' : (e.source?.ip ?? ''),
-    sourceUserAgent: redacted ? '' : (e.source?.userAgent ?? ''),
-    sourceRequestId: redacted ? '' : (e.source?.requestId ?? ''),
-    metadata: redacted ? '' : (e.metadata ?? ''),
-    submitterKeyId: redacted ? '' : (e.submitter?.keyId ?? ''),
-    submitterUserId: redacted ? '' : (e.submitter?.userId ?? ''),
-    redacted: String(redacted),
-    leafHash: plainHex(e.leafHash),
-    salt: redacted ? '' : e.salt,
-    leaf: redacted ? '' : e.leaf,
-  };
-  return CSV_COLUMNS.map((c) => csvField(row[c])).join(',') + CRLF;
+/** One CSV record (with its CRLF), the columns in CSV_COLUMNS order. */
+export function csvLine({ event: e }: ProvenEvent, { iso }: RowEncoders = PLAIN): string {
+  // An array literal joined: one flat string per record, without a record object per row.
+  // (A template literal of the 24 fields measured three times slower: a rope of ~50 pieces
+  // per record that the collector must then trace until the page is written.)
+  const recordedAt = iso(e.recordedAt);
+  const groups = csvField(e.groups.join(' '));
+  const leafHash = plainHex(e.leafHash);
+  const fields =
+    e.redaction !== undefined
+      ? // A redacted event has its skeleton only.
+        [e.leafIndex, csvField(e.id), recordedAt, '', csvField(e.action), csvField(e.outcome), csvField(e.actor.type), '[redacted]', '', '', '', '', '', groups, '', '', '', '', '', '', 'true', leafHash, '', '']
+      : [
+          e.leafIndex,
+          csvField(e.id),
+          recordedAt,
+          e.occurredAt ? iso(e.occurredAt) : '',
+          csvField(e.action),
+          csvField(e.outcome),
+          csvField(e.actor.type),
+          csvField(e.actor.id),
+          optionalCsv(e.actor.name),
+          optionalCsv(e.target?.type),
+          optionalCsv(e.target?.id),
+          optionalCsv(e.target?.name),
+          optionalCsv(e.reason),
+          groups,
+          optionalCsv(e.source?.ip),
+          optionalCsv(e.source?.userAgent),
+          optionalCsv(e.source?.requestId),
+          optionalCsv(e.metadata),
+          optionalCsv(e.submitter?.keyId),
+          optionalCsv(e.submitter?.userId),
+          'false',
+          leafHash,
+          csvField(e.salt),
+          csvField(e.leaf),
+        ];
+  return fields.join(',') + CRLF;
+}
+
+function optionalCsv(value: string | undefined): string {
+  return csvField(value ?? '');
 }

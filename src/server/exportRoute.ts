@@ -15,7 +15,7 @@ import type { Request, RequestHandler, Response } from 'express';
 import { bundleEndLine, bundleHeaderLine } from '../export/evidenceBundle';
 import { EXPORT_TREE_SIZE_HEADER, type ExportFormat } from '../export/exportedEvent';
 import { type ExportRequest, parseExportRequest } from '../export/exportRequest';
-import { bundleLine, csvHeaderLine, csvLine, exportedEventLine, type HexEncoder, pageHexEncoder } from '../export/exportRows';
+import { bundleLine, csvHeaderLine, csvLine, exportedEventLine, instantEncoder, pageEncoders, type RowEncoders } from '../export/exportRows';
 import { actorOf, authorizeKey, guard, type LedgerContext } from '../graphql/context';
 import { filterMetadata, scopedQuery } from '../graphql/eventScope';
 import type { ProvenEvent } from '../ledger/ledger';
@@ -100,8 +100,9 @@ async function stream(ctx: LedgerContext, res: Response, plan: Plan, pageSize: n
   const { request, query, checkpoint } = plan;
   const { format } = request;
   const treeSize = checkpoint.treeSize;
-  const row: (e: ProvenEvent, hex: HexEncoder) => string =
-    format === 'csv' ? csvLine : format === 'bundle' ? bundleLine : (e, hex) => exportedEventLine(e, treeSize, hex);
+  const row: (e: ProvenEvent, encoders: RowEncoders) => string =
+    format === 'csv' ? csvLine : format === 'bundle' ? bundleLine : (e, encoders) => exportedEventLine(e, treeSize, encoders);
+  const iso = instantEncoder();
   let closed = false;
   res.once('close', () => (closed = true));
   const write = async (chunk: string): Promise<void> => {
@@ -129,9 +130,9 @@ async function stream(ctx: LedgerContext, res: Response, plan: Plan, pageSize: n
     for (;;) {
       const page = await next;
       if (page.done || closed) break;
-      const hex = pageHexEncoder();
+      const encoders = pageEncoders(iso);
       let chunk = '';
-      for (const event of page.value) chunk += row(event, hex);
+      for (const event of page.value) chunk += row(event, encoders);
       rows += page.value.length;
       const flushed = res.write(chunk);
       next = pages.next();
