@@ -16,6 +16,7 @@ import { bundleEndLine, bundleHeaderLine } from '../export/evidenceBundle';
 import { EXPORT_TREE_SIZE_HEADER, type ExportFormat } from '../export/exportedEvent';
 import { type ExportRequest, parseExportRequest } from '../export/exportRequest';
 import { bundleLine, csvHeaderLine, csvLine, exportedEventLine, instantEncoder, pageEncoders, type RowEncoders } from '../export/exportRows';
+import { Utf8Chunk } from '../export/utf8Chunk';
 import { actorOf, authorizeKey, guard, type LedgerContext } from '../graphql/context';
 import { filterMetadata, scopedQuery } from '../graphql/eventScope';
 import type { ProvenEvent } from '../ledger/ledger';
@@ -127,14 +128,16 @@ async function stream(ctx: LedgerContext, res: Response, plan: Plan, pageSize: n
     // The next page is read while the client takes this one, never further ahead: at most one
     // page waits in memory beside what the socket holds.
     let next = pages.next();
+    let pageBytes = 0;
     for (;;) {
       const page = await next;
       if (page.done || closed) break;
       const encoders = pageEncoders(iso);
-      let chunk = '';
-      for (const event of page.value) chunk += row(event, encoders);
+      const chunk = new Utf8Chunk(pageBytes);
+      for (const event of page.value) chunk.add(row(event, encoders));
       rows += page.value.length;
-      const flushed = res.write(chunk);
+      pageBytes = chunk.byteLength;
+      const flushed = res.write(chunk.bytes());
       next = pages.next();
       // Awaited on the next turn; until then a failed read must not count as unhandled (the process would stop).
       next.catch(() => undefined);
