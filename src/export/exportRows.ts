@@ -30,20 +30,27 @@ export function pageHexEncoder(): HexEncoder {
 
 /**
  * ISO-8601 text of instants met in runs: the events of one batch share their `recordedAt`
- * (and often their `occurredAt`), so an encoder formats a repeated instant once.
+ * (and often their `occurredAt`), so an encoder formats a repeated instant once. It keeps
+ * the last two, as a row asks for both of its instants in turn.
  */
 export type InstantEncoder = (at: Date) => string;
 
 export function instantEncoder(): InstantEncoder {
-  let lastTime = Number.NaN;
-  let lastText = '';
+  let time0 = Number.NaN;
+  let text0 = '';
+  let time1 = Number.NaN;
+  let text1 = '';
   return (at) => {
     const time = at.getTime();
-    if (time !== lastTime) {
-      lastText = at.toISOString();
-      lastTime = time;
-    }
-    return lastText;
+    if (time === time0) return text0;
+    // The instant asked for takes the first slot, the other one the second: two instants
+    // alternating both stay.
+    const text = time === time1 ? text1 : at.toISOString();
+    time1 = time0;
+    text1 = text0;
+    time0 = time;
+    text0 = text;
+    return text;
   };
 }
 
