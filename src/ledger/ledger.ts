@@ -19,7 +19,7 @@ import { TileCache } from '../log/tileCache';
 import { bundleLeaves, publishedWidth } from '../log/tilePath';
 import { consistencyProof, inclusionProof, inclusionProofsWithLeaves, rootHash } from '../merkle/proof';
 import { nodeCryptoRfc6962 } from '../merkle/nodeHasher';
-import type { EventCount, EventCountKey, EventQuery, LedgerStorage, SignedCheckpoint, StoredEvent } from '../storage/port';
+import type { EventCount, EventCountKey, EventQuery, FlatEvent, LedgerStorage, SignedCheckpoint, StoredEvent } from '../storage/port';
 import type { SelfEvent } from './selfEvent';
 import { type Kek, keyedDigest } from '../lifecycle/envelope';
 import { Keyring } from '../lifecycle/keyring';
@@ -91,9 +91,9 @@ export interface EventPage {
   readonly hasMore: boolean;
 }
 
-/** An exported event, with its inclusion proof when one was asked for. */
+/** An exported event (flat: an export only turns it into text), with its inclusion proof when one was asked for. */
 export interface ProvenEvent {
-  readonly event: StoredEvent;
+  readonly event: FlatEvent;
   /** The proof in the export's tree, and the leaf hash as the tree stores it. */
   readonly proof?: { readonly leafHash: Uint8Array; readonly hashes: Uint8Array[] };
 }
@@ -385,7 +385,7 @@ export class Ledger {
     let left = options.limit ?? Number.POSITIVE_INFINITY;
     while (left > 0) {
       const limit = Math.min(options.pageSize, left);
-      const events = await this.storage.events.page({ ...query, treeSize: options.treeSize, ...(afterLeafIndex !== undefined && { afterLeafIndex }), newestFirst: false, limit });
+      const events = await this.storage.events.flatPage({ ...query, treeSize: options.treeSize, ...(afterLeafIndex !== undefined && { afterLeafIndex }), newestFirst: false, limit });
       if (events.length === 0) return;
       const proofs = options.proofs
         ? await inclusionProofsWithLeaves(

@@ -17,7 +17,8 @@
 import { createHmac } from 'node:crypto';
 import { fieldsOfLeaf } from '../event/storedEvent';
 import { LedgerError } from '../errors';
-import type { CompanionRecords, EventCount, EventCountKey, EventPageQuery, EventQuery, EventRepository, LifecycleStore, StoredEvent } from '../storage/port';
+import type { CompanionRecords, EventCount, EventCountKey, EventPageQuery, EventQuery, EventRepository, FlatEvent, LifecycleStore, StoredEvent } from '../storage/port';
+import { flatEvent } from '../storage/flatEvent';
 import { bytesToHex } from '../verify';
 import { SealedReadCache } from './sealedReadCache';
 import { isSealedLeaf, newKey, openLeaf, RandomPool, SEALED_PREFIX, sealLeaf } from './envelope';
@@ -144,6 +145,11 @@ export class SealedEventRepository implements EventRepository {
     const merged = [...sealed.filter((e) => e.leafIndex >= this.keyring.sealedFrom), ...clear.filter((e) => e.leafIndex < this.keyring.sealedFrom)];
     merged.sort((a, b) => (query.newestFirst ? b.leafIndex - a.leafIndex : a.leafIndex - b.leafIndex));
     return this.open(merged.slice(0, query.limit));
+  }
+
+  /** Opened events flattened: a sealed event's fields exist only once its leaf is decrypted. */
+  async flatPage(query: EventPageQuery): Promise<FlatEvent[]> {
+    return (await this.page(query)).map(flatEvent);
   }
 
   async countBy(key: EventCountKey, query: EventQuery, treeSize: number): Promise<EventCount[]> {

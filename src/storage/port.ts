@@ -12,7 +12,7 @@
  * - every query shape below is answered from an index (a range scan ending in leaf index).
  */
 import type { Role } from '../auth/role';
-import type { Actor, Outcome, Source, Submitter, Target } from '../event/eventRecord';
+import type { Actor, ActorType, Outcome, Source, Submitter, Target } from '../event/eventRecord';
 
 export type { Submitter };
 
@@ -61,6 +61,42 @@ export interface EventRedaction {
   /** The leaf index of the ledger event that recorded the redaction (undefined: no record found). */
   readonly leafIndex: number | undefined;
   readonly reason: string;
+}
+
+/**
+ * A stored event as flat values, for readers that turn many events into text (exports): no
+ * nested objects and no Dates, so that an adapter can hand its columns over nearly as they
+ * are. The same event as its StoredEvent (`flatEvent` in flatEvent.ts maps one to the
+ * other): absent values are null, instants epoch milliseconds, groups their JSON array text.
+ * The idempotency fields are left out: they are not part of the event.
+ */
+export interface FlatEvent {
+  readonly leafIndex: number;
+  readonly id: string;
+  readonly action: string;
+  readonly actorId: string;
+  readonly actorType: ActorType;
+  readonly actorName: string | null;
+  /** With targetId: a target has both or none. */
+  readonly targetType: string | null;
+  readonly targetId: string | null;
+  readonly targetName: string | null;
+  readonly outcome: Outcome;
+  readonly reason: string | null;
+  readonly occurredAt: number | null;
+  readonly recordedAt: number;
+  readonly source: Source | null;
+  /** Canonical JSON text of the metadata object. */
+  readonly metadata: string | null;
+  /** JSON text of the group ids array, as JSON.stringify writes it. */
+  readonly groups: string;
+  readonly salt: string;
+  /** With submitterUserId: a submitter has both or none. */
+  readonly submitterKeyId: string | null;
+  readonly submitterUserId: string | null;
+  readonly leaf: string;
+  readonly leafHash: Uint8Array;
+  readonly redaction: EventRedaction | null;
 }
 
 export interface EventQuery {
@@ -118,6 +154,11 @@ export interface EventRepository {
   byId(id: string): Promise<StoredEvent | undefined>;
   /** A page of events matching the query, by leaf index in the requested direction. */
   page(query: EventPageQuery): Promise<StoredEvent[]>;
+  /**
+   * The same page as flat values (`page(query)` mapped by `flatEvent`): for exports, which
+   * turn hundreds of thousands of events a second into text and need no objects to do so.
+   */
+  flatPage(query: EventPageQuery): Promise<FlatEvent[]>;
   /**
    * Counts per value of `key` among the leaves below `treeSize` matching the query, most
    * frequent first then by key. An event counts once under each of its groups; with a group

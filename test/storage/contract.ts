@@ -13,6 +13,7 @@ import fc from 'fast-check';
 import { leafOfFields } from '../../src/event/storedEvent';
 import type { Outcome } from '../../src/event/eventRecord';
 import { DuplicateKeyError, LeafIndexTakenError } from '../../src/storage/errors';
+import { flatEvent } from '../../src/storage/flatEvent';
 import { matchesFilter } from '../../src/stream/eventFilter';
 import type {
   ApiKeyRecord,
@@ -21,6 +22,7 @@ import type {
   EventFields,
   EventPageQuery,
   EventQuery,
+  FlatEvent,
   GroupRecord,
   LedgerStorage,
   RawStoredEvent,
@@ -122,6 +124,11 @@ const hex = (bytes: unknown): string => (bytes instanceof Uint8Array ? Buffer.fr
 /** Comparable form of a stored event: bytes as hex, so Buffer and Uint8Array compare alike. */
 function comparable(e: StoredEvent | undefined): unknown {
   return e && { ...e, leafHash: hex(e.leafHash) };
+}
+
+/** Comparable form of a flat event: bytes as hex. */
+function comparableFlat(e: FlatEvent): unknown {
+  return { ...e, leafHash: hex(e.leafHash) };
 }
 
 /** Whether any (nested) key holds undefined: absent optionals must be absent. */
@@ -454,6 +461,38 @@ export function describeStorageContract(name: string, factory: StorageFactory): 
             }
           }
         }
+      });
+
+      it.each(QUERIES)('answers %s as flat events too: the page\'s events, flattened', async (_title, filter) => {
+        for (const [, shape] of shapes) {
+          for (const newestFirst of [false, true]) {
+            const q: EventPageQuery = { ...filter, treeSize: DATASET_SIZE, ...shape, newestFirst, limit: 7 };
+            const flat = await s.events.flatPage(q);
+            expect({ q, flat: flat.map(comparableFlat) }).toEqual({ q, flat: referencePage(events, q).map((e) => comparableFlat(flatEvent(e))) });
+            for (const f of flat) expect(f.leafHash).toBeInstanceOf(Uint8Array);
+          }
+        }
+      });
+
+      it('answers flat pages of random events as their events flattened', async () => {
+        await fc.assert(
+          fc.asyncProperty(
+            arbitraryEvents.chain((evs) => fc.tuple(fc.constant(evs), fc.array(arbitraryPage(evs.length), { minLength: 1, maxLength: 4 }))),
+            async ([evs, queries]) => {
+              const r = await fresh();
+              try {
+                if (evs.length > 0) await r.events.append(evs);
+                for (const q of queries) {
+                  expect({ q, flat: (await r.events.flatPage(q)).map(comparableFlat) }).toEqual({ q, flat: referencePage(evs, q).map((e) => comparableFlat(flatEvent(e))) });
+                }
+              } finally {
+                opened = opened.filter((o) => o !== r);
+                await r.close();
+              }
+            },
+          ),
+          { numRuns: 10 },
+        );
       });
 
       it('returns whole events, each once, even when it is in several of the groups asked for', async () => {

@@ -6,6 +6,7 @@ import { localKek, newKey } from '../../src/lifecycle/envelope';
 import { Keyring } from '../../src/lifecycle/keyring';
 import { evictingStore, SealedReadCache } from '../../src/lifecycle/sealedReadCache';
 import { SealedEventRepository } from '../../src/lifecycle/sealedEvents';
+import { flatEvent } from '../../src/storage/flatEvent';
 import type { LedgerStorage, StoredEvent } from '../../src/storage/port';
 import { openSqliteStorage } from '../../src/storage/sqlite/sqliteStorage';
 import { makeEvent } from '../storage/contract';
@@ -70,6 +71,19 @@ describe('SealedEventRepository with its read cache', () => {
     expect(read.redaction).toBeDefined();
     expect(read.leaf).toBe('');
     expect(read.actor.id).toBe('');
+  });
+
+  it('answers flat pages as its opened events flattened, a shredded one as its skeleton', async () => {
+    await storage.lifecycle.delete('dataKey', [events[0]!.id]);
+    const q = { treeSize: 2, limit: 10 };
+    const flat = await sealed.flatPage(q);
+    expect(flat.map((f) => ({ ...f, leafHash: Buffer.from(f.leafHash).toString('hex') }))).toEqual(
+      (await sealed.page(q)).map((e) => ({ ...flatEvent(e), leafHash: Buffer.from(e.leafHash).toString('hex') })),
+    );
+    expect(flat.map((f) => [f.leafIndex, f.redaction !== null, f.leaf])).toEqual([
+      [0, true, ''],
+      [1, false, events[1]!.leaf],
+    ]);
   });
 
   it('drops an event from the cache when its key is deleted through the evicting store', async () => {

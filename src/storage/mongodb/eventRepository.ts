@@ -18,9 +18,11 @@ import type {
   EventPageQuery,
   EventQuery,
   EventRepository,
+  FlatEvent,
   IdempotencyRepository,
   StoredEvent,
 } from '../port';
+import { flatEvent } from '../flatEvent';
 import { binaryOf, bytesOf, presentOnly, type EventDoc, EVENTS_COLLECTION, ownIdem } from './documents';
 import { collidingField, duplicateKeyOf } from './driverErrors';
 import { countPipeline, pageFind } from './eventQueries';
@@ -94,6 +96,10 @@ export class MongoEventRepository implements EventRepository {
     // No hint: the planner picks among the `…_leaf` indexes by the query's selectivity.
     const docs = await this.events.find(find.filter).sort(find.sort).limit(find.limit).toArray();
     return docs.map(storedEventOf);
+  }
+
+  async flatPage(query: EventPageQuery): Promise<FlatEvent[]> {
+    return (await this.page(query)).map(flatEvent);
   }
 
   /** An aggregation the server runs, so the Node process never walks the rows. */

@@ -5,12 +5,12 @@
  * thread (counts.ts).
  */
 import type Database from 'better-sqlite3';
-import type { CompanionRecords, EventCount, EventCountKey, EventPageQuery, EventQuery, EventRepository, StoredEvent } from '../port';
+import type { CompanionRecords, EventCount, EventCountKey, EventPageQuery, EventQuery, EventRepository, FlatEvent, StoredEvent } from '../port';
 import type { AppendRunner } from './appendRunner';
 import { countsOfRows, type CountRunner, MaintainedCounts } from './counts';
 import { step } from './driverErrors';
 import { QueryPlanner } from './eventQueryPlan';
-import { COLUMN, EVENT_SELECT, type SqlValue, storedEventOfValues } from './eventRows';
+import { COLUMN, EVENT_SELECT, flatEventOfValues, type SqlValue, storedEventOfValues } from './eventRows';
 
 /**
  * 64 MiB. SQLite itself takes rows up to 1e9 bytes (SQLITE_MAX_LENGTH) but a row is built
@@ -72,26 +72,33 @@ export class SqliteEventRepository implements EventRepository {
   }
 
   page(query: EventPageQuery): Promise<StoredEvent[]> {
-    return step(() => {
-      const plan = this.planner.pagePlan(query);
-      if (plan.length === 0) return [];
-      const rows = plan.flatMap((s) => this.prepared(s.sql).all(...s.params));
-      if (plan.length > 1) {
-        // Merging scans: each is ordered and LIMITed, so their union holds the page.
-        const leaf = COLUMN.leaf_index;
-        rows.sort(query.newestFirst ? (a, b) => (b[leaf] as number) - (a[leaf] as number) : (a, b) => (a[leaf] as number) - (b[leaf] as number));
-      }
-      const page: StoredEvent[] = [];
-      let previous: SqlValue | undefined;
-      for (const row of rows) {
-        if (page.length >= query.limit) break;
-        const leafIndex = row[COLUMN.leaf_index];
-        if (leafIndex === previous) continue;
-        previous = leafIndex;
-        page.push(storedEventOfValues(row));
-      }
-      return page;
-    });
+    return step(() => this.pageRows(query).map(storedEventOfValues));
+  }
+
+  flatPage(query: EventPageQuery): Promise<FlatEvent[]> {
+    return step(() => this.pageRows(query).map(flatEventOfValues));
+  }
+
+  /** The raw rows of a page, in its order. */
+  private pageRows(query: EventPageQuery): SqlValue[][] {
+    const plan = this.planner.pagePlan(query);
+    if (plan.length === 0) return [];
+    const rows = plan.flatMap((s) => this.prepared(s.sql).all(...s.params));
+    const leaf = COLUMN.leaf_index;
+    if (plan.length > 1) {
+      // Merging scans: each is ordered and LIMITed, so their union holds the page.
+      rows.sort(query.newestFirst ? (a, b) => (b[leaf] as number) - (a[leaf] as number) : (a, b) => (a[leaf] as number) - (b[leaf] as number));
+    }
+    const page: SqlValue[][] = [];
+    let previous: SqlValue | undefined;
+    for (const row of rows) {
+      if (page.length >= query.limit) break;
+      const leafIndex = row[leaf];
+      if (leafIndex === previous) continue;
+      previous = leafIndex;
+      page.push(row);
+    }
+    return page;
   }
 
   async countBy(key: EventCountKey, query: EventQuery, treeSize: number): Promise<EventCount[]> {

@@ -4,7 +4,7 @@
  * are Dates with millisecond precision, and the leaf hash is a fresh Uint8Array.
  */
 import type { ActorType, Outcome, Source } from '../../event/eventRecord';
-import type { RawStoredEvent, StoredEvent } from '../port';
+import type { FlatEvent, RawStoredEvent, StoredEvent } from '../port';
 
 export type SqlValue = string | number | bigint | Uint8Array | null;
 
@@ -117,6 +117,37 @@ export function storedEventOfValues(v: readonly SqlValue[]): StoredEvent {
   const contentDigest = v[COLUMN.content_digest] as string | null;
   if (contentDigest !== null) e.contentDigest = contentDigest;
   return e;
+}
+
+/** The flat record (port.ts) of a row written by `eventValues`: its columns nearly as they are. */
+export function flatEventOfValues(v: readonly SqlValue[]): FlatEvent {
+  const hash = v[COLUMN.leaf_hash] as Uint8Array;
+  const source = v[COLUMN.source] as string | null;
+  return {
+    leafIndex: v[COLUMN.leaf_index] as number,
+    id: v[COLUMN.id] as string,
+    action: v[COLUMN.action] as string,
+    actorId: v[COLUMN.actor_id] as string,
+    actorType: v[COLUMN.actor_type] as ActorType,
+    actorName: v[COLUMN.actor_name] as string | null,
+    targetType: v[COLUMN.target_type] as string | null,
+    targetId: v[COLUMN.target_id] as string | null,
+    targetName: v[COLUMN.target_name] as string | null,
+    outcome: v[COLUMN.outcome] as Outcome,
+    reason: v[COLUMN.reason] as string | null,
+    occurredAt: v[COLUMN.occurred_at] as number | null,
+    recordedAt: v[COLUMN.recorded_at] as number,
+    source: source === null ? null : (JSON.parse(source) as Source),
+    metadata: v[COLUMN.metadata] as string | null,
+    // Written by JSON.stringify (eventValues): already the text a flat record holds.
+    groups: v[COLUMN.groups] as string,
+    salt: v[COLUMN.salt] as string,
+    submitterKeyId: v[COLUMN.submitter_key_id] as string | null,
+    submitterUserId: v[COLUMN.submitter_user_id] as string | null,
+    leaf: v[COLUMN.leaf] as string,
+    leafHash: new Uint8Array(hash.buffer, hash.byteOffset, hash.byteLength),
+    redaction: null,
+  };
 }
 
 // ---------------------------------------------------------------------------------------
