@@ -7,7 +7,7 @@
  *   AES-256-GCM under it, with the leaf index and event id as associated data, so a sealed
  *   blob moved to another row does not open. Destroying the wrapped DEK shreds the event.
  * - The search key (32 random bytes, wrapped under the KEK like a DEK) computes blind indexes:
- *   HMAC-SHA-256 of a searchable personal field, so equality search works on the existing
+ *   HMAC-SHA-256 of a searchable personal field (whole or cut to 128 bits: see BlindVersion), so equality search works on the existing
  *   indexes while the database holds no clear actor or target id. It is not derived from the
  *   KEK, so rotating the KEK re-wraps it and leaves every stored blind index valid.
  * - A wrapped key is AES-256-GCM(KEK, key) with the key's purpose (`dek:<event id>`,
@@ -133,13 +133,29 @@ export function openLeaf(dek: Uint8Array, leafIndex: number, eventId: string, se
   }
 }
 
-/** The blind index of a searchable field: `b1:` + HMAC-SHA-256(search key, field NUL value), hex. */
-export function blindIndex(searchKey: Uint8Array, field: 'actor.id' | 'target.type' | 'target.id', value: string): string {
-  return 'b1:' + createHmac('sha256', searchKey).update(`${field}\0${value}`).digest('hex');
+/**
+ * The formats of blind indexes. 1: `b1:` + HMAC-SHA-256(search key, field NUL value) in hex,
+ * 67 characters. 2: `b2:` + the first 16 bytes of the same HMAC in base64url, 25 characters:
+ * each blind value sits in its event's row, in one or two indexes, in its data-key record and
+ * in the maintained counts, so the longer form made every sealed append write some 300 bytes
+ * more; 128 bits still keep accidental collisions out of reach. A ledger keeps the format its
+ * keyring was created with (KeyringDoc.blindVersion), so its stored blind values stay searchable.
+ */
+export type BlindVersion = 1 | 2;
+export const BLIND_VERSIONS: readonly BlindVersion[] = [1, 2];
+/** What a new keyring uses. */
+export const CURRENT_BLIND_VERSION: BlindVersion = 2;
+const BLIND_V2_BYTES = 16;
+
+/** The blind index of a searchable field in the given format. */
+export function blindIndex(searchKey: Uint8Array, field: 'actor.id' | 'target.type' | 'target.id', value: string, version: BlindVersion): string {
+  const mac = createHmac('sha256', searchKey).update(`${field}\0${value}`).digest();
+  return version === 1 ? 'b1:' + mac.toString('hex') : 'b2:' + mac.subarray(0, BLIND_V2_BYTES).toString('base64url');
 }
 
+/** Whether a stored value is a blind index (of either format) rather than a clear one. */
 export function isBlind(value: string): boolean {
-  return /^b1:[0-9a-f]{64}$/.test(value);
+  return /^(?:b1:[0-9a-f]{64}|b2:[\w-]{22})$/.test(value);
 }
 
 /** A keyed digest (for idempotency content digests, which would otherwise confirm guessed content). */

@@ -6,7 +6,7 @@
  */
 import { LedgerError } from '../errors';
 import type { LifecycleStore } from '../storage/port';
-import { blindIndex, type Kek, KeyError, newKey, openSecret, sealSecret, secretKey } from './envelope';
+import { BLIND_VERSIONS, blindIndex, type BlindVersion, CURRENT_BLIND_VERSION, type Kek, KeyError, newKey, openSecret, sealSecret, secretKey } from './envelope';
 
 export const KEYRING_ID = 'main';
 const RECENT_BLINDS = 4096;
@@ -16,6 +16,8 @@ export interface KeyringDoc {
   readonly wrappedSearchKey: string;
   readonly sealedFrom: number;
   readonly createdAt: string;
+  /** The format of this ledger's blind indexes (envelope.ts); absent on keyrings from before format 2: 1. */
+  readonly blindVersion?: BlindVersion;
   /** Set while `rotate-kek` re-wraps the data keys to this KEK: nobody opens the ledger until it is done. */
   readonly rotatingTo?: string;
   readonly rotatedAt?: string;
@@ -35,6 +37,7 @@ export class Keyring {
     readonly searchKey: Uint8Array,
     /** Events at leaf indices ≥ this were stored sealed. */
     readonly sealedFrom: number,
+    readonly blindVersion: BlindVersion,
   ) {}
 
   /** Whether the database holds a keyring (and so sealed data that needs the KEK). */
@@ -50,12 +53,22 @@ export class Keyring {
     let raw = (await store.get('keyring', [KEYRING_ID])).get(KEYRING_ID);
     if (raw === undefined) {
       if (!kek || !create) return undefined;
-      const doc: KeyringDoc = { kekId: kek.id, wrappedSearchKey: kek.wrap(newKey(), 'search'), sealedFrom: await create(), createdAt: new Date().toISOString() };
+      const doc: KeyringDoc = {
+        kekId: kek.id,
+        wrappedSearchKey: kek.wrap(newKey(), 'search'),
+        sealedFrom: await create(),
+        createdAt: new Date().toISOString(),
+        blindVersion: CURRENT_BLIND_VERSION,
+      };
       await store.insertNew('keyring', [{ id: KEYRING_ID, value: JSON.stringify(doc) }]);
       // Another process may have created it first: read back whichever is stored.
       raw = (await store.get('keyring', [KEYRING_ID])).get(KEYRING_ID)!;
     }
     const doc = JSON.parse(raw) as KeyringDoc;
+    const blindVersion = doc.blindVersion ?? 1;
+    if (!BLIND_VERSIONS.includes(blindVersion)) {
+      throw new KeyConfigurationError(`this ledger's keyring uses blind index format ${String(blindVersion)}, which this server does not know: run a newer audit-ledger`);
+    }
     if (doc.rotatingTo !== undefined) {
       throw new KeyConfigurationError(
         `a key-encryption key rotation from KEK ${doc.kekId} to ${doc.rotatingTo} is unfinished: run \`audit-ledger rotate-kek\` again with the same keys (it resumes where it stopped); the ledger does not open until it is done`,
@@ -77,7 +90,7 @@ export class Keyring {
     } catch (err) {
       throw new KeyConfigurationError(`the key-encryption key ${kek.id} does not open this ledger's keyring: ${(err as KeyError).message}`);
     }
-    return new Keyring(kek, searchKey, doc.sealedFrom);
+    return new Keyring(kek, searchKey, doc.sealedFrom, blindVersion);
   }
 
   /** The stored keyring record as it is (rotation reads and rewrites it). */
@@ -113,14 +126,16 @@ export class Keyring {
   }
 
   blind(field: 'actor.id' | 'target.type' | 'target.id', value: string): string {
-    if (field === 'target.id') return blindIndex(this.searchKey, field, value);
+    if (field === 'target.id') return blindIndex(this.searchKey, field, value, this.blindVersion);
     const key = `${field}\0${value}`;
     let blind = this.recentBlinds.get(key);
     if (blind === undefined) {
-      blind = blindIndex(this.searchKey, field, value);
+      blind = blindIndex(this.searchKey, field, value, this.blindVersion);
       if (this.recentBlinds.size >= RECENT_BLINDS) this.recentBlinds.clear();
       this.recentBlinds.set(key, blind);
     }
     return blind;
   }
+
+
 }

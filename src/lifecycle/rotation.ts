@@ -104,6 +104,7 @@ export async function rotateKek(store: LifecycleStore, oldKek: Kek, newKek: Kek,
       wrappedSearchKey: newKek.wrap(searchKey, 'search'),
       sealedFrom: doc.sealedFrom,
       createdAt: doc.createdAt,
+      ...(doc.blindVersion !== undefined && { blindVersion: doc.blindVersion }),
       rotatedAt: new Date().toISOString(),
     };
     await Keyring.writeDoc(store, switched);

@@ -21,7 +21,7 @@ import type { CompanionRecords, EventCount, EventCountKey, EventPageQuery, Event
 import { flatEvent } from '../storage/flatEvent';
 import { bytesToHex } from '../verify';
 import { SealedReadCache } from './sealedReadCache';
-import { isSealedLeaf, newKey, openLeaf, RandomPool, SEALED_PREFIX, sealLeaf } from './envelope';
+import { isBlind, isSealedLeaf, newKey, openLeaf, RandomPool, SEALED_PREFIX, sealLeaf } from './envelope';
 import type { Keyring } from './keyring';
 import { type DataKeyDoc, leafKey, parseRedaction } from './records';
 
@@ -159,7 +159,7 @@ export class SealedEventRepository implements EventRepository {
     const merged = new Map<string, number>();
     for (const c of counts) {
       let name = c.key;
-      if (c.key.startsWith('b1:')) {
+      if (isBlind(c.key)) {
         const [one] = await this.open(await this.inner.page({ actorId: c.key, treeSize, limit: 1 }));
         name = one && !one.redaction ? one.actor.id : `[redacted ${c.key.slice(3, 15)}]`;
       }

@@ -79,6 +79,8 @@ describeEachAdapter('KEK rotation', (adapter) => {
     expect(await wrappedUnder()).toEqual(new Map([[newKek.id, KEYS]]));
     const keyring = (await Keyring.open(storage.lifecycle, newKek))!;
     expect(Buffer.from(keyring.searchKey)).toEqual(Buffer.from(searchKey));
+    // The same search key and the same blind format: every stored blind index still finds its events.
+    expect(keyring.blindVersion).toBe(before.blindVersion);
     // Sealed under a key derived from the search key: the rotation need not touch it, and did not.
     expect((await storage.streams.get('subscription', hook.doc.id))!.value).toBe(sealedBefore);
     expect((await subscriptions(keyring).get(hook.doc.id))?.secret).toBe('whsec_sealed-before-the-rotation');

@@ -1,4 +1,5 @@
-import { blindIndex, isSealedLeaf, KeyError, localKek, newKey, openLeaf, openSecret, sealLeaf, sealSecret, secretKey } from '../../src/lifecycle/envelope';
+import { createHmac } from 'node:crypto';
+import { blindIndex, isBlind, isSealedLeaf, KeyError, localKek, newKey, openLeaf, openSecret, sealLeaf, sealSecret, secretKey } from '../../src/lifecycle/envelope';
 import { parseKek, formatKekFile } from '../../src/lifecycle/kekFile';
 
 describe('envelope encryption', () => {
@@ -39,12 +40,23 @@ describe('envelope encryption', () => {
     expect(() => openSecret(key, 'webhook:w-1', `${sealed.slice(0, -4)}AAA=`)).toThrow(KeyError);
   });
 
-  it('computes blind indexes per field under the search key', () => {
+  it.each([1, 2] as const)('computes blind indexes (format %i) per field under the search key', (version) => {
     const key = newKey();
-    expect(blindIndex(key, 'actor.id', 'u-1')).toBe(blindIndex(key, 'actor.id', 'u-1'));
-    expect(blindIndex(key, 'actor.id', 'u-1')).not.toBe(blindIndex(key, 'target.id', 'u-1'));
-    expect(blindIndex(key, 'actor.id', 'u-1')).not.toBe(blindIndex(newKey(), 'actor.id', 'u-1'));
-    expect(blindIndex(key, 'actor.id', 'u-1')).toMatch(/^b1:[0-9a-f]{64}$/);
+    const blind = (k: Uint8Array, field: 'actor.id' | 'target.id', value: string): string => blindIndex(k, field, value, version);
+    expect(blind(key, 'actor.id', 'u-1')).toBe(blind(key, 'actor.id', 'u-1'));
+    expect(blind(key, 'actor.id', 'u-1')).not.toBe(blind(key, 'target.id', 'u-1'));
+    expect(blind(key, 'actor.id', 'u-1')).not.toBe(blind(newKey(), 'actor.id', 'u-1'));
+    expect(blind(key, 'actor.id', 'u-1')).toMatch(version === 1 ? /^b1:[0-9a-f]{64}$/ : /^b2:[\w-]{22}$/);
+    expect(isBlind(blind(key, 'actor.id', 'u-1'))).toBe(true);
+  });
+
+  it('keeps format 1 blind indexes as they were, and tells blind values from clear ones', () => {
+    const key = Buffer.alloc(32, 7);
+    // Stored format-1 values must keep matching what the server computes for a search.
+    expect(blindIndex(key, 'actor.id', 'u-1', 1)).toBe('b1:' + createHmac('sha256', key).update('actor.id\0u-1').digest('hex'));
+    expect(blindIndex(key, 'actor.id', 'u-1', 2).slice(3)).toBe(Buffer.from(blindIndex(key, 'actor.id', 'u-1', 1).slice(3, 35), 'hex').toString('base64url'));
+    expect(isBlind('user-1')).toBe(false);
+    expect(isBlind('b2:short')).toBe(false);
   });
 
   it('reads key files and refuses anything else', () => {
