@@ -98,8 +98,10 @@ function seal(key: Uint8Array, plaintext: Uint8Array, aad: string, random?: Rand
   const iv = random ? random.take(IV_BYTES) : randomBytes(IV_BYTES);
   const cipher = createCipheriv('aes-256-gcm', key, iv);
   cipher.setAAD(Buffer.from(aad, 'utf8'));
-  const body = Buffer.concat([cipher.update(plaintext), cipher.final()]);
-  return Buffer.concat([iv, body, cipher.getAuthTag()]);
+  // One copy into the sealed blob (final() is empty for GCM, a stream mode).
+  const body = cipher.update(plaintext);
+  const rest = cipher.final();
+  return Buffer.concat([iv, body, rest, cipher.getAuthTag()]);
 }
 
 function open(key: Uint8Array, sealed: Buffer, aad: string): Buffer {

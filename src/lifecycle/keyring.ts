@@ -6,10 +6,10 @@
  */
 import { LedgerError } from '../errors';
 import type { LifecycleStore } from '../storage/port';
+import { RecentBlinds } from './recentBlinds';
 import { BLIND_VERSIONS, blindIndex, type BlindVersion, CURRENT_BLIND_VERSION, type Kek, KeyError, newKey, openSecret, sealSecret, secretKey } from './envelope';
 
 export const KEYRING_ID = 'main';
-const RECENT_BLINDS = 4096;
 
 export interface KeyringDoc {
   readonly kekId: string;
@@ -103,11 +103,9 @@ export class Keyring {
     await store.put('keyring', [{ id: KEYRING_ID, value: JSON.stringify(doc) }]);
   }
 
-  /**
-   * Blind indexes of actor ids and target types seen lately: the same few recur in almost
-   * every event (target ids mostly do not, and are not kept). Bounded; cleared when full.
-   */
-  private readonly recentBlinds = new Map<string, string>();
+  /** Blind indexes of actor ids and target types seen lately (target ids mostly do not recur, and are not kept). */
+  private readonly recentActorIds = new RecentBlinds();
+  private readonly recentTargetTypes = new RecentBlinds();
 
   private secretKeyBytes: Uint8Array | undefined;
 
@@ -126,16 +124,10 @@ export class Keyring {
   }
 
   blind(field: 'actor.id' | 'target.type' | 'target.id', value: string): string {
-    if (field === 'target.id') return blindIndex(this.searchKey, field, value, this.blindVersion);
-    const key = `${field}\0${value}`;
-    let blind = this.recentBlinds.get(key);
-    if (blind === undefined) {
-      blind = blindIndex(this.searchKey, field, value, this.blindVersion);
-      if (this.recentBlinds.size >= RECENT_BLINDS) this.recentBlinds.clear();
-      this.recentBlinds.set(key, blind);
-    }
-    return blind;
+    const compute = (v: string): string => blindIndex(this.searchKey, field, v, this.blindVersion);
+    if (field === 'actor.id') return this.recentActorIds.get(value, compute);
+    if (field === 'target.type') return this.recentTargetTypes.get(value, compute);
+    return compute(value);
   }
-
 
 }

@@ -17,9 +17,19 @@
 import { createHmac } from 'node:crypto';
 import { fieldsOfLeaf } from '../event/storedEvent';
 import { LedgerError } from '../errors';
-import type { CompanionRecords, EventCount, EventCountKey, EventPageQuery, EventQuery, EventRepository, FlatEvent, LifecycleStore, StoredEvent } from '../storage/port';
+import type {
+  CompanionRecords,
+  EventCount,
+  EventCountKey,
+  EventPageQuery,
+  EventQuery,
+  EventRepository,
+  FlatEvent,
+  LifecycleRecord,
+  LifecycleStore,
+  StoredEvent,
+} from '../storage/port';
 import { flatEvent } from '../storage/flatEvent';
-import { bytesToHex } from '../verify';
 import { SealedReadCache } from './sealedReadCache';
 import { isBlind, isSealedLeaf, newKey, openLeaf, RandomPool, SEALED_PREFIX, sealLeaf } from './envelope';
 import type { Keyring } from './keyring';
@@ -55,7 +65,7 @@ export function skeletonMac(searchKey: Uint8Array, s: SkeletonFields): string {
     s.outcome,
     s.groups,
     s.recordedAt instanceof Date ? s.recordedAt.getTime() : null,
-    s.leafHash instanceof Uint8Array ? bytesToHex(s.leafHash) : null,
+    s.leafHash instanceof Uint8Array ? Buffer.from(s.leafHash.buffer, s.leafHash.byteOffset, s.leafHash.byteLength).toString('hex') : null,
   ]);
   return createHmac('sha256', searchKey).update(`skeleton\0${text}`).digest('hex');
 }
@@ -88,39 +98,50 @@ export class SealedEventRepository implements EventRepository {
   async append(events: readonly StoredEvent[], companions?: CompanionRecords): Promise<void> {
     // The data keys are this layer's companions; nothing above it brings others.
     if (companions) throw new LedgerError('INTERNAL', `a sealed append takes no ${companions.kind} records from its caller`);
-    const keys = [];
-    const skeletons: StoredEvent[] = [];
+    const { kek, searchKey } = this.keyring;
+    const keys: LifecycleRecord[] = new Array(events.length);
+    const skeletons: StoredEvent[] = new Array(events.length);
+    const deks: Uint8Array[] = new Array(events.length);
     const random = RandomPool.forEvents(events.length);
-    const fresh: { id: string; record: string; dek: Uint8Array }[] = [];
-    for (const e of events) {
+    for (let i = 0; i < events.length; i++) {
+      const e = events[i]!;
       const dek = newKey(random);
-      const actorId = this.keyring.blind('actor.id', e.actor.id);
-      const skeleton: StoredEvent = {
+      const actor = { id: this.keyring.blind('actor.id', e.actor.id), type: e.actor.type };
+      const target = e.target && { type: this.keyring.blind('target.type', e.target.type), id: this.keyring.blind('target.id', e.target.id) };
+      const mac = skeletonMac(searchKey, {
+        leafIndex: e.leafIndex,
         id: e.id,
         action: e.action,
-        actor: { id: actorId, type: e.actor.type },
-        ...(e.target && { target: { type: this.keyring.blind('target.type', e.target.type), id: this.keyring.blind('target.id', e.target.id) } }),
+        actor,
+        target,
+        outcome: e.outcome,
+        groups: e.groups,
+        recordedAt: e.recordedAt,
+        leafHash: e.leafHash,
+      });
+      const sealed = sealLeaf(dek, e.leafIndex, e.id, e.leaf, random);
+      skeletons[i] = {
+        id: e.id,
+        action: e.action,
+        actor,
+        ...(target && { target }),
         outcome: e.outcome,
         groups: e.groups,
         recordedAt: e.recordedAt,
         salt: SEALED_SALT,
         leafIndex: e.leafIndex,
-        leaf: '',
+        leaf: `${SEALED_PREFIX}${mac}:${sealed.slice(SEALED_PREFIX.length)}`,
         leafHash: e.leafHash,
         ...(e.idempotencyKey !== undefined && { idempotencyKey: e.idempotencyKey }),
         ...(e.contentDigest !== undefined && { contentDigest: e.contentDigest }),
       };
-      const mac = skeletonMac(this.keyring.searchKey, skeleton);
-      const sealed = sealLeaf(dek, e.leafIndex, e.id, e.leaf, random);
-      skeletons.push({ ...skeleton, leaf: `${SEALED_PREFIX}${mac}:${sealed.slice(SEALED_PREFIX.length)}` });
-      const doc: DataKeyDoc = { kekId: this.keyring.kek.id, wrapped: this.keyring.kek.wrap(dek, `dek:${e.id}`, random), leafIndex: e.leafIndex, actor: actorId };
-      const record = JSON.stringify(doc);
-      keys.push({ id: e.id, value: record });
-      fresh.push({ id: e.id, record, dek });
+      const doc: DataKeyDoc = { kekId: kek.id, wrapped: kek.wrap(dek, `dek:${e.id}`, random), leafIndex: e.leafIndex, actor: actor.id };
+      keys[i] = { id: e.id, value: JSON.stringify(doc) };
+      deks[i] = dek;
     }
     await this.inner.append(skeletons, { kind: 'dataKey', records: keys });
     // Only once stored: the newest events are the ones read most.
-    for (const f of fresh) this.cache.rememberKey(f.id, f.record, f.dek);
+    for (let i = 0; i < keys.length; i++) this.cache.rememberKey(keys[i]!.id, keys[i]!.value, deks[i]!);
   }
 
   async range(from: number, to: number): Promise<StoredEvent[]> {
