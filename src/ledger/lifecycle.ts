@@ -9,6 +9,7 @@ import { LedgerError } from '../errors';
 import type { Actor, JsonObject } from '../event/eventRecord';
 import type { Keyring } from '../lifecycle/keyring';
 import { type HoldDoc, leafKey, type RedactionDoc, type RetentionDoc } from '../lifecycle/records';
+import { openedSkeletonMac } from '../lifecycle/sealedEvents';
 import type { StoredEvent } from '../storage/port';
 import { type Ledger, LedgerInputError } from './ledger';
 import type { SelfAction } from './selfEvent';
@@ -240,7 +241,7 @@ export class Lifecycle {
     const keyring = this.keyring;
     const store = this.ledger.storage.lifecycle;
     const records = events.map((e) => {
-      const doc: RedactionDoc = { by, reason, mac: redactionMac(keyring.searchKey, e.leafIndex, by, reason) };
+      const doc: RedactionDoc = { by, reason, mac: redactionMac(keyring.searchKey, e.leafIndex, by, reason), skeleton: openedSkeletonMac(keyring, e) };
       return { id: leafKey(e.leafIndex), value: JSON.stringify(doc) };
     });
     // The record first: a key gone without its record would read as tampering.

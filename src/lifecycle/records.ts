@@ -17,6 +17,12 @@ export interface RedactionDoc {
   readonly reason: string;
   /** HMAC under the search key over (leaf index, by, reason): an edited record is detected. */
   readonly mac: string;
+  /**
+   * The event's skeleton MAC (sealedEvents.ts: skeletonMac), taken from its opened leaf when it
+   * was redacted: verify-db checks the stored skeleton against it. Absent on records from
+   * before, whose events carry the MAC in their leaf text.
+   */
+  readonly skeleton?: string;
 }
 
 /** kind `hold`, id = hold id. */

@@ -3,7 +3,8 @@
  * leaf is sealed, it decides the text to hash, or that the event is redacted:
  * - its skeleton MAC must match the stored skeleton (an edit to a redacted event's leaf hash,
  *   position, id, action, groups, time, outcome or actor is caught even though no leaf text
- *   covers it any more);
+ *   covers it any more): the MAC in its leaf text if it has one, else the one its redaction
+ *   record took from the opened leaf;
  * - with its data key: the leaf opens (GCM: an edited blob fails), and the skeleton's fields
  *   equal the leaf's (blind indexes recomputed), so the ordinary event check then applies;
  * - without it: a redaction record with a valid MAC must exist, and the stored leaf hash goes
@@ -44,8 +45,11 @@ export async function judgeSealed(batch: readonly RawStoredEvent[], store: Lifec
     const f = doc.fields;
     const parts = splitSealed(f.leaf as string);
     const mac = skeletonMac(keyring.searchKey, { ...f, leafIndex: doc.position } as never);
-    if (!parts || parts.mac !== mac || f.salt !== SEALED_SALT) {
-      out.set(doc, { kind: 'problem', problem: 'its stored skeleton (position, id, action, actor, target, outcome, groups, time or leaf hash) was edited: its MAC does not match' });
+    const edited = 'its stored skeleton (position, id, action, actor, target, outcome, groups, time or leaf hash) was edited: its MAC does not match';
+    // A MAC in the leaf text (events stored before redaction records held it) is checked now;
+    // else a live event's leaf vouches for its skeleton below, a redacted one's record here.
+    if (!parts || (parts.mac !== undefined && parts.mac !== mac) || f.salt !== SEALED_SALT) {
+      out.set(doc, { kind: 'problem', problem: edited });
       continue;
     }
     const leafIndex = doc.position as number;
@@ -55,6 +59,8 @@ export async function judgeSealed(batch: readonly RawStoredEvent[], store: Lifec
       const r = red === undefined ? undefined : (JSON.parse(red) as RedactionDoc);
       if (!r || r.mac !== redactionMac(keyring.searchKey, leafIndex, r.by, r.reason)) {
         out.set(doc, { kind: 'problem', problem: r ? 'its redaction record was edited' : 'its data key is missing and no redaction is recorded' });
+      } else if (parts.mac === undefined && r.skeleton !== mac) {
+        out.set(doc, { kind: 'problem', problem: r.skeleton === undefined ? 'its redaction record holds no skeleton MAC' : edited });
       } else out.set(doc, { kind: 'redacted', by: r.by });
       continue;
     }

@@ -10,9 +10,12 @@
  * is all zeros (the real one is sealed: a clear salt next to a redacted event's skeleton
  * would let anyone confirm guessed content against its leaf hash).
  *
- * The sealed leaf text is `sealed1:<skeleton MAC>:<base64 blob>`: the MAC (HMAC-SHA-256 under
- * the search key over the skeleton, the leaf index and the leaf hash) lets verify-db detect
- * an edit to a redacted event's skeleton, which no leaf text covers any more.
+ * The sealed leaf text is `sealed1:<base64 blob>`. A skeleton MAC (HMAC-SHA-256 under the
+ * search key over the skeleton, the leaf index and the leaf hash) lets verify-db detect an edit
+ * to a redacted event's skeleton, which no leaf text covers any more. While the event can be
+ * opened its leaf vouches for every skeleton field, so the MAC is taken when the event is
+ * redacted, from the opened leaf, and kept in its redaction record (RedactionDoc.skeleton);
+ * events stored before that carry it in the leaf text instead: `sealed1:<MAC hex>:<blob>`.
  */
 import { createHmac } from 'node:crypto';
 import { fieldsOfLeaf } from '../event/storedEvent';
@@ -31,6 +34,7 @@ import type {
 } from '../storage/port';
 import { flatEvent } from '../storage/flatEvent';
 import { SealedReadCache } from './sealedReadCache';
+import { leafHash } from '../verify/rfc6962';
 import { isBlind, isSealedLeaf, newKey, openLeaf, RandomPool, SEALED_PREFIX, sealLeaf } from './envelope';
 import type { Keyring } from './keyring';
 import { type DataKeyDoc, leafKey, parseRedaction } from './records';
@@ -70,13 +74,40 @@ export function skeletonMac(searchKey: Uint8Array, s: SkeletonFields): string {
   return createHmac('sha256', searchKey).update(`skeleton\0${text}`).digest('hex');
 }
 
-/** The MAC and the blob of a sealed leaf text, or undefined if it is not one. */
-export function splitSealed(text: string): { mac: string; blob: string } | undefined {
+/**
+ * The blob of a sealed leaf text and the skeleton MAC stored with it (leaf texts stored before
+ * redaction records held the MAC), or undefined if it is not a sealed leaf. Base64 has no
+ * colon, so a MAC is there exactly when one follows the prefix.
+ */
+export function splitSealed(text: string): { mac: string | undefined; blob: string } | undefined {
   if (!isSealedLeaf(text)) return undefined;
   const rest = text.slice(SEALED_PREFIX.length);
-  if (rest[MAC_HEX] !== ':') return undefined;
+  const colon = rest.indexOf(':');
+  if (colon === -1) return { mac: undefined, blob: text };
+  if (colon !== MAC_HEX) return undefined;
   return { mac: rest.slice(0, MAC_HEX), blob: SEALED_PREFIX + rest.slice(MAC_HEX + 1) };
 }
+
+/**
+ * The skeleton MAC of an opened sealed event, from its leaf rather than its stored row: blind
+ * indexes recomputed from the clear fields and the leaf hash from the leaf text, so that a row
+ * edited while the event could still be opened does not get a MAC vouching for the edit.
+ */
+export function openedSkeletonMac(keyring: Keyring, e: StoredEvent): string {
+  return skeletonMac(keyring.searchKey, {
+    leafIndex: e.leafIndex,
+    id: e.id,
+    action: e.action,
+    actor: { id: keyring.blind('actor.id', e.actor.id), type: e.actor.type },
+    target: e.target && { type: keyring.blind('target.type', e.target.type), id: keyring.blind('target.id', e.target.id) },
+    outcome: e.outcome,
+    groups: e.groups,
+    recordedAt: e.recordedAt,
+    leafHash: leafHash(utf8.encode(e.leaf)),
+  });
+}
+
+const utf8 = new TextEncoder();
 
 export class SealedEventRepository implements EventRepository {
   /**
@@ -98,7 +129,7 @@ export class SealedEventRepository implements EventRepository {
   async append(events: readonly StoredEvent[], companions?: CompanionRecords): Promise<void> {
     // The data keys are this layer's companions; nothing above it brings others.
     if (companions) throw new LedgerError('INTERNAL', `a sealed append takes no ${companions.kind} records from its caller`);
-    const { kek, searchKey } = this.keyring;
+    const { kek } = this.keyring;
     const keys: LifecycleRecord[] = new Array(events.length);
     const skeletons: StoredEvent[] = new Array(events.length);
     const deks: Uint8Array[] = new Array(events.length);
@@ -108,17 +139,6 @@ export class SealedEventRepository implements EventRepository {
       const dek = newKey(random);
       const actor = { id: this.keyring.blind('actor.id', e.actor.id), type: e.actor.type };
       const target = e.target && { type: this.keyring.blind('target.type', e.target.type), id: this.keyring.blind('target.id', e.target.id) };
-      const mac = skeletonMac(searchKey, {
-        leafIndex: e.leafIndex,
-        id: e.id,
-        action: e.action,
-        actor,
-        target,
-        outcome: e.outcome,
-        groups: e.groups,
-        recordedAt: e.recordedAt,
-        leafHash: e.leafHash,
-      });
       const sealed = sealLeaf(dek, e.leafIndex, e.id, e.leaf, random);
       skeletons[i] = {
         id: e.id,
@@ -130,7 +150,7 @@ export class SealedEventRepository implements EventRepository {
         recordedAt: e.recordedAt,
         salt: SEALED_SALT,
         leafIndex: e.leafIndex,
-        leaf: `${SEALED_PREFIX}${mac}:${sealed.slice(SEALED_PREFIX.length)}`,
+        leaf: sealed,
         leafHash: e.leafHash,
         ...(e.idempotencyKey !== undefined && { idempotencyKey: e.idempotencyKey }),
         ...(e.contentDigest !== undefined && { contentDigest: e.contentDigest }),
