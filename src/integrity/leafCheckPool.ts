@@ -22,8 +22,11 @@ interface Waiting {
 /**
  * A worker holds one range or slice at a time (a few MB); without limits V8 lets each
  * isolate's heap grow far beyond that before collecting, which is most of verify-db's memory.
+ * The young generation is 32 MiB: at 16 a quarter of a worker's time went to scavenges
+ * (measured at 10^5 leaves: 8% less CPU and 10% more leaves/s at 32, for the same peak RSS
+ * as 48 and 35 MB more than 16).
  */
-const LEAF_WORKER_LIMITS = { maxYoungGenerationSizeMb: 16, maxOldGenerationSizeMb: 256 } as const;
+const LEAF_WORKER_LIMITS = { maxYoungGenerationSizeMb: 32, maxOldGenerationSizeMb: 256 } as const;
 
 export class LeafCheckPool {
   private readonly workers: Worker[] = [];
