@@ -38,14 +38,32 @@ function stringObject(value: unknown, keys: readonly string[], required: readonl
       continue;
     }
     if (!isString(v)) return undefined;
-    out += `${written > 0 ? ',' : ''}${str(key)}:${str(v)}`;
+    // The keys are this module's own constant names, plain ASCII: quoting them needs no escaping.
+    out += `${written > 0 ? ',' : ''}"${key}":${str(v)}`;
     written++;
   }
   return written === seen ? `${out}}` : undefined;
 }
 
+// The quoted ISO texts of the last two instants: along the log, neighbouring events share
+// their recordedAt (one batch, one millisecond) and an event alternates occurredAt and recordedAt.
+let lastMs = NaN;
+let lastText = '';
+let otherMs = NaN;
+let otherText = '';
+
+/** A Date as its quoted ISO text (which needs no JSON escaping), or undefined if it is none. */
 function instant(value: unknown): string | undefined {
-  return value instanceof Date && !Number.isNaN(value.getTime()) ? str(value.toISOString()) : undefined;
+  if (!(value instanceof Date)) return undefined;
+  const ms = value.getTime();
+  if (ms === lastMs) return lastText;
+  if (ms === otherMs) return otherText;
+  if (Number.isNaN(ms)) return undefined;
+  otherMs = lastMs;
+  otherText = lastText;
+  lastMs = ms;
+  lastText = `"${value.toISOString()}"`;
+  return lastText;
 }
 
 const ACTOR = ['id', 'name', 'type'] as const;
