@@ -182,21 +182,29 @@ const at = COLUMN;
  * costs half as much to read as a row object), shaped like a StoredEvent without its leaf index.
  */
 export function rawEventOfValues(v: readonly unknown[]): RawStoredEvent {
+  // Built by assignment, not spreads: verify-db builds one of these per leaf of the log.
+  const actor: Record<string, unknown> = { id: v[at.actor_id], type: v[at.actor_type] };
   const actorName = v[at.actor_name];
+  if (present(actorName)) actor.name = actorName;
   const fields: Record<string, unknown> = {
     id: v[at.id],
     action: v[at.action],
-    actor: { id: v[at.actor_id], type: v[at.actor_type], ...(present(actorName) && { name: actorName }) },
+    actor,
     outcome: v[at.outcome],
     groups: jsonOrRaw(v[at.groups]),
     recordedAt: instantOrRaw(v[at.recorded_at]),
     salt: v[at.salt],
     leaf: v[at.leaf],
-    leafHash: v[at.leaf_hash] instanceof Uint8Array ? new Uint8Array(v[at.leaf_hash] as Uint8Array) : v[at.leaf_hash],
+    // The driver gives each BLOB a Buffer of its own: a view on it is no one else's.
+    leafHash: v[at.leaf_hash],
   };
-  const [targetType, targetId, targetName] = [v[at.target_type], v[at.target_id], v[at.target_name]];
+  const targetType = v[at.target_type];
+  const targetId = v[at.target_id];
+  const targetName = v[at.target_name];
   if (present(targetType) || present(targetId) || present(targetName)) {
-    fields.target = { type: targetType, id: targetId, ...(present(targetName) && { name: targetName }) };
+    const target: Record<string, unknown> = { type: targetType, id: targetId };
+    if (present(targetName)) target.name = targetName;
+    fields.target = target;
   }
   if (present(v[at.reason])) fields.reason = v[at.reason];
   if (present(v[at.occurred_at])) fields.occurredAt = instantOrRaw(v[at.occurred_at]);
