@@ -10,6 +10,7 @@
  */
 import canonicalize from 'canonicalize';
 import type { EventFields } from '../storage/port';
+import { instantEncoder } from './instantText';
 
 const str = JSON.stringify;
 
@@ -45,25 +46,14 @@ function stringObject(value: unknown, keys: readonly string[], required: readonl
   return written === seen ? `${out}}` : undefined;
 }
 
-// The quoted ISO texts of the last two instants: along the log, neighbouring events share
-// their recordedAt (one batch, one millisecond) and an event alternates occurredAt and recordedAt.
-let lastMs = NaN;
-let lastText = '';
-let otherMs = NaN;
-let otherText = '';
+// Quoted ISO texts (which need no JSON escaping), the last two remembered (see instantText.ts).
+const quotedInstant = instantEncoder((ms) => `"${new Date(ms).toISOString()}"`);
 
-/** A Date as its quoted ISO text (which needs no JSON escaping), or undefined if it is none. */
+/** A Date as its quoted ISO text, or undefined if it is none. */
 function instant(value: unknown): string | undefined {
   if (!(value instanceof Date)) return undefined;
   const ms = value.getTime();
-  if (ms === lastMs) return lastText;
-  if (ms === otherMs) return otherText;
-  if (Number.isNaN(ms)) return undefined;
-  otherMs = lastMs;
-  otherText = lastText;
-  lastMs = ms;
-  lastText = `"${value.toISOString()}"`;
-  return lastText;
+  return Number.isNaN(ms) ? undefined : quotedInstant(ms);
 }
 
 const ACTOR = ['id', 'name', 'type'] as const;

@@ -5,6 +5,7 @@
  * parsed and re-serialised): an export writes tens of thousands of rows a second per core.
  * Server side only.
  */
+import { instantEncoder, type InstantEncoder } from '../event/instantText';
 import type { ProvenEvent } from '../ledger/ledger';
 import { type BundleEntry, bundleEntryLine } from './evidenceBundle';
 
@@ -29,34 +30,11 @@ export function pageHexEncoder(): HexEncoder {
   };
 }
 
-/**
- * ISO-8601 text of instants met in runs: the events of one batch share their `recordedAt`
- * (and often their `occurredAt`), so an encoder formats a repeated instant once. It keeps
- * the last two, as a row asks for both of its instants in turn.
- */
-export type InstantEncoder = (epochMs: number) => string;
-
-export function instantEncoder(): InstantEncoder {
-  let time0 = Number.NaN;
-  let text0 = '';
-  let time1 = Number.NaN;
-  let text1 = '';
-  return (time) => {
-    if (time === time0) return text0;
-    // The instant asked for takes the first slot, the other one the second: two instants
-    // alternating both stay.
-    const text = time === time1 ? text1 : new Date(time).toISOString();
-    time1 = time0;
-    text1 = text0;
-    time0 = time;
-    text0 = text;
-    return text;
-  };
-}
-
 const plainIso: InstantEncoder = (time) => new Date(time).toISOString();
 
-/** The memos one page of rows shares (see pageHexEncoder, instantEncoder). */
+export { instantEncoder };
+
+/** The memos one page of rows shares (see pageHexEncoder, and instantEncoder in event/instantText.ts). */
 export interface RowEncoders {
   readonly hex: HexEncoder;
   readonly iso: InstantEncoder;

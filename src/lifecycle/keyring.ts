@@ -129,5 +129,4 @@ export class Keyring {
     if (field === 'target.type') return this.recentTargetTypes.get(value, compute);
     return compute(value);
   }
-
 }

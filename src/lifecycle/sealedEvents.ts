@@ -98,8 +98,7 @@ export function openedSkeletonMac(keyring: Keyring, e: StoredEvent): string {
     leafIndex: e.leafIndex,
     id: e.id,
     action: e.action,
-    actor: { id: keyring.blind('actor.id', e.actor.id), type: e.actor.type },
-    target: e.target && { type: keyring.blind('target.type', e.target.type), id: keyring.blind('target.id', e.target.id) },
+    ...blindedParties(keyring, e),
     outcome: e.outcome,
     groups: e.groups,
     recordedAt: e.recordedAt,
@@ -108,6 +107,12 @@ export function openedSkeletonMac(keyring: Keyring, e: StoredEvent): string {
 }
 
 const utf8 = new TextEncoder();
+
+/** The actor and target of an event as its sealed row stores them: personal ids as blind indexes. */
+function blindedParties(keyring: Keyring, e: StoredEvent): Pick<StoredEvent, 'actor' | 'target'> {
+  const actor = { id: keyring.blind('actor.id', e.actor.id), type: e.actor.type };
+  return e.target ? { actor, target: { type: keyring.blind('target.type', e.target.type), id: keyring.blind('target.id', e.target.id) } } : { actor };
+}
 
 export class SealedEventRepository implements EventRepository {
   /**
@@ -137,8 +142,7 @@ export class SealedEventRepository implements EventRepository {
     for (let i = 0; i < events.length; i++) {
       const e = events[i]!;
       const dek = newKey(random);
-      const actor = { id: this.keyring.blind('actor.id', e.actor.id), type: e.actor.type };
-      const target = e.target && { type: this.keyring.blind('target.type', e.target.type), id: this.keyring.blind('target.id', e.target.id) };
+      const { actor, target } = blindedParties(this.keyring, e);
       const sealed = sealLeaf(dek, e.leafIndex, e.id, e.leaf, random);
       skeletons[i] = {
         id: e.id,

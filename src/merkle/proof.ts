@@ -70,6 +70,10 @@ class ProofNodeList implements ProofNodes {
 
 /** Nodes of the inclusion proof for leaf `index` in the tree of `size` leaves. */
 export function inclusionNodes(index: number, size: number): ProofNodes {
+  return inclusionNodeList(index, size);
+}
+
+function inclusionNodeList(index: number, size: number): ProofNodeList {
   assertTreePosition('index', index);
   assertTreePosition('size', size);
   if (index >= size) throw new ProofRangeError(`index ${index} is out of bounds for tree size ${size}`);
@@ -150,7 +154,7 @@ export async function inclusionProofsWithLeaves(
  * once here instead of once per leaf.
  */
 export async function inclusionProofs(reader: SubtreeReader, indices: readonly number[], size: number, hasher: Rfc6962Hasher): Promise<Uint8Array[][]> {
-  const lists = indices.map((index) => inclusionNodes(index, size) as ProofNodeList);
+  const lists = indices.map((index) => inclusionNodeList(index, size));
   return sharedRehash(reader, lists, hasher);
 }
 

@@ -108,10 +108,7 @@ export function storedEventOfValues(v: readonly SqlValue[]): StoredEvent {
   const userId = v[COLUMN.submitter_user_id] as string | null;
   if (keyId !== null && userId !== null) e.submitter = { keyId, userId };
   e.leaf = v[COLUMN.leaf] as string;
-  // A view on the driver's own fresh copy: a Uint8Array, never a Buffer (whose equality and
-  // methods differ), without copying the bytes again.
-  const hash = v[COLUMN.leaf_hash] as Uint8Array;
-  e.leafHash = new Uint8Array(hash.buffer, hash.byteOffset, hash.byteLength);
+  e.leafHash = bytesView(v[COLUMN.leaf_hash] as Uint8Array);
   const idempotencyKey = v[COLUMN.idempotency_key] as string | null;
   if (idempotencyKey !== null) e.idempotencyKey = idempotencyKey;
   const contentDigest = v[COLUMN.content_digest] as string | null;
@@ -121,7 +118,6 @@ export function storedEventOfValues(v: readonly SqlValue[]): StoredEvent {
 
 /** The flat record (port.ts) of a row written by `eventValues`: its columns nearly as they are. */
 export function flatEventOfValues(v: readonly SqlValue[]): FlatEvent {
-  const hash = v[COLUMN.leaf_hash] as Uint8Array;
   const source = v[COLUMN.source] as string | null;
   return {
     leafIndex: v[COLUMN.leaf_index] as number,
@@ -145,7 +141,7 @@ export function flatEventOfValues(v: readonly SqlValue[]): FlatEvent {
     submitterKeyId: v[COLUMN.submitter_key_id] as string | null,
     submitterUserId: v[COLUMN.submitter_user_id] as string | null,
     leaf: v[COLUMN.leaf] as string,
-    leafHash: new Uint8Array(hash.buffer, hash.byteOffset, hash.byteLength),
+    leafHash: bytesView(v[COLUMN.leaf_hash] as Uint8Array),
     redaction: null,
   };
 }
@@ -155,6 +151,14 @@ export function flatEventOfValues(v: readonly SqlValue[]): FlatEvent {
 // column with any tool. A value keeps its stored form whenever it is not what the ledger
 // writes, so that re-deriving the leaf from the fields fails on it instead of the walk
 // failing (or, worse, a lenient conversion hiding the edit).
+
+/**
+ * A BLOB as a Uint8Array view on the driver's own fresh Buffer (never a Buffer, whose equality
+ * and methods differ), without a second copy of the bytes.
+ */
+function bytesView(bytes: Uint8Array): Uint8Array {
+  return new Uint8Array(bytes.buffer, bytes.byteOffset, bytes.byteLength);
+}
 
 /** JSON text parsed, else the raw stored value (which no leaf re-derivation will accept). */
 function jsonOrRaw(value: unknown): unknown {
@@ -175,43 +179,41 @@ function present(value: unknown): boolean {
   return value !== null && value !== undefined;
 }
 
-const at = COLUMN;
-
 /**
  * A stored row as found (its values in EVENT_COLUMNS order: statements in raw mode, which
  * costs half as much to read as a row object), shaped like a StoredEvent without its leaf index.
  */
 export function rawEventOfValues(v: readonly unknown[]): RawStoredEvent {
   // Built by assignment, not spreads: verify-db builds one of these per leaf of the log.
-  const actor: Record<string, unknown> = { id: v[at.actor_id], type: v[at.actor_type] };
-  const actorName = v[at.actor_name];
+  const hash = v[COLUMN.leaf_hash];
+  const actor: Record<string, unknown> = { id: v[COLUMN.actor_id], type: v[COLUMN.actor_type] };
+  const actorName = v[COLUMN.actor_name];
   if (present(actorName)) actor.name = actorName;
   const fields: Record<string, unknown> = {
-    id: v[at.id],
-    action: v[at.action],
+    id: v[COLUMN.id],
+    action: v[COLUMN.action],
     actor,
-    outcome: v[at.outcome],
-    groups: jsonOrRaw(v[at.groups]),
-    recordedAt: instantOrRaw(v[at.recorded_at]),
-    salt: v[at.salt],
-    leaf: v[at.leaf],
-    // The driver gives each BLOB a Buffer of its own: a view on it is no one else's.
-    leafHash: v[at.leaf_hash],
+    outcome: v[COLUMN.outcome],
+    groups: jsonOrRaw(v[COLUMN.groups]),
+    recordedAt: instantOrRaw(v[COLUMN.recorded_at]),
+    salt: v[COLUMN.salt],
+    leaf: v[COLUMN.leaf],
+    leafHash: hash instanceof Uint8Array ? bytesView(hash) : hash,
   };
-  const targetType = v[at.target_type];
-  const targetId = v[at.target_id];
-  const targetName = v[at.target_name];
+  const targetType = v[COLUMN.target_type];
+  const targetId = v[COLUMN.target_id];
+  const targetName = v[COLUMN.target_name];
   if (present(targetType) || present(targetId) || present(targetName)) {
     const target: Record<string, unknown> = { type: targetType, id: targetId };
     if (present(targetName)) target.name = targetName;
     fields.target = target;
   }
-  if (present(v[at.reason])) fields.reason = v[at.reason];
-  if (present(v[at.occurred_at])) fields.occurredAt = instantOrRaw(v[at.occurred_at]);
-  if (present(v[at.source])) fields.source = jsonOrRaw(v[at.source]);
-  if (present(v[at.metadata])) fields.metadata = v[at.metadata];
-  if (present(v[at.submitter_key_id]) || present(v[at.submitter_user_id])) {
-    fields.submitter = { keyId: v[at.submitter_key_id], userId: v[at.submitter_user_id] };
+  if (present(v[COLUMN.reason])) fields.reason = v[COLUMN.reason];
+  if (present(v[COLUMN.occurred_at])) fields.occurredAt = instantOrRaw(v[COLUMN.occurred_at]);
+  if (present(v[COLUMN.source])) fields.source = jsonOrRaw(v[COLUMN.source]);
+  if (present(v[COLUMN.metadata])) fields.metadata = v[COLUMN.metadata];
+  if (present(v[COLUMN.submitter_key_id]) || present(v[COLUMN.submitter_user_id])) {
+    fields.submitter = { keyId: v[COLUMN.submitter_key_id], userId: v[COLUMN.submitter_user_id] };
   }
-  return { position: v[at.leaf_index], fields };
+  return { position: v[COLUMN.leaf_index], fields };
 }
