@@ -140,12 +140,16 @@ describeEachAdapter('the client SDK against a real server', (adapter) => {
    */
   function crashOnFirstRecord(when: 'after-storing' | 'in-flight'): FetchLike & { restarted: () => Promise<ServerProcess> } {
     let restarting: Promise<ServerProcess> | undefined;
+    // Set before the first await: the client may send two recordEvents at once, and a second
+    // crash would start a second server on the port, leaving the first one running, orphaned.
+    let crashing = false;
     const crash = async () => {
       await server.stop('SIGKILL');
       restarting = startServerProcess(le.env, ['serve'], port);
     };
     const fn: FetchLike = async (target, init) => {
-      if (restarting || typeof init.body !== 'string' || !init.body.includes('recordEvents')) return fetch(target, init);
+      if (crashing || typeof init.body !== 'string' || !init.body.includes('recordEvents')) return fetch(target, init);
+      crashing = true;
       if (when === 'after-storing') {
         const res = await fetch(target, init);
         expect(res.status).toBe(200);
