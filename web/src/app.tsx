@@ -1,7 +1,7 @@
 /** The shell: sign-in gate, the viewer (who this key is), navigation, and the page for the path. */
 import type { ComponentChildren } from 'preact';
 import { createContext } from 'preact';
-import { useContext, useEffect, useMemo, useRef, useState } from 'preact/hooks';
+import { useContext, useEffect, useLayoutEffect, useMemo, useRef, useState } from 'preact/hooks';
 import { Api, errorCode, errorText, VIEWER_QUERY, type Role, type Viewer } from './api';
 import { ActivityPage } from './pages/activity';
 import { AuditorKeyOffer, FreshKeyNotice, type FreshKey } from './pages/auditorKey';
@@ -147,7 +147,10 @@ function Frame(props: { children: ComponentChildren }) {
 function useFocusOnNavigation(path: string, queryKey: string) {
   const main = useRef<HTMLElement>(null);
   const shown = useRef({ path, queryKey });
-  useEffect(() => {
+  // A layout effect, run in the same commit that removes the old page: with a passive effect the
+  // browser can paint the new page with focus fallen to <body> (the followed link is gone) and a
+  // Tab pressed in that moment starts again from the top.
+  useLayoutEffect(() => {
     const before = shown.current;
     shown.current = { path, queryKey };
     if (before.path === path && before.queryKey === queryKey) return;
