@@ -131,6 +131,10 @@ export interface HttpConfig {
   readonly maxBodyBytes: number;
   /** Request body limit for everyone else: public reads are small. */
   readonly maxAnonymousBodyBytes: number;
+  /** Request body bytes read and worked on at once (server/bodyBudget.ts). */
+  readonly maxBodyBytesInFlight: number;
+  /** How long a request waits for room in that budget before 503 UNAVAILABLE. */
+  readonly bodyWaitMs: number;
   readonly rateLimitPerKey: RateLimit;
   readonly rateLimitAnonymous: RateLimit;
   /** Refusals by one caller for one operation within this window are recorded as one event and a count. */
@@ -142,6 +146,10 @@ export interface HttpConfig {
 export const HTTP_DEFAULTS = {
   maxBodyBytes: 16 * 1024 * 1024,
   maxAnonymousBodyBytes: 64 * 1024,
+  // Two of the largest batches at once (each takes many times its size in memory while it is
+  // worked on), or dozens of ordinary ones.
+  maxBodyBytesInFlight: 32 * 1024 * 1024,
+  bodyWaitMs: 10_000,
   rateLimitPerKey: { ratePerSecond: 10_000, burst: 20_000 },
   rateLimitAnonymous: { ratePerSecond: 20, burst: 100 },
   denialWindowMs: 60_000,
@@ -235,6 +243,8 @@ function loadHttpConfig(env: NodeJS.ProcessEnv, problems: string[]): HttpConfig 
     dashboard,
     maxBodyBytes: parsePositiveInt(env.LEDGER_MAX_BODY_BYTES, HTTP_DEFAULTS.maxBodyBytes, 'LEDGER_MAX_BODY_BYTES', problems),
     maxAnonymousBodyBytes: parsePositiveInt(env.LEDGER_MAX_ANONYMOUS_BODY_BYTES, HTTP_DEFAULTS.maxAnonymousBodyBytes, 'LEDGER_MAX_ANONYMOUS_BODY_BYTES', problems),
+    maxBodyBytesInFlight: parsePositiveInt(env.LEDGER_MAX_BODY_BYTES_IN_FLIGHT, HTTP_DEFAULTS.maxBodyBytesInFlight, 'LEDGER_MAX_BODY_BYTES_IN_FLIGHT', problems),
+    bodyWaitMs: parsePositiveInt(env.LEDGER_BODY_WAIT_MS, HTTP_DEFAULTS.bodyWaitMs, 'LEDGER_BODY_WAIT_MS', problems),
     rateLimitPerKey: parseRate(env.LEDGER_RATE_LIMIT_PER_KEY, HTTP_DEFAULTS.rateLimitPerKey, 'LEDGER_RATE_LIMIT_PER_KEY', problems),
     rateLimitAnonymous: parseRate(env.LEDGER_RATE_LIMIT_ANONYMOUS, HTTP_DEFAULTS.rateLimitAnonymous, 'LEDGER_RATE_LIMIT_ANONYMOUS', problems),
     denialWindowMs: 1000 * parsePositiveInt(env.LEDGER_DENIAL_WINDOW_SECONDS, HTTP_DEFAULTS.denialWindowMs / 1000, 'LEDGER_DENIAL_WINDOW_SECONDS', problems),

@@ -24,6 +24,7 @@ import type { GraphQLFormattedError, GraphQLSchema } from 'graphql';
 import type { HttpConfig } from '../config';
 import { costLimitRules, type CostLimits, DEFAULT_COST_LIMITS, documentShapeProblem, withLimitCode } from '../graphql/costLimits';
 import type { Logger } from '../logger';
+import { BodyBudget, bodyBudgetMiddleware } from './bodyBudget';
 import { corsMiddleware } from './cors';
 import { dashboardRouter } from './dashboard';
 import { explorerRouter } from './explorer';
@@ -51,6 +52,8 @@ export interface HttpServerOptions<A extends Admission> {
    * RateLimitedError (429) or HttpError (e.g. 503).
    */
   readonly admit: (req: express.Request) => Promise<A>;
+  /** Bounds request bodies in flight; by default one sized from `http`. */
+  readonly bodyBudget?: BodyBudget;
   /**
    * Extra routes (e.g. GET /checkpoint), mounted before /graphql; `admitted` applies admission
    * to them, and `admissionOf` answers what it decided for a request it has passed.
@@ -119,6 +122,8 @@ export async function startHttpServer<A extends Admission>(options: HttpServerOp
   const bodyOf = (limit: number) => express.json({ limit, verify: assertUtf8, type: 'application/json' });
   const keyBody = bodyOf(config.maxBodyBytes);
   const anonymousBody = bodyOf(config.maxAnonymousBodyBytes);
+  const bodyBudget = options.bodyBudget ?? new BodyBudget({ budgetBytes: config.maxBodyBytesInFlight, maxWaitMs: config.bodyWaitMs, smallBytes: config.maxAnonymousBodyBytes });
+  const budgeted = bodyBudgetMiddleware(bodyBudget, (req) => (admissionOf(req).authenticated ? config.maxBodyBytes : config.maxAnonymousBodyBytes));
   // Every document is measured before Apollo parses it, in one lexer pass that stops at the
   // first limit broken; callers without a key get far fewer tokens (their requests are small).
   const documentShape: RequestHandler = (req, _res, next) => {
@@ -147,6 +152,7 @@ export async function startHttpServer<A extends Admission>(options: HttpServerOp
     '/graphql',
     requireJsonBody,
     admitted,
+    budgeted,
     (req, res, next) => (admissionOf(req).authenticated ? keyBody : anonymousBody)(req, res, next),
     documentShape,
     expressMiddleware(apollo, { context: async ({ req }) => options.context(req, admissionOf(req)) }),

@@ -26,6 +26,7 @@ import { Feed } from './feed';
 import { exportHandler } from './exportRoute';
 import { type RunningHttpServer, startHttpServer } from './httpServer';
 import { HttpError } from './jsonErrors';
+import { BodyBudget } from './bodyBudget';
 import { metricsHandler, PrometheusMetrics } from './metrics';
 import { RateLimitedError } from './rateLimit';
 import { tileHandler } from './tiles';
@@ -67,12 +68,15 @@ export async function startLedgerServer(config: Config, logger: Logger): Promise
     ...(witnessing && { witnessing }),
   });
   let feed: Feed | undefined;
+  const bodyBudget = new BodyBudget({ budgetBytes: config.http.maxBodyBytesInFlight, maxWaitMs: config.http.bodyWaitMs, smallBytes: config.http.maxAnonymousBodyBytes });
+  metrics?.watchBodyBudget(bodyBudget);
   http = await startHttpServer({
     host: config.host,
     port: config.port,
     schema,
     logger,
     http: config.http,
+    bodyBudget,
     admit: async (req) => {
       try {
         return await admission.admit(req);

@@ -131,6 +131,27 @@ export class PrometheusMetrics implements LedgerMetrics, StreamMetrics, WitnessM
     });
   }
 
+  /** Gauges of the request-body budget (bodyBudget.ts): how full it is, and who waits for it. */
+  watchBodyBudget(budget: { readonly bytesInFlight: number; readonly waitingRequests: number }): void {
+    const registers = [this.registry];
+    new Gauge({
+      name: 'audit_ledger_http_body_bytes_in_flight',
+      help: 'Request body bytes reserved by requests being read or worked on (LEDGER_MAX_BODY_BYTES_IN_FLIGHT bounds it)',
+      registers,
+      collect() {
+        this.set(budget.bytesInFlight);
+      },
+    });
+    new Gauge({
+      name: 'audit_ledger_http_requests_waiting_for_body_budget',
+      help: 'Requests whose body is held unread until the body budget has room (refused 503 after LEDGER_BODY_WAIT_MS)',
+      registers,
+      collect() {
+        this.set(budget.waitingRequests);
+      },
+    });
+  }
+
   /** Set once the ledger is open; before that the sampled gauges are left out. */
   sampleWith(sampler: () => Promise<LedgerSample>): void {
     this.sampler = sampler;

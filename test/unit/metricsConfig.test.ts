@@ -22,3 +22,18 @@ describe('LEDGER_METRICS', () => {
     expect(() => loadConfig(env)).toThrow(message);
   });
 });
+
+describe('LEDGER_MAX_BODY_BYTES_IN_FLIGHT and LEDGER_BODY_WAIT_MS', () => {
+  it('default to 32 MiB of bodies in flight and a 10 s wait', () => {
+    expect(loadConfig({}).http).toMatchObject({ maxBodyBytesInFlight: 32 * 1024 * 1024, bodyWaitMs: 10_000 });
+    expect(loadConfig({ LEDGER_MAX_BODY_BYTES_IN_FLIGHT: '1000000', LEDGER_BODY_WAIT_MS: '250' }).http).toMatchObject({ maxBodyBytesInFlight: 1_000_000, bodyWaitMs: 250 });
+  });
+
+  it.each([[{ LEDGER_MAX_BODY_BYTES_IN_FLIGHT: 'lots' }, /LEDGER_MAX_BODY_BYTES_IN_FLIGHT/], [{ LEDGER_BODY_WAIT_MS: '-1' }, /LEDGER_BODY_WAIT_MS/], [{ LEDGER_BODY_WAIT_MS: '0' }, /LEDGER_BODY_WAIT_MS/]])(
+    'refuses %j at start',
+    (env, message) => {
+      expect(() => loadConfig(env)).toThrow(ConfigError);
+      expect(() => loadConfig(env)).toThrow(message);
+    },
+  );
+});
