@@ -47,7 +47,11 @@ export interface Config {
   readonly webhooks: WebhookConfig;
   /** Witness cosigning (src/witness/): who cosigns our checkpoints, and what receipts wait for. */
   readonly witnessing: WitnessingConfig;
+  /** How long `serve` may take to stop after SIGTERM/SIGINT before it exits anyway, naming what was pending. */
+  readonly shutdownTimeoutMs: number;
 }
+
+export const DEFAULT_SHUTDOWN_TIMEOUT_MS = 15_000;
 
 /** A C2SP tlog-witness the log sends its checkpoints to. */
 export interface WitnessEndpoint {
@@ -188,6 +192,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
   const metrics = parseMetrics(env, problems);
   const webhooks = parseWebhooks(env, problems);
   const witnessing = parseWitnessing(env, problems);
+  const shutdownTimeoutMs = parsePositiveInt(env.LEDGER_SHUTDOWN_TIMEOUT_MS, DEFAULT_SHUTDOWN_TIMEOUT_MS, 'LEDGER_SHUTDOWN_TIMEOUT_MS', problems);
   if (problems.length > 0) throw new ConfigError(problems);
   return {
     port,
@@ -206,6 +211,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     metrics,
     webhooks,
     witnessing,
+    shutdownTimeoutMs,
     kek: {
       enabled: encryption || Boolean(env.LEDGER_KEK_FILE) || Boolean(env.LEDGER_KEK),
       file: path.resolve(env.LEDGER_KEK_FILE || path.join(dataDir, 'kek.key')),

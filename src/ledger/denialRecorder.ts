@@ -83,6 +83,11 @@ export class DenialRecorder implements DenialSink {
     }
   }
 
+  /** Refusal summaries still owed to the log (a failed write keeps them for the next try). */
+  get unwrittenSummaries(): number {
+    return this.unwritten.length;
+  }
+
   /** Another part of the server saw the database fail (e.g. /healthz): stop answering counted refusals now. */
   databaseFailed(): void {
     this.health = { at: Date.now(), ok: false };

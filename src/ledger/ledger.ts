@@ -181,6 +181,11 @@ export class Ledger {
     return () => this.checkpointListeners.delete(listener);
   }
 
+  /** Events whose appends failed unacknowledged because the database did not answer during shutdown. */
+  get givenUpEvents(): number {
+    return this.sequencer.givenUpEvents;
+  }
+
   /** Events waiting for the sequencer. */
   get queuedEvents(): number {
     return this.sequencer.queuedEvents;
@@ -454,6 +459,11 @@ export class Ledger {
 
   authenticate(token: string | undefined): Promise<Authentication> {
     return authenticate(token, this.storage.apiKeys, this.storage.users);
+  }
+
+  /** Shutdown has begun: appends still commit while the database answers, but are not retried once it stops (Sequencer.windDown). */
+  windDown(): void {
+    this.sequencer.windDown();
   }
 
   async close(): Promise<void> {

@@ -118,7 +118,12 @@ export class Sequencer {
   private draining = false;
   private state: TreeState | undefined;
   private stopped = false;
+  /** Shutting down: a database that fails a round trip is not waited for again (windDown). */
+  private windingDown = false;
+  /** The last round trip failed: the lease is left to expire rather than released through a dead database. */
+  private lastRoundTripFailed = false;
   private syncWanted = false;
+  private givenUp = 0;
   private readonly maxBatch: number;
   private readonly metrics: LedgerMetrics;
 
@@ -137,9 +142,20 @@ export class Sequencer {
     return done;
   }
 
-  /** Waits for queued work, then stops taking more. */
+  /**
+   * The server is shutting down: appends are still taken and committed while the database
+   * answers (in-flight requests, refusal summaries and dead letters are owed to the log), but a
+   * round trip that fails is no longer retried until the database comes back: what is queued
+   * fails instead, unacknowledged, so that shutdown never waits on a database that is gone.
+   */
+  windDown(): void {
+    this.windingDown = true;
+  }
+
+  /** Waits for queued work (given up as windDown says), then stops taking more. */
   async stop(): Promise<void> {
     this.stopped = true;
+    this.windingDown = true;
     while (this.draining) await sleep(10);
   }
 
@@ -151,6 +167,11 @@ export class Sequencer {
   recover(): void {
     this.syncWanted = true;
     void this.drain();
+  }
+
+  /** Events whose appends failed because the database did not answer during shutdown. */
+  get givenUpEvents(): number {
+    return this.givenUp;
   }
 
   /** The queue's length in events: for metrics and back-pressure. */
@@ -171,17 +192,33 @@ export class Sequencer {
         try {
           await this.step();
         } catch (err) {
-          // A lease round trip failed (engine busy or unreachable): nothing was written; retry.
+          // A lease round trip failed (engine busy or unreachable): nothing was written.
+          this.lastRoundTripFailed = true;
+          if (this.windingDown) {
+            this.failQueued(err);
+            continue;
+          }
           this.deps.logger.warn({ err }, 'sequencer lease operation failed; retrying');
           await sleep(100);
         }
       }
-      await this.deps.lease.release().catch(() => undefined);
+      if (!this.lastRoundTripFailed) await this.deps.lease.release().catch(() => undefined);
     } finally {
       this.draining = false;
       // An append that arrived while the loop was winding down must not be stranded.
       if (this.queue.length > 0) void this.drain();
     }
+  }
+
+  /** Shutting down with the database unreachable: everything queued fails, unacknowledged. */
+  private failQueued(err: unknown): void {
+    this.syncWanted = false;
+    const given = this.queue.splice(0);
+    if (given.length === 0) return;
+    const events = given.reduce((n, s) => n + s.requests.length, 0);
+    this.givenUp += events;
+    this.deps.logger.error({ err, submissions: given.length, events }, 'shutting down: the database does not answer; queued appends fail unacknowledged');
+    for (const s of given) s.reject(err);
   }
 
   private takeBatch(): Submission[] {
@@ -213,8 +250,10 @@ export class Sequencer {
       }
       this.syncWanted = false;
       if (batch.length > 0) await this.commit(batch, this.state);
+      this.lastRoundTripFailed = false;
     } catch (err) {
       this.state = undefined;
+      this.lastRoundTripFailed = true;
       this.deps.logger.error({ err, submissions: batch.length }, 'append batch failed');
       const shared = batch.length > 1;
       const retry: Submission[] = [];

@@ -38,6 +38,10 @@ export interface LedgerServer {
   /** Resolves once the database is open (rejects if it cannot be). */
   readonly ready: Promise<void>;
   stop(): Promise<void>;
+  /** While stop() runs: the steps it is still waiting on, and the work they hold, for operators. */
+  pending(): readonly string[];
+  /** After stop(): the work shutdown gave up because the database did not answer (empty when it finished everything). */
+  undone(): readonly string[];
 }
 
 export async function startLedgerServer(config: Config, logger: Logger): Promise<LedgerServer> {
@@ -244,29 +248,65 @@ export async function startLedgerServer(config: Config, logger: Logger): Promise
   ready.catch(() => undefined);
 
   let stopping: Promise<void> | undefined;
+  /** The shutdown steps under way, by what an operator would call them. */
+  const underway = new Set<string>();
+  const step = async (name: string, work: () => Promise<unknown>): Promise<void> => {
+    underway.add(name);
+    try {
+      await work();
+    } finally {
+      underway.delete(name);
+    }
+  };
+  // Read before `ledger` and `denials` are let go, for undone().
+  let closedLedger: Ledger | undefined;
   const stop = async (): Promise<void> => {
+    // Work already taken is still committed while the database answers; once it does not,
+    // nothing waits for it to come back (a dead database must not hold shutdown forever).
+    ledger?.windDown();
     if (retention) clearInterval(retention);
-    await retentionRunning;
+    await step('retention run', async () => retentionRunning);
     // Live feeds never end on their own: end them so draining HTTP does not wait for them.
     feed?.stop();
     watcher?.stop();
-    await http?.close();
+    await step('in-flight HTTP requests', async () => http?.close());
     http = undefined;
-    await ready.catch(() => undefined);
+    await step('opening the database', () => ready.catch(() => undefined));
+    ledger?.windDown();
     // Counted refusals are owed to the log before it closes.
-    await denials?.stop();
-    // Before the ledger closes: the worker may record a dead-letter event, and releases its lease.
-    await webhookWorker?.stop();
-    await alertRunner?.stop();
-    await witnessing?.stop();
-    await ledger?.close();
+    await step('refusal summaries', async () => denials?.stop());
+    // Before the ledger closes: the workers may record events (dead letters, alerts) and
+    // release their leases. They are independent of each other.
+    await Promise.all([
+      step('webhook worker', async () => webhookWorker?.stop()),
+      step('alert evaluator', async () => alertRunner?.stop()),
+      step('witness requests', async () => witnessing?.stop()),
+    ]);
+    closedLedger = ledger;
+    await step('sequencer', async () => ledger?.close());
     ledger = undefined;
-    await storage?.close();
+    await step('closing the database', async () => storage?.close());
     storage = undefined;
-    await lock?.release();
+    await step('releasing the data folder', async () => lock?.release());
     lock = undefined;
   };
-  return { url: http.url, ready, stop: () => (stopping ??= stop()) };
+  const pending = (): string[] => {
+    const held: string[] = [...underway];
+    const queued = ledger?.queuedEvents ?? 0;
+    if (queued > 0) held.push(`${queued} events queued for the sequencer (unacknowledged)`);
+    const summaries = denials?.unwrittenSummaries ?? 0;
+    if (summaries > 0) held.push(`${summaries} refusal summaries not yet recorded`);
+    return held;
+  };
+  const undone = (): string[] => {
+    const lost: string[] = [];
+    const givenUp = (ledger ?? closedLedger)?.givenUpEvents ?? 0;
+    if (givenUp > 0) lost.push(`${givenUp} events whose appends failed unacknowledged`);
+    const summaries = denials?.unwrittenSummaries ?? 0;
+    if (summaries > 0) lost.push(`${summaries} refusal summaries not recorded`);
+    return lost;
+  };
+  return { url: http.url, ready, stop: () => (stopping ??= stop()), pending, undone };
 }
 
 /** A metrics label per route, not per URL: tile paths are countless. */

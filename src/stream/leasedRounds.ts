@@ -63,6 +63,7 @@ export class LeasedRounds {
 
   private async run(): Promise<void> {
     const { lease } = this.deps;
+    let lastFailed = false;
     while (!this.isStopped) {
       let next: NextRound = {};
       try {
@@ -70,13 +71,17 @@ export class LeasedRounds {
           this.kicked = false;
           next = await this.deps.round();
         }
+        lastFailed = false;
       } catch (err) {
+        lastFailed = true;
         next = this.deps.failed(err);
       }
       if (this.isStopped) break;
       if (next.again !== true) await this.idle(next);
     }
-    await lease.release().catch(() => undefined);
+    // After a failed round the database may be gone: the lease then expires by itself rather
+    // than shutdown waiting on a release nobody can answer.
+    if (!lastFailed) await lease.release().catch(() => undefined);
   }
 
   private async idle(next: NextRound): Promise<void> {
