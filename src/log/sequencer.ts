@@ -94,6 +94,22 @@ export interface SequencerDeps {
   readonly metrics?: LedgerMetrics;
   /** Told the new size after every checkpoint this sequencer publishes (live feeds, webhooks). */
   readonly onCheckpoint?: (checkpoint: SignedCheckpoint) => void;
+  /**
+   * While the database does not answer, an append that has waited this long in the queue
+   * (never tried in a batch) fails UNAVAILABLE instead of holding its caller: default 30 s.
+   */
+  readonly queueTimeoutMs?: number;
+}
+
+/** An append that waited out a database outage in the queue: nothing of it was written. */
+export class AppendQueueTimeoutError extends LedgerError {
+  constructor(waitedMs: number, cause: unknown) {
+    super(
+      'UNAVAILABLE',
+      `the database did not answer for ${Math.round(waitedMs / 1000)} s: the event was not recorded; retry it (with the same idempotency key)`,
+      { cause },
+    );
+  }
 }
 
 interface Submission {
@@ -125,10 +141,12 @@ export class Sequencer {
   private syncWanted = false;
   private givenUp = 0;
   private readonly maxBatch: number;
+  private readonly queueTimeoutMs: number;
   private readonly metrics: LedgerMetrics;
 
   constructor(private readonly deps: SequencerDeps) {
     this.maxBatch = deps.maxBatch ?? 5000;
+    this.queueTimeoutMs = deps.queueTimeoutMs ?? 30_000;
     this.metrics = deps.metrics ?? NO_METRICS;
   }
 
@@ -199,6 +217,7 @@ export class Sequencer {
             continue;
           }
           this.deps.logger.warn({ err }, 'sequencer lease operation failed; retrying');
+          this.failStale(err);
           await sleep(100);
         }
       }
@@ -219,6 +238,23 @@ export class Sequencer {
     this.givenUp += events;
     this.deps.logger.error({ err, submissions: given.length, events }, 'shutting down: the database does not answer; queued appends fail unacknowledged');
     for (const s of given) s.reject(err);
+  }
+
+  /**
+   * The database has not answered a lease round trip: appends queued longer than the timeout
+   * fail, so callers learn of the outage instead of hanging on it. Only those never tried in a
+   * batch: nothing of them can have been written, so failing them can never lose an
+   * acknowledged event nor hide a recorded one from a retry.
+   */
+  private failStale(err: unknown): void {
+    const now = performance.now();
+    const stale = (s: Submission) => s.attempts === 0 && now - s.queuedAt >= this.queueTimeoutMs;
+    if (!this.queue.some(stale)) return;
+    const kept = this.queue.filter((s) => !stale(s));
+    const failed = this.queue.filter(stale);
+    this.queue.splice(0, this.queue.length, ...kept);
+    this.deps.logger.error({ err, submissions: failed.length }, 'the database does not answer: appends queued too long fail unrecorded');
+    for (const s of failed) s.reject(new AppendQueueTimeoutError(now - s.queuedAt, err));
   }
 
   private takeBatch(): Submission[] {

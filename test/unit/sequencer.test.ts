@@ -13,7 +13,7 @@ import { Ledger } from '../../src/ledger/ledger';
 import { buildEvent } from '../../src/log/eventBuilder';
 import { contentDigest, IdempotencyConflictError, scopedKey } from '../../src/log/idempotency';
 import { Lease } from '../../src/log/lease';
-import { type AppendResult, Sequencer } from '../../src/log/sequencer';
+import { AppendQueueTimeoutError, type AppendResult, Sequencer, type SequencerDeps } from '../../src/log/sequencer';
 import { TileCache } from '../../src/log/tileCache';
 import { nodeCryptoRfc6962 as hasher } from '../../src/merkle/nodeHasher';
 import { EventRejectedError } from '../../src/storage/errors';
@@ -38,7 +38,7 @@ function verifyResult(r: AppendResult): void {
   verifyInclusion({ leafHash: r.leafHash, leafIndex: r.leafIndex, treeSize: cp.treeSize, proof: r.proof, rootHash: cp.rootHash });
 }
 
-function sequencerOn(storage: LedgerStorage, events: EventRepository = storage.events): Sequencer {
+function sequencerOn(storage: LedgerStorage, events: EventRepository = storage.events, more: Partial<SequencerDeps> = {}): Sequencer {
   return new Sequencer({
     events,
     tiles: new TileCache(storage.tiles, hasher),
@@ -50,6 +50,19 @@ function sequencerOn(storage: LedgerStorage, events: EventRepository = storage.e
     origin: 'test.example/log',
     hasher,
     logger,
+    ...more,
+  });
+}
+
+/** A lease whose round trips fail while `down` says so, as through a database that is gone. */
+function leaseThrough(storage: LedgerStorage, down: () => boolean): Lease {
+  const real = new Lease(storage.lease, 'test', 3000);
+  return new Proxy(real, {
+    get(target, prop, receiver) {
+      const value = Reflect.get(target, prop, receiver) as unknown;
+      if (typeof value !== 'function') return value;
+      return (...args: unknown[]) => (down() ? Promise.reject(new Error('connection refused')) : (value as (...a: unknown[]) => unknown).apply(target, args));
+    },
   });
 }
 
@@ -88,6 +101,24 @@ describe('the sequencer on SQLite in memory', () => {
       { content: content(2), idempotencyKey: scopedKey('key-1', 'twice'), contentDigest: 'e' },
     ]);
     expect(y!.leafIndex).toBe(x!.leafIndex);
+    await seq.stop();
+  });
+
+  it('fails appends that waited out a database outage in the queue, UNAVAILABLE and unrecorded, and commits again once it answers', async () => {
+    let down = false;
+    const seq = sequencerOn(storage, storage.events, { lease: leaseThrough(storage, () => down), queueTimeoutMs: 50 });
+    await seq.initialise();
+    await seq.append([{ content: content(1) }]);
+    down = true;
+    const err = await seq.append([{ content: content(2) }]).catch((e: unknown) => e);
+    expect(err).toBeInstanceOf(AppendQueueTimeoutError);
+    expect(err).toMatchObject({ code: 'UNAVAILABLE', message: expect.stringMatching(/not recorded; retry it/) });
+    expect(seq.queuedEvents).toBe(0);
+    down = false;
+    const [next] = await seq.append([{ content: content(3) }]);
+    expect(next!.leafIndex).toBe(1);
+    verifyResult(next!);
+    expect((await storage.head.read())!.checkpoint.treeSize).toBe(2);
     await seq.stop();
   });
 
