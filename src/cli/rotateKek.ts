@@ -57,10 +57,10 @@ export async function runRotateKek(opts: RotateKekOptions): Promise<number> {
       const result = await rotateKek(storage.lifecycle, current.kek, newKek, {
         ...(opts.batchSize !== undefined && { batch: opts.batchSize }),
         onProgress: (p) => {
-          const done = p.rewrapped + p.already;
+          const done = p.rewrapped + p.already + p.derived;
           if (done - lastReport < 10_000) return;
           lastReport = done;
-          process.stderr.write(`rotate-kek: ${done} data keys under the new KEK\n`);
+          process.stderr.write(`rotate-kek: ${done} data keys seen\n`);
         },
       }).catch((err: unknown) => {
         if (err instanceof RotationError) throw new CliError(`rotate-kek: ${err.message}`, err.exitCode);
@@ -69,7 +69,9 @@ export async function runRotateKek(opts: RotateKekOptions): Promise<number> {
       process.stdout.write(
         [
           `rotate-kek ${described}: the ledger's keys are now wrapped under KEK ${result.to} (was ${result.from})`,
-          `  data keys     ${result.rewrapped} re-wrapped${result.already > 0 ? `, ${result.already} already under the new KEK (an interrupted run resumed)` : ''}`,
+          `  data keys     ${result.rewrapped} re-wrapped${result.already > 0 ? `, ${result.already} already under the new KEK (an interrupted run resumed)` : ''}${
+            result.derived > 0 ? `, ${result.derived} derived from seeds (untouched: the derivation key is re-wrapped)` : ''
+          }`,
           `  search key    re-wrapped; events, blind indexes and proofs untouched`,
           `  next          start the server with the new key (LEDGER_KEK_FILE / LEDGER_KEK), back it up apart from the database,`,
           `                then destroy the old key and its copies: backups taken before now open only with it`,

@@ -3,15 +3,18 @@
  *
  * - The key-encryption key (KEK, 32 bytes) lives outside the database (a file or an
  *   environment variable; a KMS can stand behind the `Kek` interface). It only wraps keys.
- * - Each event gets its own data key (DEK, 32 random bytes): its leaf text is sealed with
+ * - Each event gets its own data key (DEK, 32 bytes): its leaf text is sealed with
  *   AES-256-GCM under it, with the leaf index and event id as associated data, so a sealed
- *   blob moved to another row does not open. Destroying the wrapped DEK shreds the event.
+ *   blob moved to another row does not open. Destroying the event's data-key record shreds it.
+ *   On keyrings that hold a derivation key (all new ones) the record holds a random 32-byte
+ *   seed and the DEK is AES-256(derivation key, seed) (deriveDataKeys); on older ones it holds
+ *   a random DEK wrapped under the KEK. See deriveDataKeys for why both shred alike.
  * - The search key (32 random bytes, wrapped under the KEK like a DEK) computes blind indexes:
  *   HMAC-SHA-256 of a searchable personal field (whole or cut to 128 bits: see BlindVersion), so equality search works on the existing
  *   indexes while the database holds no clear actor or target id. It is not derived from the
  *   KEK, so rotating the KEK re-wraps it and leaves every stored blind index valid.
  * - A wrapped key is AES-256-GCM(KEK, key) with the key's purpose (`dek:<event id>`,
- *   `search`) as associated data, and names the KEK that wrapped it (`kekId`).
+ *   `search`, `derive`) as associated data, and names the KEK that wrapped it (`kekId`).
  * - Small secrets the server must read back (a webhook's HMAC key) are sealed with AES-256-GCM
  *   under the secret key, derived from the search key: like it, it survives a KEK rotation
  *   untouched, and the database never holds it (only the wrapped search key).
@@ -61,6 +64,29 @@ export function localKek(key: Uint8Array): Kek {
 }
 
 /**
+ * Data keys derived from seeds: DEK = AES-256-ECB(derivation key, seed), block by block, for
+ * seeds of 32 random bytes (two blocks), so one cipher call derives a whole batch's keys where
+ * wrapping them took an AES-GCM call per event (about a fifth of what sealing an event cost).
+ * AES is a pseudorandom permutation: on random, distinct inputs its outputs are as good as
+ * random keys to anyone without the derivation key, and pairs of seed and DEK (an opened
+ * event's key) tell nothing about it or about other DEKs. The derivation key is random, lives
+ * in the database only wrapped under the KEK (like the search key: a KEK rotation re-wraps it
+ * and leaves every seed and DEK as they are), and so shredding works as with wrapped keys:
+ * once an event's record (its seed, 256 random bits) is destroyed, the KEK and the derivation
+ * key no longer give its DEK. ECB is safe here because it never sees structured data, only
+ * random blocks that each yield a key half. `seeds` is a multiple of 32 bytes; key i is
+ * `out.subarray(32 * i, 32 * i + 32)`.
+ */
+export function deriveDataKeys(derivationKey: Uint8Array, seeds: Uint8Array): Buffer {
+  if (seeds.length % KEY_BYTES !== 0) throw new KeyError(`data-key seeds come in ${KEY_BYTES}-byte pieces (got ${seeds.length} bytes)`);
+  const cipher = createCipheriv('aes-256-ecb', derivationKey, null);
+  cipher.setAutoPadding(false);
+  const out = cipher.update(seeds);
+  cipher.final();
+  return out;
+}
+
+/**
  * Random bytes drawn from the system in one call and handed out in slices: sealing a batch of
  * events needs a key and two IVs per event, and one call per batch costs far less than three
  * per event. Slices never overlap, so no IV or key is handed out twice.
@@ -73,7 +99,7 @@ export class RandomPool {
     this.bytes = randomBytes(Math.max(size, 64));
   }
 
-  /** The bytes needed to seal `events` events (a data key, its wrapping IV and the leaf's IV each). */
+  /** The bytes needed to seal `events` events (a data key or its seed, its wrapping IV and the leaf's IV each). */
   static forEvents(events: number): RandomPool {
     return new RandomPool(events * (KEY_BYTES + 2 * IV_BYTES));
   }
@@ -94,12 +120,13 @@ export function newKey(random?: RandomPool): Uint8Array {
   return random ? Uint8Array.from(random.take(KEY_BYTES)) : randomBytes(KEY_BYTES);
 }
 
-function seal(key: Uint8Array, plaintext: Uint8Array, aad: string, random?: RandomPool): Buffer {
+function seal(key: Uint8Array, plaintext: Uint8Array | string, aad: string, random?: RandomPool): Buffer {
   const iv = random ? random.take(IV_BYTES) : randomBytes(IV_BYTES);
   const cipher = createCipheriv('aes-256-gcm', key, iv);
   cipher.setAAD(Buffer.from(aad, 'utf8'));
-  // One copy into the sealed blob (final() is empty for GCM, a stream mode).
-  const body = cipher.update(plaintext);
+  // One copy into the sealed blob (final() is empty for GCM, a stream mode); a text is
+  // encoded by the cipher itself rather than into a buffer of its own first.
+  const body = typeof plaintext === 'string' ? cipher.update(plaintext, 'utf8') : cipher.update(plaintext);
   const rest = cipher.final();
   return Buffer.concat([iv, body, rest, cipher.getAuthTag()]);
 }
@@ -122,7 +149,7 @@ export function isSealedLeaf(text: string): boolean {
 
 /** Seals a leaf text under its event's data key. */
 export function sealLeaf(dek: Uint8Array, leafIndex: number, eventId: string, leaf: string, random?: RandomPool): string {
-  return SEALED_PREFIX + seal(dek, Buffer.from(leaf, 'utf8'), leafAad(leafIndex, eventId), random).toString('base64');
+  return SEALED_PREFIX + seal(dek, leaf, leafAad(leafIndex, eventId), random).toString('base64');
 }
 
 /** Opens a sealed leaf; throws KeyError if the key, the position or the blob is not the one sealed. */

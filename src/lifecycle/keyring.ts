@@ -1,6 +1,7 @@
 /**
  * The keyring of a sealed ledger: the KEK in memory, the search key (stored wrapped under the
- * KEK in the `keyring` lifecycle record, which doubles as the key-check value), and the leaf
+ * KEK in the `keyring` lifecycle record, which doubles as the key-check value), the derivation
+ * key of new events' data keys (wrapped beside it; absent on keyrings from before), and the leaf
  * index from which events are sealed (events below it were recorded in plaintext before
  * encryption was turned on, and keep working).
  */
@@ -16,6 +17,12 @@ export interface KeyringDoc {
   readonly wrappedSearchKey: string;
   readonly sealedFrom: number;
   readonly createdAt: string;
+  /**
+   * The key data keys are derived from (envelope.ts: deriveDataKeys), wrapped under the KEK with
+   * purpose `derive`. Absent on keyrings from before: their events' data keys are random and
+   * each wrapped under the KEK (DataKeyDoc), and new events keep being stored so.
+   */
+  readonly wrappedDerivationKey?: string;
   /** The format of this ledger's blind indexes (envelope.ts); absent on keyrings from before format 2: 1. */
   readonly blindVersion?: BlindVersion;
   /** Set while `rotate-kek` re-wraps the data keys to this KEK: nobody opens the ledger until it is done. */
@@ -38,6 +45,8 @@ export class Keyring {
     /** Events at leaf indices ≥ this were stored sealed. */
     readonly sealedFrom: number,
     readonly blindVersion: BlindVersion,
+    /** Derives new events' data keys; undefined on keyrings from before (data keys wrapped one by one). */
+    readonly derivationKey: Uint8Array | undefined,
   ) {}
 
   /** Whether the database holds a keyring (and so sealed data that needs the KEK). */
@@ -56,6 +65,7 @@ export class Keyring {
       const doc: KeyringDoc = {
         kekId: kek.id,
         wrappedSearchKey: kek.wrap(newKey(), 'search'),
+        wrappedDerivationKey: kek.wrap(newKey(), 'derive'),
         sealedFrom: await create(),
         createdAt: new Date().toISOString(),
         blindVersion: CURRENT_BLIND_VERSION,
@@ -85,12 +95,14 @@ export class Keyring {
       );
     }
     let searchKey: Uint8Array;
+    let derivationKey: Uint8Array | undefined;
     try {
       searchKey = kek.unwrap(doc.wrappedSearchKey, 'search');
+      derivationKey = doc.wrappedDerivationKey === undefined ? undefined : kek.unwrap(doc.wrappedDerivationKey, 'derive');
     } catch (err) {
       throw new KeyConfigurationError(`the key-encryption key ${kek.id} does not open this ledger's keyring: ${(err as KeyError).message}`);
     }
-    return new Keyring(kek, searchKey, doc.sealedFrom, blindVersion);
+    return new Keyring(kek, searchKey, doc.sealedFrom, blindVersion, derivationKey);
   }
 
   /** The stored keyring record as it is (rotation reads and rewrites it). */

@@ -1,6 +1,6 @@
 /** The JSON shapes of the lifecycle records (stored opaquely by the adapters). */
 
-/** kind `dataKey`, id = event id. */
+/** kind `dataKey`, id = event id: a data key wrapped under the KEK (keyrings without a derivation key). */
 export interface DataKeyDoc {
   readonly kekId: string;
   /** The event's data key wrapped under the KEK, purpose `dek:<event id>`. */
@@ -8,6 +8,25 @@ export interface DataKeyDoc {
   readonly leafIndex: number;
   /** The actor's blind index: an erasure request finds the actor's keys by it. */
   readonly actor: string;
+}
+
+/**
+ * kind `dataKey`, id = event id: the seed the event's data key is derived from (keyrings with
+ * a derivation key; envelope.ts: deriveDataKeys). Not under the KEK, so a rotation leaves it.
+ */
+export interface DerivedDataKeyDoc {
+  /** 32 random bytes, base64. */
+  readonly seed: string;
+  readonly leafIndex: number;
+  /** The actor's blind index: an erasure request finds the actor's keys by it. */
+  readonly actor: string;
+}
+
+/** A stored `dataKey` record of either form. */
+export type StoredDataKeyDoc = DataKeyDoc | DerivedDataKeyDoc;
+
+export function isDerivedDataKey(doc: StoredDataKeyDoc): doc is DerivedDataKeyDoc {
+  return typeof (doc as { seed?: unknown }).seed === 'string';
 }
 
 /** kind `redaction`, id = leafKey(leaf index of the redacted event). */

@@ -1,7 +1,8 @@
 /**
- * KEK rotation: re-wraps every data key and the search key under a new key-encryption key,
- * without touching events (sealed leaves, blind indexes and redaction MACs depend only on the
- * data keys and the search key, which do not change).
+ * KEK rotation: re-wraps every wrapped data key, the search key and the derivation key under a
+ * new key-encryption key, without touching events (sealed leaves, blind indexes and redaction
+ * MACs depend only on the data keys and the search key, which do not change). Data-key records
+ * that hold a seed (keyrings with a derivation key) are not under the KEK and stay as they are.
  *
  * Resumable: the keyring first records `rotatingTo` (from then on nobody opens the ledger
  * until the rotation is done), every data-key record names the KEK it is wrapped under, so a
@@ -14,7 +15,7 @@
 import type { LifecycleRecord, LifecycleStore } from '../storage/port';
 import { type Kek, KeyError } from './envelope';
 import { Keyring, type KeyringDoc } from './keyring';
-import type { DataKeyDoc } from './records';
+import { type DataKeyDoc, isDerivedDataKey, type StoredDataKeyDoc } from './records';
 
 /** Why a rotation cannot run; `exitCode` 2 for a usage mistake (the same key twice), 1 otherwise. */
 export class RotationError extends Error {
@@ -32,6 +33,8 @@ export interface RotationProgress {
   readonly rewrapped: number;
   /** Data keys found already under the new KEK (re-wrapped by an interrupted run). */
   readonly already: number;
+  /** Data keys derived from a seed: nothing to re-wrap (the derivation key is, with the keyring). */
+  readonly derived: number;
 }
 
 export interface RotationResult extends RotationProgress {
@@ -66,18 +69,25 @@ export async function rotateKek(store: LifecycleStore, oldKek: Kek, newKek: Kek,
     );
   }
   const searchKey = unwrapOrFail(finished ? newKek : oldKek, doc.wrappedSearchKey, 'search');
+  const derivationKey = doc.wrappedDerivationKey === undefined ? undefined : unwrapOrFail(finished ? newKek : oldKek, doc.wrappedDerivationKey, 'derive');
   const resumed = doc.rotatingTo !== undefined || finished;
   if (!finished && doc.rotatingTo === undefined) await Keyring.writeDoc(store, { ...doc, rotatingTo: newKek.id });
 
   const batch = options.batch ?? 500;
   let rewrapped = 0;
   let already = 0;
+  let derived = 0;
   let after: string | undefined;
   for (;;) {
     const page = await store.list('dataKey', { limit: batch, ...(after !== undefined && { after }) });
     const next: LifecycleRecord[] = [];
     for (const record of page) {
-      const key = JSON.parse(record.value) as DataKeyDoc;
+      const stored = JSON.parse(record.value) as StoredDataKeyDoc;
+      if (isDerivedDataKey(stored)) {
+        derived++;
+        continue;
+      }
+      const key: DataKeyDoc = stored;
       if (key.kekId === newKek.id) {
         already++;
         continue;
@@ -90,11 +100,11 @@ export async function rotateKek(store: LifecycleStore, oldKek: Kek, newKek: Kek,
       next.push({ id: record.id, value: JSON.stringify(moved) });
     }
     if (next.length > 0) {
-      options.beforeBatch?.({ rewrapped, already });
+      options.beforeBatch?.({ rewrapped, already, derived });
       await store.put('dataKey', next);
       rewrapped += next.length;
     }
-    options.onProgress?.({ rewrapped, already });
+    options.onProgress?.({ rewrapped, already, derived });
     if (page.length < batch) break;
     after = page.at(-1)!.id;
   }
@@ -102,6 +112,7 @@ export async function rotateKek(store: LifecycleStore, oldKek: Kek, newKek: Kek,
     const switched: KeyringDoc = {
       kekId: newKek.id,
       wrappedSearchKey: newKek.wrap(searchKey, 'search'),
+      ...(derivationKey !== undefined && { wrappedDerivationKey: newKek.wrap(derivationKey, 'derive') }),
       sealedFrom: doc.sealedFrom,
       createdAt: doc.createdAt,
       ...(doc.blindVersion !== undefined && { blindVersion: doc.blindVersion }),
@@ -109,7 +120,7 @@ export async function rotateKek(store: LifecycleStore, oldKek: Kek, newKek: Kek,
     };
     await Keyring.writeDoc(store, switched);
   }
-  return { from: oldKek.id, to: newKek.id, rewrapped, already, resumed };
+  return { from: oldKek.id, to: newKek.id, rewrapped, already, derived, resumed };
 }
 
 function unwrapOrFail(kek: Kek, wrapped: string, purpose: string): Uint8Array {

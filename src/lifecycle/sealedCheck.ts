@@ -15,8 +15,8 @@ import { fieldsOfLeaf } from '../event/storedEvent';
 import type { LifecycleStore, RawStoredEvent } from '../storage/port';
 import { isSealedLeaf, KeyError, openLeaf } from './envelope';
 import type { Keyring } from './keyring';
-import { type DataKeyDoc, leafKey, type RedactionDoc } from './records';
-import { SEALED_SALT, skeletonMac, splitSealed } from './sealedEvents';
+import { leafKey, type RedactionDoc, type StoredDataKeyDoc } from './records';
+import { dataKeyOf, SEALED_SALT, skeletonMac, splitSealed } from './sealedEvents';
 
 export type SealedVerdict =
   | { readonly kind: 'opened'; readonly fields: Record<string, unknown> }
@@ -65,8 +65,7 @@ export async function judgeSealed(batch: readonly RawStoredEvent[], store: Lifec
       continue;
     }
     try {
-      const key = JSON.parse(raw) as DataKeyDoc;
-      const leaf = openLeaf(keyring.kek.unwrap(key.wrapped, `dek:${String(f.id)}`), leafIndex, String(f.id), parts.blob);
+      const leaf = openLeaf(dataKeyOf(keyring, String(f.id), JSON.parse(raw) as StoredDataKeyDoc), leafIndex, String(f.id), parts.blob);
       const fields = fieldsOfLeaf(leaf);
       const actor = f.actor as { id?: unknown; type?: unknown };
       const target = f.target as { id?: unknown; type?: unknown } | undefined;

@@ -18,9 +18,11 @@ import type { LifecycleKind, LifecycleRecord, LifecycleStore, StoredEvent } from
 export const DEFAULT_SEALED_READ_CACHE_ENTRIES = 8_192;
 
 interface Entry {
+  readonly id: string;
   /** The wrapped data key record the key came from. */
   readonly record: string;
-  readonly key: Uint8Array;
+  /** Emptied when the entry leaves the cache, so the key does not wait in `order` for its turn. */
+  key: Uint8Array;
   /** The sealed leaf text and what it opened to, once read. */
   sealed?: string;
   opened?: StoredEvent;
@@ -28,6 +30,15 @@ interface Entry {
 
 export class SealedReadCache {
   private readonly entries = new Map<string, Entry>();
+  /**
+   * Entries oldest first, as remembered; one replaced or forgotten since stays here until it
+   * comes up and is skipped. Kept apart from the map because taking the map's first key is
+   * slow once entries come and go: the map keeps deleted slots until it is rebuilt, and every
+   * look at its first key walks past them (2.4 µs an event at 8,192 entries, as much as
+   * sealing's blind index).
+   */
+  private order: Entry[] = [];
+  private oldest = 0;
 
   constructor(private readonly limit = DEFAULT_SEALED_READ_CACHE_ENTRIES) {}
 
@@ -45,9 +56,23 @@ export class SealedReadCache {
 
   rememberKey(id: string, record: string, key: Uint8Array): void {
     if (this.limit <= 0) return;
-    this.entries.delete(id);
-    this.entries.set(id, { record, key });
-    if (this.entries.size > this.limit) this.entries.delete(this.entries.keys().next().value!);
+    const previous = this.entries.get(id);
+    if (previous) release(previous);
+    const entry: Entry = { id, record, key };
+    this.entries.set(id, entry);
+    this.order.push(entry);
+    while (this.entries.size > this.limit) {
+      const old = this.order[this.oldest++]!;
+      if (this.entries.get(old.id) === old) {
+        this.entries.delete(old.id);
+        release(old);
+      }
+    }
+    // Drop the skipped and stale slots now and then, so the list stays within twice the limit.
+    if (this.order.length - this.oldest > 2 * this.limit || this.oldest > this.limit) {
+      this.order = this.order.slice(this.oldest).filter((e) => this.entries.get(e.id) === e);
+      this.oldest = 0;
+    }
   }
 
   rememberOpened(id: string, record: string, key: Uint8Array, sealed: string, opened: StoredEvent): void {
@@ -63,13 +88,28 @@ export class SealedReadCache {
     if (fresh) Object.assign(fresh, { sealed, opened });
   }
 
+  /** Drops the events' entries, key and content, at once (their list slots, emptied, go later). */
   forget(ids: readonly string[]): void {
-    for (const id of ids) this.entries.delete(id);
+    for (const id of ids) {
+      const entry = this.entries.get(id);
+      if (entry === undefined) continue;
+      this.entries.delete(id);
+      release(entry);
+    }
   }
 
   get size(): number {
     return this.entries.size;
   }
+}
+
+const NO_KEY = new Uint8Array(0);
+
+/** Lets go of what an entry no longer in the cache holds: its key and the opened content. */
+function release(entry: Entry): void {
+  entry.key = NO_KEY;
+  entry.sealed = undefined;
+  entry.opened = undefined;
 }
 
 /** The store, with deletions of data keys also dropping their events from the cache. */

@@ -32,6 +32,22 @@ describe('SealedReadCache', () => {
     expect(cache.size).toBe(3);
     expect(cache.key('e0', 'r')).toBeUndefined();
     expect(cache.key('e4', 'r')).toBeDefined();
+    // Remembered again, an entry counts as the newest; forgotten ones leave room at once.
+    cache.rememberKey('e2', 'r2', new Uint8Array(32));
+    cache.rememberKey('e5', 'r', new Uint8Array(32));
+    expect(cache.key('e3', 'r')).toBeUndefined();
+    expect(cache.key('e2', 'r2')).toBeDefined();
+    cache.forget(['e4']);
+    cache.rememberKey('e6', 'r', new Uint8Array(32));
+    expect(['e2', 'e4', 'e5', 'e6'].map((id) => cache.key(id, id === 'e2' ? 'r2' : 'r') !== undefined)).toEqual([true, false, true, true]);
+    // Many times round, with entries replaced and forgotten between: still the newest `limit`.
+    for (let i = 0; i < 100; i++) {
+      cache.rememberKey(`x${i}`, 'r', new Uint8Array(32));
+      if (i % 7 === 3) cache.rememberKey(`x${i}`, 'r-again', new Uint8Array(32));
+      if (i % 11 === 5) cache.forget([`x${i}`]);
+    }
+    expect(cache.size).toBe(3);
+    expect(['x97', 'x98', 'x99'].every((id) => cache.key(id, 'r') !== undefined)).toBe(true);
     const none = new SealedReadCache(0);
     none.rememberKey('e', 'r', new Uint8Array(32));
     expect(none.size).toBe(0);
