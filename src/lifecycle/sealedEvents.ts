@@ -142,7 +142,7 @@ export class SealedEventRepository implements EventRepository {
     const { derivationKey } = this.keyring;
     // Seeds for the whole batch in one piece, and their keys in one cipher call.
     const seeds = derivationKey && random.take(n * KEY_BYTES);
-    const derived = derivationKey && seeds && deriveDataKeys(derivationKey, seeds);
+    const derived = seeds && deriveDataKeys(derivationKey, seeds);
     for (let i = 0; i < n; i++) {
       const e = events[i]!;
       const { actor, target } = blindedParties(this.keyring, e);
@@ -281,11 +281,10 @@ export class SealedEventRepository implements EventRepository {
 /** Kept apart from `open` for its error: a key under an old KEK means an unfinished rotation. */
 function unwrapRecord(keyring: Keyring, e: StoredEvent, raw: string): Uint8Array {
   const doc = JSON.parse(raw) as StoredDataKeyDoc;
-  if (isDerivedDataKey(doc)) return dataKeyOf(keyring, e.id, doc);
-  if (doc.kekId !== keyring.kek.id) {
+  if (!isDerivedDataKey(doc) && doc.kekId !== keyring.kek.id) {
     throw new Error(`the data key of event ${e.leafIndex} is wrapped under KEK ${doc.kekId}, not the current ${keyring.kek.id}: finish the key rotation (rotate-kek)`);
   }
-  return keyring.kek.unwrap(doc.wrapped, `dek:${e.id}`);
+  return dataKeyOf(keyring, e.id, doc);
 }
 
 /**

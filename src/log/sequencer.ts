@@ -213,7 +213,7 @@ export class Sequencer {
           // A lease round trip failed (engine busy or unreachable): nothing was written.
           this.lastRoundTripFailed = true;
           if (this.windingDown) {
-            this.failQueued(err);
+            this.failAllQueued(err);
             continue;
           }
           this.deps.logger.warn({ err }, 'sequencer lease operation failed; retrying');
@@ -230,14 +230,14 @@ export class Sequencer {
   }
 
   /** Shutting down with the database unreachable: everything queued fails, unacknowledged. */
-  private failQueued(err: unknown): void {
+  private failAllQueued(err: unknown): void {
     this.syncWanted = false;
-    const given = this.queue.splice(0);
-    if (given.length === 0) return;
-    const events = given.reduce((n, s) => n + s.requests.length, 0);
-    this.givenUp += events;
-    this.deps.logger.error({ err, submissions: given.length, events }, 'shutting down: the database does not answer; queued appends fail unacknowledged');
-    for (const s of given) s.reject(err);
+    this.givenUp += this.failQueued(
+      () => true,
+      () => err,
+      err,
+      'shutting down: the database does not answer; queued appends fail unacknowledged',
+    );
   }
 
   /**
@@ -248,13 +248,23 @@ export class Sequencer {
    */
   private failStale(err: unknown): void {
     const now = performance.now();
-    const stale = (s: Submission) => s.attempts === 0 && now - s.queuedAt >= this.queueTimeoutMs;
-    if (!this.queue.some(stale)) return;
-    const kept = this.queue.filter((s) => !stale(s));
-    const failed = this.queue.filter(stale);
-    this.queue.splice(0, this.queue.length, ...kept);
-    this.deps.logger.error({ err, submissions: failed.length }, 'the database does not answer: appends queued too long fail unrecorded');
-    for (const s of failed) s.reject(new AppendQueueTimeoutError(now - s.queuedAt, err));
+    this.failQueued(
+      (s) => s.attempts === 0 && now - s.queuedAt >= this.queueTimeoutMs,
+      (s) => new AppendQueueTimeoutError(now - s.queuedAt, err),
+      err,
+      'the database does not answer: appends queued too long fail unrecorded',
+    );
+  }
+
+  /** Takes the submissions `which` picks out of the queue and fails each; answers how many events they held. */
+  private failQueued(which: (s: Submission) => boolean, errorOf: (s: Submission) => unknown, cause: unknown, message: string): number {
+    const failed = this.queue.filter(which);
+    if (failed.length === 0) return 0;
+    this.queue.splice(0, this.queue.length, ...this.queue.filter((s) => !which(s)));
+    const events = failed.reduce((n, s) => n + s.requests.length, 0);
+    this.deps.logger.error({ err: cause, submissions: failed.length, events }, message);
+    for (const s of failed) s.reject(errorOf(s));
+    return events;
   }
 
   private takeBatch(): Submission[] {

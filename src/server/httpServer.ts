@@ -52,8 +52,6 @@ export interface HttpServerOptions<A extends Admission> {
    * RateLimitedError (429) or HttpError (e.g. 503).
    */
   readonly admit: (req: express.Request) => Promise<A>;
-  /** Bounds request bodies in flight; by default one sized from `http`. */
-  readonly bodyBudget?: BodyBudget;
   /**
    * Extra routes (e.g. GET /checkpoint), mounted before /graphql; `admitted` applies admission
    * to them, and `admissionOf` answers what it decided for a request it has passed.
@@ -65,6 +63,8 @@ export interface HttpServerOptions<A extends Admission> {
 export interface RunningHttpServer {
   readonly url: string;
   readonly port: number;
+  /** Request bodies in flight (for the metrics' gauges). */
+  readonly bodyBudget: BodyBudget;
   close(): Promise<void>;
 }
 
@@ -122,7 +122,7 @@ export async function startHttpServer<A extends Admission>(options: HttpServerOp
   const bodyOf = (limit: number) => express.json({ limit, verify: assertUtf8, type: 'application/json' });
   const keyBody = bodyOf(config.maxBodyBytes);
   const anonymousBody = bodyOf(config.maxAnonymousBodyBytes);
-  const bodyBudget = options.bodyBudget ?? new BodyBudget({ budgetBytes: config.maxBodyBytesInFlight, maxWaitMs: config.bodyWaitMs, smallBytes: config.maxAnonymousBodyBytes });
+  const bodyBudget = new BodyBudget({ budgetBytes: config.maxBodyBytesInFlight, maxWaitMs: config.bodyWaitMs, smallBytes: config.maxAnonymousBodyBytes });
   const budgeted = bodyBudgetMiddleware(bodyBudget, (req) => (admissionOf(req).authenticated ? config.maxBodyBytes : config.maxAnonymousBodyBytes));
   // Every document is measured before Apollo parses it, in one lexer pass that stops at the
   // first limit broken; callers without a key get far fewer tokens (their requests are small).
@@ -173,6 +173,7 @@ export async function startHttpServer<A extends Admission>(options: HttpServerOp
   return {
     url: `${config.tls ? 'https' : 'http'}://${hostForUrl}:${port}`,
     port,
+    bodyBudget,
     // apollo.stop() drains in-flight requests through the drain plugin, then closes the listener.
     close: () => apollo.stop(),
   };

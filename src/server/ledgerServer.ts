@@ -26,7 +26,6 @@ import { Feed } from './feed';
 import { exportHandler } from './exportRoute';
 import { type RunningHttpServer, startHttpServer } from './httpServer';
 import { HttpError } from './jsonErrors';
-import { BodyBudget } from './bodyBudget';
 import { metricsHandler, PrometheusMetrics } from './metrics';
 import { RateLimitedError } from './rateLimit';
 import { tileHandler } from './tiles';
@@ -72,15 +71,12 @@ export async function startLedgerServer(config: Config, logger: Logger): Promise
     ...(witnessing && { witnessing }),
   });
   let feed: Feed | undefined;
-  const bodyBudget = new BodyBudget({ budgetBytes: config.http.maxBodyBytesInFlight, maxWaitMs: config.http.bodyWaitMs, smallBytes: config.http.maxAnonymousBodyBytes });
-  metrics?.watchBodyBudget(bodyBudget);
   http = await startHttpServer({
     host: config.host,
     port: config.port,
     schema,
     logger,
     http: config.http,
-    bodyBudget,
     admit: async (req) => {
       try {
         return await admission.admit(req);
@@ -130,6 +126,7 @@ export async function startLedgerServer(config: Config, logger: Logger): Promise
     },
     context: async (_req, admitted): Promise<LedgerContext> => contextOf(admitted),
   });
+  metrics?.watchBodyBudget(http.bodyBudget);
   logger.info({ url: http.url }, 'listening');
 
   let retention: NodeJS.Timeout | undefined;
@@ -272,6 +269,7 @@ export async function startLedgerServer(config: Config, logger: Logger): Promise
     await step('in-flight HTTP requests', async () => http?.close());
     http = undefined;
     await step('opening the database', () => ready.catch(() => undefined));
+    // Again: a ledger that finished opening during the steps above was not there to be told.
     ledger?.windDown();
     // Counted refusals are owed to the log before it closes.
     await step('refusal summaries', async () => denials?.stop());
