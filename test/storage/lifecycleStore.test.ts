@@ -36,6 +36,23 @@ describeEachAdapter('storage contract: lifecycle store', (adapter) => {
     expect((await store.get('redaction', ['a'])).size).toBe(1);
   });
 
+  it('counts replacements and deletions of a kind, not inserts of new ids nor deletes that found nothing', async () => {
+    const store = storage.lifecycle;
+    const start = await store.changeCount('hold');
+    const other = await store.changeCount('job');
+    expect(await store.insertNew('hold', [{ id: 'h1', value: '1' }])).toBe(true);
+    expect(await store.changeCount('hold')).toBe(start);
+    await store.put('hold', [{ id: 'h1', value: '2' }]);
+    expect(await store.changeCount('hold')).toBe(start + 1);
+    expect(await store.delete('hold', ['nothing'])).toBe(0);
+    expect(await store.changeCount('hold')).toBe(start + 1);
+    expect(await store.delete('hold', ['h1'])).toBe(1);
+    expect(await store.changeCount('hold')).toBe(start + 2);
+    expect(await store.changeCount('job')).toBe(other);
+    // The counts are no records of any kind.
+    expect(await store.list('hold', { limit: 10 })).toEqual([]);
+  });
+
   it('insertNew refuses an id already stored', async () => {
     const store = storage.lifecycle;
     expect(await store.insertNew('keyring', [{ id: 'main', value: '1' }])).toBe(true);

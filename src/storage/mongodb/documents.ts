@@ -407,6 +407,8 @@ export interface LifecycleDoc {
   kind: string;
   /** JSON text written by src/lifecycle/. */
   value: string;
+  /** On the `changes:<kind>` documents only: the change count of that kind (lifecycleStore.ts). */
+  n?: number;
 }
 
 export const LIFECYCLE_COLLECTION: CollectionDefinition = {
@@ -414,7 +416,7 @@ export const LIFECYCLE_COLLECTION: CollectionDefinition = {
   schema: {
     bsonType: 'object',
     required: ['_id', 'kind', 'value'],
-    properties: { _id: text, kind: text, value: { bsonType: 'string' } },
+    properties: { _id: text, kind: text, value: { bsonType: 'string' }, n: { bsonType: ['int', 'long', 'double'] } },
   },
   indexes: [],
 };
