@@ -35,7 +35,7 @@ import type {
 import { flatEvent } from '../storage/flatEvent';
 import { SealedReadCache } from './sealedReadCache';
 import { leafHash } from '../verify/rfc6962';
-import { deriveDataKeys, isBlind, isSealedLeaf, KEY_BYTES, KeyError, newKey, openLeaf, RandomPool, SEALED_PREFIX, sealLeaf } from './envelope';
+import { isBlind, isSealedLeaf, KEY_BYTES, KeyError, newKey, openLeaf, RandomPool, SEALED_PREFIX, sealLeaf } from './envelope';
 import type { Keyring } from './keyring';
 import { type DataKeyDoc, isDerivedDataKey, leafKey, parseRedaction, type StoredDataKeyDoc } from './records';
 
@@ -139,10 +139,9 @@ export class SealedEventRepository implements EventRepository {
     const skeletons: StoredEvent[] = new Array(n);
     const deks: Uint8Array[] = new Array(n);
     const random = RandomPool.forEvents(n);
-    const { derivationKey } = this.keyring;
     // Seeds for the whole batch in one piece, and their keys in one cipher call.
-    const seeds = derivationKey && random.take(n * KEY_BYTES);
-    const derived = seeds && deriveDataKeys(derivationKey, seeds);
+    const seeds = this.keyring.derivationKey && random.take(n * KEY_BYTES);
+    const derived = seeds && this.keyring.deriveDataKeys(seeds);
     for (let i = 0; i < n; i++) {
       const e = events[i]!;
       const { actor, target } = blindedParties(this.keyring, e);
@@ -251,7 +250,7 @@ export class SealedEventRepository implements EventRepository {
     const generation = cache.generation;
     // The keys the cache lacks are read together with the change count that vouches for the rest.
     const lacking = sealed.filter((e) => cache.key(e.id) === undefined).map((e) => e.id);
-    const [changeCount, read] = await Promise.all([this.store.changeCount('dataKey'), lacking.length > 0 ? this.store.get('dataKey', lacking) : new Map<string, string>()]);
+    const { changeCount, records: read } = await this.store.snapshot('dataKey', lacking);
     // A key replaced or destroyed meanwhile, here or elsewhere: trust nothing cached, read every key.
     const trusted = cache.confirm(changeCount) && cache.generation === generation;
     const records = trusted ? read : await this.store.get('dataKey', sealed.map((e) => e.id));
@@ -302,7 +301,7 @@ function dataKeysOf(keyring: Keyring, records: ReadonlyMap<string, string>, even
     }
   }
   if (derivedIds.length > 0) {
-    const derived = deriveDataKeys(keyring.derivationKey!, Buffer.concat(seeds));
+    const derived = keyring.deriveDataKeys(Buffer.concat(seeds))!;
     derivedIds.forEach((id, i) => keys.set(id, derived.subarray(i * KEY_BYTES, (i + 1) * KEY_BYTES)));
   }
   return keys;
@@ -325,7 +324,7 @@ export function dataKeyOf(keyring: Keyring, eventId: string, doc: StoredDataKeyD
   if (!keyring.derivationKey) throw new KeyError(`the data key of event ${eventId} is derived from a seed, but this ledger's keyring holds no derivation key`);
   const seed = Buffer.from(doc.seed, 'base64');
   if (seed.length !== KEY_BYTES) throw new KeyError(`the data-key seed of event ${eventId} is not ${KEY_BYTES} bytes`);
-  return deriveDataKeys(keyring.derivationKey, seed);
+  return keyring.deriveDataKeys(seed)!;
 }
 
 /**

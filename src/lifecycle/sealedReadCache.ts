@@ -157,6 +157,7 @@ export function evictingStore(store: LifecycleStore, cache: SealedReadCache): Li
     get: (kind: LifecycleKind, ids: readonly string[]) => store.get(kind, ids),
     list: (kind: LifecycleKind, options: { readonly after?: string; readonly limit: number }) => store.list(kind, options),
     changeCount: (kind: LifecycleKind) => store.changeCount(kind),
+    snapshot: (kind: LifecycleKind, ids: readonly string[]) => store.snapshot(kind, ids),
     delete(kind: LifecycleKind, ids: readonly string[]) {
       if (kind === 'dataKey') cache.forget(ids);
       return store.delete(kind, ids);

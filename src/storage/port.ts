@@ -480,6 +480,13 @@ export interface LifecycleStore {
    * changes no later than the `put` or `delete` call that changed the records returns.
    */
   changeCount(kind: LifecycleKind): Promise<number>;
+  /** `get` and `changeCount` as of one read: one statement on SQLite, one round trip on MongoDB. */
+  snapshot(kind: LifecycleKind, ids: readonly string[]): Promise<LifecycleSnapshot>;
+}
+
+export interface LifecycleSnapshot {
+  readonly records: Map<string, string>;
+  readonly changeCount: number;
 }
 
 // ---------------------------------------------------------------------------------------

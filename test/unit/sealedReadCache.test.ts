@@ -132,20 +132,23 @@ describe('SealedEventRepository with its read cache', () => {
     await sealed.byLeafIndex(0);
     await sealed.byLeafIndex(0);
     const get = jest.spyOn(storage.lifecycle, 'get');
+    const snapshot = jest.spyOn(storage.lifecycle, 'snapshot');
     const again = (await sealed.byLeafIndex(0))!;
     expect(again.leaf).toBe(events[0]!.leaf);
     expect(get).not.toHaveBeenCalled();
+    expect(snapshot.mock.calls).toEqual([['dataKey', []]]);
     get.mockRestore();
+    snapshot.mockRestore();
   });
 
   it('reads as redacted an event whose key another process destroys while a read of it waits on the store', async () => {
     await sealed.byLeafIndex(0);
     await sealed.byLeafIndex(0);
     // The shred lands between the read's cache lookup and its answer.
-    const count = storage.lifecycle.changeCount.bind(storage.lifecycle);
-    const during = jest.spyOn(storage.lifecycle, 'changeCount').mockImplementationOnce(async (kind) => {
+    const read = storage.lifecycle.snapshot.bind(storage.lifecycle);
+    const during = jest.spyOn(storage.lifecycle, 'snapshot').mockImplementationOnce(async (kind, ids) => {
       await storage.lifecycle.delete('dataKey', [events[0]!.id]);
-      return count(kind);
+      return read(kind, ids);
     });
     expect((await sealed.byLeafIndex(0))!.redaction).toBeDefined();
     during.mockRestore();

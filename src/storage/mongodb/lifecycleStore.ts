@@ -11,7 +11,7 @@
  * old one, which makes every older copy of the wrapped key (oplog, journal, backups) useless.
  */
 import type { Collection, Db } from 'mongodb';
-import type { LifecycleKind, LifecycleRecord, LifecycleStore } from '../port';
+import type { LifecycleKind, LifecycleRecord, LifecycleSnapshot, LifecycleStore } from '../port';
 import { LIFECYCLE_COLLECTION, type LifecycleDoc } from './documents';
 import { onlyDuplicateKeys } from './driverErrors';
 
@@ -57,6 +57,18 @@ export class MongoLifecycleStore implements LifecycleStore {
     const result = await this.docs.deleteMany({ _id: { $in: ids.map((id) => key(kind, id)) } }, WRITE);
     if (result.deletedCount > 0) await this.counted(kind);
     return result.deletedCount;
+  }
+
+  async snapshot(kind: LifecycleKind, ids: readonly string[]): Promise<LifecycleSnapshot> {
+    const counter = key(CHANGES, kind);
+    const found = await this.docs.find({ _id: { $in: [...ids.map((id) => key(kind, id)), counter] } }).toArray();
+    const records = new Map<string, string>();
+    let changeCount = 0;
+    for (const doc of found) {
+      if (doc._id === counter) changeCount = doc.n ?? 0;
+      else records.set(doc._id.slice(kind.length + 1), doc.value);
+    }
+    return { records, changeCount };
   }
 
   async changeCount(kind: LifecycleKind): Promise<number> {

@@ -5,7 +5,7 @@
  * checkpoint, so a destroyed data key survives neither in the main file nor in the WAL.
  */
 import type Database from 'better-sqlite3';
-import type { LifecycleKind, LifecycleRecord, LifecycleStore } from '../port';
+import type { LifecycleKind, LifecycleRecord, LifecycleSnapshot, LifecycleStore } from '../port';
 import { step } from './driverErrors';
 
 /** Inserts or replaces one record (kind, id, value). */
@@ -25,6 +25,8 @@ export class SqliteLifecycleStore implements LifecycleStore {
   private readonly listFrom: Database.Statement<[string, string, number], LifecycleRecord>;
   private readonly bumpChanges: Database.Statement<[string]>;
   private readonly readChanges: Database.Statement<[string], { value: string }>;
+  private readonly snapshotOne: Database.Statement<{ kind: string; id: string }, SnapshotRow>;
+  private readonly snapshotMany: Database.Statement<{ kind: string; ids: string }, SnapshotRow>;
 
   constructor(private readonly db: Database.Database) {
     // A ledger created before this table existed, opened by a CLI command (which does not run
@@ -44,6 +46,11 @@ export class SqliteLifecycleStore implements LifecycleStore {
       `INSERT INTO lifecycle (kind, id, value) VALUES ('${CHANGES}', ?, '1') ON CONFLICT (kind, id) DO UPDATE SET value = CAST(CAST(value AS INTEGER) + 1 AS TEXT)`,
     );
     this.readChanges = db.prepare(`SELECT value FROM lifecycle WHERE kind = '${CHANGES}' AND id = ?`);
+    // Each statement is a read transaction of its own (file locks taken and let go): the
+    // records and their count in one costs one.
+    const count = `UNION ALL SELECT 1, id, value FROM lifecycle WHERE kind = '${CHANGES}' AND id = @kind`;
+    this.snapshotOne = db.prepare(`SELECT 0 AS counter, id, value FROM lifecycle WHERE kind = @kind AND id = @id ${count}`);
+    this.snapshotMany = db.prepare(`SELECT 0 AS counter, id, value FROM lifecycle WHERE kind = @kind AND id IN (SELECT value FROM json_each(@ids)) ${count}`);
   }
 
   put(kind: LifecycleKind, records: readonly LifecycleRecord[]): Promise<void> {
@@ -103,9 +110,29 @@ export class SqliteLifecycleStore implements LifecycleStore {
     return step(() => this.listFrom.all(kind, options.after ?? '', options.limit));
   }
 
+  snapshot(kind: LifecycleKind, ids: readonly string[]): Promise<LifecycleSnapshot> {
+    return step(() => {
+      const rows = ids.length === 1 ? this.snapshotOne.all({ kind, id: ids[0]! }) : this.snapshotMany.all({ kind, ids: JSON.stringify(ids) });
+      const records = new Map<string, string>();
+      let changeCount = 0;
+      for (const row of rows) {
+        if (row.counter === 1) changeCount = Number(row.value);
+        else records.set(row.id, row.value);
+      }
+      return { records, changeCount };
+    });
+  }
+
   changeCount(kind: LifecycleKind): Promise<number> {
     return step(() => Number(this.readChanges.get(kind)?.value ?? 0));
   }
 }
 
 class Taken extends Error {}
+
+interface SnapshotRow {
+  /** 1 on the row of the change count, 0 on the records'. */
+  readonly counter: 0 | 1;
+  readonly id: string;
+  readonly value: string;
+}
