@@ -17,7 +17,7 @@ import type { AddressInfo } from 'node:net';
 import { ApolloServer, type ApolloServerPlugin } from '@apollo/server';
 import { unwrapResolverError } from '@apollo/server/errors';
 import { ApolloServerPluginDrainHttpServer } from '@apollo/server/plugin/drainHttpServer';
-import { ApolloServerPluginLandingPageDisabled } from '@apollo/server/plugin/disabled';
+import { ApolloServerPluginCacheControlDisabled, ApolloServerPluginLandingPageDisabled } from '@apollo/server/plugin/disabled';
 import { expressMiddleware } from '@as-integrations/express5';
 import express, { type RequestHandler } from 'express';
 import type { GraphQLFormattedError, GraphQLSchema } from 'graphql';
@@ -96,7 +96,15 @@ export async function startHttpServer<A extends Admission>(options: HttpServerOp
 
   const apollo = new ApolloServer<object>({
     schema: options.schema,
-    plugins: [ApolloServerPluginDrainHttpServer({ httpServer: httpServer as http.Server }), ApolloServerPluginLandingPageDisabled(), logRefusals(logger)],
+    // Apollo's default cache-control plugin wraps every field's resolver to collect cache hints;
+    // the schema gives none, so all it ever concluded was `no-store`, which `noStore` below
+    // now sets without the per-field work.
+    plugins: [
+      ApolloServerPluginDrainHttpServer({ httpServer: httpServer as http.Server }),
+      ApolloServerPluginLandingPageDisabled(),
+      ApolloServerPluginCacheControlDisabled(),
+      logRefusals(logger),
+    ],
     introspection: config.introspection,
     validationRules: costLimitRules(limits),
     parseOptions: { maxTokens: limits.maxTokens },
@@ -148,8 +156,14 @@ export async function startHttpServer<A extends Admission>(options: HttpServerOp
   options.routes?.(app, admitted, admissionOf);
   if (config.explorer) app.use('/explorer', explorerRouter());
   if (config.dashboard) app.use(dashboardRouter());
+  // No GraphQL answer may be stored by a cache: each is the state of the log when asked.
+  const noStore: RequestHandler = (_req, res, next) => {
+    res.set('Cache-Control', 'no-store');
+    next();
+  };
   app.use(
     '/graphql',
+    noStore,
     requireJsonBody,
     admitted,
     budgeted,
