@@ -22,7 +22,7 @@ import { expressMiddleware } from '@as-integrations/express5';
 import express, { type RequestHandler } from 'express';
 import type { GraphQLFormattedError, GraphQLSchema } from 'graphql';
 import type { HttpConfig } from '../config';
-import { costLimitRules, type CostLimits, DEFAULT_COST_LIMITS, documentShapeProblem, withLimitCode } from '../graphql/costLimits';
+import { costLimitRules, type CostLimits, DEFAULT_COST_LIMITS, ShapeVerdicts, withLimitCode } from '../graphql/costLimits';
 import type { Logger } from '../logger';
 import { BodyBudget, bodyBudgetMiddleware } from './bodyBudget';
 import { corsMiddleware } from './cors';
@@ -134,12 +134,13 @@ export async function startHttpServer<A extends Admission>(options: HttpServerOp
   const budgeted = bodyBudgetMiddleware(bodyBudget, (req) => (admissionOf(req).authenticated ? config.maxBodyBytes : config.maxAnonymousBodyBytes));
   // Every document is measured before Apollo parses it, in one lexer pass that stops at the
   // first limit broken; callers without a key get far fewer tokens (their requests are small).
+  const shapes = new ShapeVerdicts({ maxAliases: limits.maxAliases, maxDepth: limits.maxDepth, maxFields: limits.maxFields });
   const documentShape: RequestHandler = (req, _res, next) => {
     const body: unknown = req.method === 'POST' ? req.body : req.query;
     const query = typeof body === 'object' && body !== null ? (body as { query?: unknown }).query : undefined;
     if (typeof query !== 'string') return next();
     const maxTokens = admissionOf(req).authenticated ? limits.maxTokens : limits.maxAnonymousTokens;
-    const problem = documentShapeProblem(query, { maxTokens, maxAliases: limits.maxAliases, maxDepth: limits.maxDepth, maxFields: limits.maxFields });
+    const problem = shapes.problem(query, maxTokens);
     if (problem) return next(new HttpError(400, 'QUERY_TOO_COMPLEX', problem.message, {}, { limit: problem.limit }));
     next();
   };
