@@ -227,15 +227,16 @@ export type ShapeProblem = ReturnType<typeof documentShapeProblem>;
  * verdict depends only on the text and the limits, so it never goes stale. Bounded: at most
  * `maxEntries` documents of at most `maxChars` characters per token limit (two limits in use:
  * with and without a key), the oldest forgotten first; longer documents are lexed every time.
- * The other limits are the server's, fixed at construction.
+ * By default 2 × 512 documents of up to 2,048 characters: at most 4 MiB of text, whoever sends
+ * what. The other limits are the server's, fixed at construction.
  */
 export class ShapeVerdicts {
   private readonly byMaxTokens = new Map<number, Map<string, ShapeProblem>>();
 
   constructor(
     private readonly limits: Omit<ShapeLimits, 'maxTokens'>,
-    private readonly maxEntries = 1024,
-    private readonly maxChars = 4096,
+    private readonly maxEntries = 512,
+    private readonly maxChars = 2048,
   ) {}
 
   problem(source: string, maxTokens: number): ShapeProblem {
