@@ -7,8 +7,8 @@
  */
 import { LedgerError } from '../errors';
 import type { LifecycleStore } from '../storage/port';
-import { RecentBlinds } from './recentBlinds';
-import { BLIND_VERSIONS, blindIndex, type BlindVersion, CURRENT_BLIND_VERSION, DataKeyDeriver, type Kek, KeyError, newKey, openSecret, sealSecret, secretKey } from './envelope';
+import { type BlindField, Blinder, type SealingKeys } from './sealBatch';
+import { BLIND_VERSIONS, type BlindVersion, CURRENT_BLIND_VERSION, DataKeyDeriver, type Kek, KeyError, newKey, openSecret, sealSecret, secretKey } from './envelope';
 
 export const KEYRING_ID = 'main';
 
@@ -115,17 +115,25 @@ export class Keyring {
     await store.put('keyring', [{ id: KEYRING_ID, value: JSON.stringify(doc) }]);
   }
 
-  /** Blind indexes of actor ids and target types seen lately (target ids mostly do not recur, and are not kept). */
-  private readonly recentActorIds = new RecentBlinds();
-  private readonly recentTargetTypes = new RecentBlinds();
+  private blinderOf: Blinder | undefined;
 
   private secretKeyBytes: Uint8Array | undefined;
-  private deriver: DataKeyDeriver | undefined;
+  private deriverOf: DataKeyDeriver | undefined;
 
-  /** The data keys of these seeds (envelope.ts: deriveDataKeys); undefined on a keyring without a derivation key. */
-  deriveDataKeys(seeds: Uint8Array): Buffer | undefined {
+  /** Derives data keys from seeds (envelope.ts: deriveDataKeys); undefined on a keyring without a derivation key. */
+  get deriver(): DataKeyDeriver | undefined {
     if (!this.derivationKey) return undefined;
-    return (this.deriver ??= new DataKeyDeriver(this.derivationKey)).derive(seeds);
+    return (this.deriverOf ??= new DataKeyDeriver(this.derivationKey));
+  }
+
+  /** What sealing new events needs, as plain data (sealBatch.ts); undefined on a keyring without a derivation key. */
+  get sealingKeys(): SealingKeys | undefined {
+    return this.derivationKey && { derivationKey: this.derivationKey, searchKey: this.searchKey, blindVersion: this.blindVersion };
+  }
+
+  /** The data keys of these seeds; undefined on a keyring without a derivation key. */
+  deriveDataKeys(seeds: Uint8Array): Buffer | undefined {
+    return this.deriver?.derive(seeds);
   }
 
   /** Seals a secret the server reads back later (see envelope.ts: secret key). */
@@ -142,10 +150,12 @@ export class Keyring {
     return (this.secretKeyBytes ??= secretKey(this.searchKey));
   }
 
-  blind(field: 'actor.id' | 'target.type' | 'target.id', value: string): string {
-    const compute = (v: string): string => blindIndex(this.searchKey, field, v, this.blindVersion);
-    if (field === 'actor.id') return this.recentActorIds.get(value, compute);
-    if (field === 'target.type') return this.recentTargetTypes.get(value, compute);
-    return compute(value);
+  blind(field: BlindField, value: string): string {
+    return this.blinds.blind(field, value);
+  }
+
+  /** The blind indexes of this keyring, for sealing on this thread (sealBatch.ts). */
+  get blinds(): Blinder {
+    return (this.blinderOf ??= new Blinder(this.searchKey, this.blindVersion));
   }
 }

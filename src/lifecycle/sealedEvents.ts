@@ -34,12 +34,14 @@ import type {
 } from '../storage/port';
 import { flatEvent } from '../storage/flatEvent';
 import { SealedReadCache } from './sealedReadCache';
+import { blindedParties, SEALED_SALT, sealBatch, sealedSkeleton } from './sealBatch';
+
+export { SEALED_SALT };
 import { leafHash } from '../verify/rfc6962';
 import { isBlind, isSealedLeaf, KEY_BYTES, KeyError, newKey, openLeaf, RandomPool, SEALED_PREFIX, sealLeaf } from './envelope';
 import type { Keyring } from './keyring';
 import { type DataKeyDoc, isDerivedDataKey, leafKey, parseRedaction, type StoredDataKeyDoc } from './records';
 
-export const SEALED_SALT = '0'.repeat(32);
 const MAC_HEX = 64;
 
 /** The skeleton fields a MAC covers, as found in a stored (or raw) event. */
@@ -98,7 +100,7 @@ export function openedSkeletonMac(keyring: Keyring, e: StoredEvent): string {
     leafIndex: e.leafIndex,
     id: e.id,
     action: e.action,
-    ...blindedParties(keyring, e),
+    ...blindedParties(keyring.blinds, e),
     outcome: e.outcome,
     groups: e.groups,
     recordedAt: e.recordedAt,
@@ -107,12 +109,6 @@ export function openedSkeletonMac(keyring: Keyring, e: StoredEvent): string {
 }
 
 const utf8 = new TextEncoder();
-
-/** The actor and target of an event as its sealed row stores them: personal ids as blind indexes. */
-function blindedParties(keyring: Keyring, e: StoredEvent): Pick<StoredEvent, 'actor' | 'target'> {
-  const actor = { id: keyring.blind('actor.id', e.actor.id), type: e.actor.type };
-  return e.target ? { actor, target: { type: keyring.blind('target.type', e.target.type), id: keyring.blind('target.id', e.target.id) } } : { actor };
-}
 
 export class SealedEventRepository implements EventRepository {
   /**
@@ -134,53 +130,33 @@ export class SealedEventRepository implements EventRepository {
   async append(events: readonly StoredEvent[], companions?: CompanionRecords): Promise<void> {
     // The data keys are this layer's companions; nothing above it brings others.
     if (companions) throw new LedgerError('INTERNAL', `a sealed append takes no ${companions.kind} records from its caller`);
-    const n = events.length;
-    const keys: LifecycleRecord[] = new Array(n);
-    const skeletons: StoredEvent[] = new Array(n);
-    const deks: Uint8Array[] = new Array(n);
-    const random = RandomPool.forEvents(n);
-    // Seeds for the whole batch in one piece, and their keys in one cipher call.
-    const seeds = this.keyring.derivationKey && random.take(n * KEY_BYTES);
-    const derived = seeds && this.keyring.deriveDataKeys(seeds);
-    for (let i = 0; i < n; i++) {
-      const e = events[i]!;
-      const { actor, target } = blindedParties(this.keyring, e);
-      let dek: Uint8Array;
-      let record: string;
-      if (derived && seeds) {
-        // A view: the batch's keys are 32 bytes an event, no pool behind them to pin.
-        dek = derived.subarray(i * KEY_BYTES, (i + 1) * KEY_BYTES);
-        record = derivedRecord(seeds.toString('base64', i * KEY_BYTES, (i + 1) * KEY_BYTES), e.leafIndex, actor.id);
-      } else {
-        dek = newKey(random);
-        const { kek } = this.keyring;
-        const doc: DataKeyDoc = { kekId: kek.id, wrapped: kek.wrap(dek, `dek:${e.id}`, random), leafIndex: e.leafIndex, actor: actor.id };
-        record = JSON.stringify(doc);
-      }
-      const skeleton: Mutable<StoredEvent> = {
-        id: e.id,
-        action: e.action,
-        actor,
-        outcome: e.outcome,
-        groups: e.groups,
-        recordedAt: e.recordedAt,
-        salt: SEALED_SALT,
-        leafIndex: e.leafIndex,
-        leaf: sealLeaf(dek, e.leafIndex, e.id, e.leaf, random),
-        leafHash: e.leafHash,
-      };
-      // Assigned rather than spread: building the skeleton is per event, and spreads of fresh objects are slow.
-      if (target) skeleton.target = target;
-      if (e.idempotencyKey !== undefined) skeleton.idempotencyKey = e.idempotencyKey;
-      if (e.contentDigest !== undefined) skeleton.contentDigest = e.contentDigest;
-      skeletons[i] = skeleton;
-      keys[i] = { id: e.id, value: record };
-      deks[i] = dek;
-    }
+    const sealing = this.keyring.sealingKeys;
+    // Sealed where the batch is written, off this thread: the read cache learns the keys on first read.
+    if (sealing && this.inner.appendSealed) return this.inner.appendSealed(events, sealing);
     const generation = this.cache.generation;
-    await this.inner.append(skeletons, { kind: 'dataKey', records: keys });
+    const { skeletons, records, keyOf } = this.sealHere(events);
+    await this.inner.append(skeletons, { kind: 'dataKey', records });
     // Only once stored: the newest events are the ones read most.
-    for (let i = 0; i < n; i++) this.cache.rememberKey(keys[i]!.id, deks[i]!, generation);
+    for (let i = 0; i < records.length; i++) this.cache.rememberKey(records[i]!.id, keyOf(i), generation);
+  }
+
+  /** Seals on this thread: with derived keys as sealBatch does, on keyrings from before with each key wrapped under the KEK. */
+  private sealHere(events: readonly StoredEvent[]): { skeletons: StoredEvent[]; records: LifecycleRecord[]; keyOf: (i: number) => Uint8Array } {
+    const { deriver, blinds, kek } = this.keyring;
+    if (deriver) {
+      const batch = sealBatch(events, deriver, blinds);
+      return { ...batch, keyOf: (i) => batch.dataKeys.subarray(i * KEY_BYTES, (i + 1) * KEY_BYTES) };
+    }
+    const random = RandomPool.forEvents(events.length);
+    const deks = events.map(() => newKey(random));
+    const records: LifecycleRecord[] = [];
+    const skeletons = events.map((e, i) => {
+      const parties = blindedParties(blinds, e);
+      const doc: DataKeyDoc = { kekId: kek.id, wrapped: kek.wrap(deks[i]!, `dek:${e.id}`, random), leafIndex: e.leafIndex, actor: parties.actor.id };
+      records.push({ id: e.id, value: JSON.stringify(doc) });
+      return sealedSkeleton(e, parties, sealLeaf(deks[i]!, e.leafIndex, e.id, e.leaf, random));
+    });
+    return { skeletons, records, keyOf: (i) => deks[i]! };
   }
 
   async range(from: number, to: number): Promise<StoredEvent[]> {
@@ -326,17 +302,6 @@ export function dataKeyOf(keyring: Keyring, eventId: string, doc: StoredDataKeyD
   if (seed.length !== KEY_BYTES) throw new KeyError(`the data-key seed of event ${eventId} is not ${KEY_BYTES} bytes`);
   return keyring.deriveDataKeys(seed)!;
 }
-
-/**
- * A DerivedDataKeyDoc as JSON text, written out rather than through JSON.stringify (a quarter
- * of a microsecond against three quarters, per event): every value is base64 or a number, and
- * the blind index is base64url or hex, so none needs escaping.
- */
-function derivedRecord(seed: string, leafIndex: number, actor: string): string {
-  return `{"seed":"${seed}","leafIndex":${leafIndex},"actor":"${actor}"}`;
-}
-
-type Mutable<T> = { -readonly [K in keyof T]: T[K] };
 
 function redactedSkeleton(e: StoredEvent, redaction: { leafIndex: number | undefined; reason: string } | undefined): StoredEvent {
   return {

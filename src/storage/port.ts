@@ -13,6 +13,9 @@
  */
 import type { Role } from '../auth/role';
 import type { Actor, ActorType, Outcome, Source, Submitter, Target } from '../event/eventRecord';
+import type { SealingKeys } from '../lifecycle/sealBatch';
+
+export type { SealingKeys };
 
 export type { Submitter };
 
@@ -142,12 +145,21 @@ export interface CompanionRecords {
   readonly records: readonly LifecycleRecord[];
 }
 
+
+
 export interface EventRepository {
   /**
    * Stores events at consecutive leaf indices, in order, with the idempotency records of
    * those that carry a key. Fails with `LeafIndexTakenError` if any index is already stored.
    */
   append(events: readonly StoredEvent[], companions?: CompanionRecords): Promise<void>;
+  /**
+   * Optional: seals the events (lifecycle/sealBatch.ts) where they are written, then stores
+   * the skeletons as `append` would, with their `dataKey` records as companions, all or
+   * nothing. An adapter with a writer thread offers it to take the sealing off the server's
+   * event loop; without it the sealing layer seals and calls `append`.
+   */
+  appendSealed?(events: readonly StoredEvent[], sealing: SealingKeys): Promise<void>;
   /** Leaves [from, to) in order (replay after a crash). */
   range(from: number, to: number): Promise<StoredEvent[]>;
   byLeafIndex(leafIndex: number): Promise<StoredEvent | undefined>;

@@ -1,11 +1,15 @@
 /**
  * Appends committed in the append worker (what the server does) behave as inline ones: the
  * same rows, the same typed errors, companions in the same transaction, and the rows visible
- * to the server's own connection as soon as the append resolves.
+ * to the server's own connection as soon as the append resolves; a sealed ledger's batches
+ * sealed there too.
  */
-import { mkdtemp, rm } from 'node:fs/promises';
+import { mkdtemp, readdir, readFile, rm } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
+import { localKek, newKey } from '../../src/lifecycle/envelope';
+import { Keyring } from '../../src/lifecycle/keyring';
+import { SEALED_SALT, SealedEventRepository } from '../../src/lifecycle/sealedEvents';
 import { DuplicateKeyError, EventRejectedError, LeafIndexTakenError } from '../../src/storage/errors';
 import type { LedgerStorage } from '../../src/storage/port';
 import { openSqliteStorage } from '../../src/storage/sqlite/sqliteStorage';
@@ -67,5 +71,33 @@ describe('SQLite appends in the append worker', () => {
   it('commits concurrent appends in the order sent', async () => {
     await Promise.all([storage.events.append([makeEvent(3)]), storage.events.append([makeEvent(4)]), storage.events.append([makeEvent(5)])]);
     expect((await storage.events.range(0, 10)).map((e) => e.leafIndex)).toEqual([0, 1, 2, 3, 4, 5]);
+  });
+
+  it('seals a sealed ledger\'s batch in the worker, storing skeletons, seeds and no content in clear', async () => {
+    const kek = localKek(newKey());
+    const keyring = (await Keyring.open(storage.lifecycle, kek, () => Promise.resolve(6)))!;
+    expect(keyring.sealingKeys).toBeDefined();
+    const marker = `SEALED-IN-WORKER-${Date.now()}`;
+    const events = [6, 7].map((i) => makeEvent(i, { action: 'w.sealed', actor: { id: `${marker}-actor`, type: 'USER' }, target: { type: 'invoice', id: `${marker}-${i}` } }));
+    const appendSealed = jest.spyOn(storage.events, 'appendSealed');
+    const sealed = new SealedEventRepository(storage.events, storage.lifecycle, keyring);
+    await sealed.append(events);
+    expect(appendSealed).toHaveBeenCalledTimes(1);
+    appendSealed.mockRestore();
+    const rows = await storage.events.range(6, 8);
+    expect(rows.map((r) => [r.leaf.startsWith('sealed1:'), r.salt === SEALED_SALT, r.actor.id === keyring.blind('actor.id', `${marker}-actor`)])).toEqual([
+      [true, true, true],
+      [true, true, true],
+    ]);
+    expect(rows.map((r) => r.target!.id)).toEqual(events.map((e) => keyring.blind('target.id', e.target!.id)));
+    const records = await storage.lifecycle.get('dataKey', events.map((e) => e.id));
+    expect([...records.values()].map((v) => Object.keys(JSON.parse(v) as object).sort())).toEqual([
+      ['actor', 'leafIndex', 'seed'],
+      ['actor', 'leafIndex', 'seed'],
+    ]);
+    // Opened afresh by a reader that never saw the keys: the original content.
+    const opened = await new SealedEventRepository(storage.events, storage.lifecycle, keyring).range(6, 8);
+    expect(opened.map((e) => e.leaf)).toEqual(events.map((e) => e.leaf));
+    for (const f of await readdir(dir)) expect((await readFile(path.join(dir, f))).includes(marker)).toBe(false);
   });
 });

@@ -7,7 +7,8 @@ import path from 'node:path';
 import Database from 'better-sqlite3';
 import { LedgerError } from '../../errors';
 import { DuplicateKeyError, EventRejectedError, LeafIndexTakenError } from '../errors';
-import type { CompanionRecords, StoredEvent } from '../port';
+import { Sealer } from '../../lifecycle/sealBatch';
+import type { CompanionRecords, SealingKeys, StoredEvent } from '../port';
 import type { AppendReply, AppendRequest, AppendWorkerData } from './appendWorker';
 import { step, translateError } from './driverErrors';
 import type { AppendFailure, SqliteEventWriter } from './eventWriter';
@@ -15,14 +16,25 @@ import { WorkerClient } from './workerClient';
 
 export interface AppendRunner {
   append(events: readonly StoredEvent[], companions: CompanionRecords | undefined): Promise<void>;
+  /** Seals the events (lifecycle/sealBatch.ts) and appends the skeletons with their data-key records. */
+  appendSealed(events: readonly StoredEvent[], sealing: SealingKeys): Promise<void>;
   close(): Promise<void>;
 }
 
 export class InlineAppendRunner implements AppendRunner {
+  private readonly sealer = new Sealer();
+
   constructor(private readonly writer: SqliteEventWriter) {}
 
   append(events: readonly StoredEvent[], companions: CompanionRecords | undefined): Promise<void> {
     return step(() => this.writer.append(events, companions));
+  }
+
+  appendSealed(events: readonly StoredEvent[], sealing: SealingKeys): Promise<void> {
+    return step(() => {
+      const { skeletons, records } = this.sealer.seal(events, sealing);
+      this.writer.append(skeletons, { kind: 'dataKey', records });
+    });
   }
 
   close(): Promise<void> {
@@ -70,6 +82,11 @@ export class WorkerAppendRunner implements AppendRunner {
     // Nothing to commit: no worker needed (but a closed storage still refuses).
     if (events.length === 0 && !this.client.closed) return Promise.resolve();
     return this.client.request((id) => ({ id, events, companions }));
+  }
+
+  appendSealed(events: readonly StoredEvent[], sealing: SealingKeys): Promise<void> {
+    if (events.length === 0 && !this.client.closed) return Promise.resolve();
+    return this.client.request((id) => ({ id, events, sealing }));
   }
 
   close(): Promise<void> {

@@ -3,11 +3,14 @@
  * database file and runs each append transaction there (eventWriter.ts), so that the commit,
  * whose fsync under `synchronous=FULL` is most of a batch's time on a real disk, does not
  * stop the server's event loop: requests keep being read and validated meanwhile, and join
- * the next batch. One append at a time, in the order sent.
+ * the next batch. One append at a time, in the order sent. Sealed ledgers' batches are sealed
+ * here too (lifecycle/sealBatch.ts), for the same reason: it is per-event CPU the event loop
+ * need not spend.
  */
 import { isMainThread, type MessagePort, parentPort, workerData } from 'node:worker_threads';
 import Database from 'better-sqlite3';
-import type { CompanionRecords, StoredEvent } from '../port';
+import { Sealer } from '../../lifecycle/sealBatch';
+import type { CompanionRecords, SealingKeys, StoredEvent } from '../port';
 import { type AppendFailure, appendFailureOf, SqliteEventWriter } from './eventWriter';
 import { applyPragmas, BUSY_TIMEOUT_MS } from './schema';
 
@@ -15,17 +18,17 @@ export interface AppendWorkerData {
   readonly appendWorkerFile: string;
 }
 
-export interface AppendRequest {
-  readonly id: number;
-  readonly events: readonly StoredEvent[];
-  readonly companions: CompanionRecords | undefined;
-}
+/** Events with their companions, or events to seal first (the skeletons then go with their data-key records). */
+export type AppendRequest =
+  | { readonly id: number; readonly events: readonly StoredEvent[]; readonly companions: CompanionRecords | undefined }
+  | { readonly id: number; readonly events: readonly StoredEvent[]; readonly sealing: SealingKeys };
 
 export type AppendReply = { readonly id: number } | { readonly id: number; readonly failure: AppendFailure };
 
 function serve(port: MessagePort, file: string): void {
   let writer: SqliteEventWriter | undefined;
   let db: Database.Database | undefined;
+  const sealer = new Sealer();
   port.on('message', (request: AppendRequest) => {
     let reply: AppendReply;
     try {
@@ -34,7 +37,12 @@ function serve(port: MessagePort, file: string): void {
         applyPragmas(db, { readonly: false });
         writer = new SqliteEventWriter(db);
       }
-      writer.append(request.events, request.companions);
+      if ('sealing' in request) {
+        const { skeletons, records } = sealer.seal(request.events, request.sealing);
+        writer.append(skeletons, { kind: 'dataKey', records });
+      } else {
+        writer.append(request.events, request.companions);
+      }
       reply = { id: request.id };
     } catch (err) {
       reply = { id: request.id, failure: appendFailureOf(err) };

@@ -5,7 +5,7 @@
  * thread (counts.ts).
  */
 import type Database from 'better-sqlite3';
-import type { CompanionRecords, EventCount, EventCountKey, EventPageQuery, EventQuery, EventRepository, FlatEvent, StoredEvent } from '../port';
+import type { CompanionRecords, EventCount, EventCountKey, EventPageQuery, EventQuery, EventRepository, FlatEvent, SealingKeys, StoredEvent } from '../port';
 import type { AppendRunner } from './appendRunner';
 import { countsOfRows, type CountRunner, MaintainedCounts } from './counts';
 import { step } from './driverErrors';
@@ -51,6 +51,10 @@ export class SqliteEventRepository implements EventRepository {
 
   append(events: readonly StoredEvent[], companions?: CompanionRecords): Promise<void> {
     return this.appends.append(events, companions);
+  }
+
+  appendSealed(events: readonly StoredEvent[], sealing: SealingKeys): Promise<void> {
+    return this.appends.appendSealed(events, sealing);
   }
 
   range(from: number, to: number): Promise<StoredEvent[]> {
