@@ -18,16 +18,16 @@ export const SERVER_HEAP_GROWING_PERCENT = 50;
 const FLAG = '--heap-growing-percent';
 
 /**
- * Sets the server's heap growing factor, unless the operator chose one (in the node
- * command line or NODE_OPTIONS; `--heap-growing-percent=0` gives V8's own back). Returns
- * the flag set, or undefined when the operator's choice stands.
+ * Sets the server's heap growing factor, unless the operator chose one on the node command
+ * line (`node --heap-growing-percent=0 bin/audit-ledger.js serve` gives V8's own back; Node
+ * refuses the flag in NODE_OPTIONS). Returns the flag set, or undefined when the operator's
+ * choice stands.
  */
 export function limitHeapGrowth(
   execArgv: readonly string[] = process.execArgv,
-  nodeOptions: string = process.env.NODE_OPTIONS ?? '',
   setFlags: (flags: string) => void = (flags) => v8.setFlagsFromString(flags),
 ): string | undefined {
-  const given = [...execArgv, ...nodeOptions.split(/\s+/)].some((arg) => arg === FLAG || arg.startsWith(`${FLAG}=`) || arg.startsWith('--heap_growing_percent'));
+  const given = execArgv.some((arg) => arg === FLAG || arg.startsWith(`${FLAG}=`) || arg.startsWith('--heap_growing_percent'));
   if (given) return undefined;
   const flag = `${FLAG}=${SERVER_HEAP_GROWING_PERCENT}`;
   setFlags(flag);
