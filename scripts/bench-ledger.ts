@@ -5,7 +5,7 @@
  *   npm run bench:ledger -- [--adapter sqlite|mongodb] [--sizes 1000000,10000000] [--seconds 10]
  *        [--read-seconds 5] [--read-clients 1,4] [--fill-clients 4] [--fill-batch 1000]
  *        [--fill-max-minutes 150] [--tessera | --no-tessera] [--tessera-seconds 30]
- *        [--compare-mongodb 100000] [--rows-json FILE]
+ *        [--compare-mongodb 100000] [--rows-json FILE] [--no-appends]
  *
  * In a fresh temp folder (removed at the end, also on error and SIGINT/SIGTERM): starts the
  * server on the chosen storage adapter (sqlite: `$LEDGER_DATA_DIR/ledger.db`; mongodb: a
@@ -24,6 +24,7 @@
  *   3. measures appends for --seconds each: 4 clients × 100-event recordEvents, then
  *      single-event recordEvent from 64 clients (latency = time to the receipt, which carries
  *      the inclusion proof against the signed checkpoint covering the event);
+ *      (--no-appends skips this step, for runs that look only at the reads);
  *   4. records the server's RSS (/proc/<pid>/status; its peak, with the main thread's V8 heap near the peak
  *      from the server's /metrics, which is on for this) and the bytes on disk per event.
  *
@@ -101,6 +102,7 @@ if (!Number.isSafeInteger(COMPARE_MONGODB) || COMPARE_MONGODB < 0 || (COMPARE_MO
   throw new Error(`--compare-mongodb ${COMPARE_MONGODB} needs --adapter sqlite and ${COMPARE_MONGODB} among --sizes (${SIZES.join(',')})`);
 }
 const ROWS_JSON = args.string('rows-json', '');
+const APPENDS = args.flag('appends', true);
 
 const GROUPS = 100;
 const ACTORS = 1000;
@@ -718,6 +720,8 @@ async function main(): Promise<void> {
   rows.push({ measure: 'server RSS, empty log', result: `${int((await procMemory(server.pid, 'VmRSS')) / MB)} MB` });
 
   const results: SizeResult[] = [];
+  /** Every size measured, with or without appends (--no-appends leaves `results` empty). */
+  const sized: { size: number; label: string; maxRss: number }[] = [];
   let fillMs = 0;
   for (const target of SIZES) {
     const fillWatch = new RssWatch(server.pid);
@@ -739,7 +743,7 @@ async function main(): Promise<void> {
     const watch = new RssWatch(server.pid, server.url);
     await measureReads(server, keys, ids, n, label, rows);
     const disk = await diskRow(storagePath, await treeSize(server.url), label);
-    const { batched, single } = await measureAppends(server, keys, ids, label, rows);
+    const appends = APPENDS ? await measureAppends(server, keys, ids, label, rows) : undefined;
     const maxRss = await watch.stop();
     await sleep(1000);
     const rest = await procMemory(server.pid, 'VmRSS');
@@ -751,11 +755,12 @@ async function main(): Promise<void> {
       ok: maxRss <= 300 * MB,
     });
     rows.push(disk);
-    results.push({ size: n, label, batched, single, maxRss });
+    sized.push({ size: n, label, maxRss });
+    if (appends) results.push({ size: n, label, ...appends, maxRss });
   }
-  const largest = results.at(-1)!;
-  if (results.length > 1) {
-    const first = results[0]!;
+  const largest = sized.at(-1)!;
+  if (sized.length > 1) {
+    const first = sized[0]!;
     const growth = (largest.maxRss - first.maxRss) / first.maxRss;
     rows.push({
       measure: `server RSS vs log size, ${first.label} → ${largest.label}`,

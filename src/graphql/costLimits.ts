@@ -219,6 +219,39 @@ export function documentShapeProblem(source: string, limits: ShapeLimits): { lim
   return undefined;
 }
 
+export type ShapeProblem = ReturnType<typeof documentShapeProblem>;
+
+/**
+ * `documentShapeProblem` remembered for short documents: clients send the same few documents
+ * with new variables on every call, and lexing one again cost 2–4% of a point read's CPU. The
+ * verdict depends only on the text and the limits, so it never goes stale. Bounded: at most
+ * `maxEntries` documents of at most `maxChars` characters per token limit (two limits in use:
+ * with and without a key), the oldest forgotten first; longer documents are lexed every time.
+ * By default 2 × 512 documents of up to 2,048 characters: at most 4 MiB of text, whoever sends
+ * what. The other limits are the server's, fixed at construction.
+ */
+export class ShapeVerdicts {
+  private readonly byMaxTokens = new Map<number, Map<string, ShapeProblem>>();
+
+  constructor(
+    private readonly limits: Omit<ShapeLimits, 'maxTokens'>,
+    private readonly maxEntries = 512,
+    private readonly maxChars = 2048,
+  ) {}
+
+  problem(source: string, maxTokens: number): ShapeProblem {
+    const limits = { ...this.limits, maxTokens };
+    if (source.length > this.maxChars) return documentShapeProblem(source, limits);
+    let verdicts = this.byMaxTokens.get(maxTokens);
+    if (!verdicts) this.byMaxTokens.set(maxTokens, (verdicts = new Map()));
+    if (verdicts.has(source)) return verdicts.get(source);
+    const verdict = documentShapeProblem(source, limits);
+    if (verdicts.size >= this.maxEntries) verdicts.delete(verdicts.keys().next().value!);
+    verdicts.set(source, verdict);
+    return verdict;
+  }
+}
+
 /**
  * Gives limit refusals their own code: Apollo re-codes every validation error as
  * GRAPHQL_VALIDATION_FAILED and graphql-js's own token limit is a parse error.

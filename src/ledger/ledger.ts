@@ -353,13 +353,12 @@ export class Ledger {
       throw new LedgerInputError(`leafIndex ${leafIndex} is not below treeSize ${checkpoint.treeSize}`);
     }
     const started = performance.now();
-    // The leaf hash comes from the level-0 tile, so a proof never reads the events.
-    const [[leafHash], hashes] = await Promise.all([
-      this.tiles.readNodes([{ level: 0, index: leafIndex }]),
-      inclusionProof(this.tiles, leafIndex, checkpoint.treeSize, this.hasher),
-    ]);
+    // The leaf hash comes from the level-0 tile, so a proof never reads the events. One read
+    // for the leaf and its path: two concurrent reads would each load (and rehash) the same
+    // uncached level-0 tile.
+    const [proof] = await inclusionProofsWithLeaves(this.tiles, [leafIndex], checkpoint.treeSize, this.hasher);
     this.metrics.proofServed('inclusion', (performance.now() - started) / 1000);
-    return { checkpoint, leafHash: leafHash!, hashes };
+    return { checkpoint, leafHash: proof!.leafHash, hashes: proof!.hashes };
   }
 
   async consistencyProof(fromSize: number, toSize?: number): Promise<{ checkpoint: SignedCheckpoint; hashes: Uint8Array[] }> {

@@ -19,7 +19,7 @@
  *   under the secret key, derived from the search key: like it, it survives a KEK rotation
  *   untouched, and the database never holds it (only the wrapped search key).
  */
-import { createCipheriv, createDecipheriv, createHash, createHmac, randomBytes } from 'node:crypto';
+import { type Cipher, createCipheriv, createDecipheriv, createHash, createHmac, randomBytes } from 'node:crypto';
 
 export const KEY_BYTES = 32;
 const IV_BYTES = 12;
@@ -78,12 +78,26 @@ export function localKek(key: Uint8Array): Kek {
  * `out.subarray(32 * i, 32 * i + 32)`.
  */
 export function deriveDataKeys(derivationKey: Uint8Array, seeds: Uint8Array): Buffer {
-  if (seeds.length % KEY_BYTES !== 0) throw new KeyError(`data-key seeds come in ${KEY_BYTES}-byte pieces (got ${seeds.length} bytes)`);
-  const cipher = createCipheriv('aes-256-ecb', derivationKey, null);
-  cipher.setAutoPadding(false);
-  const out = cipher.update(seeds);
-  cipher.final();
-  return out;
+  return new DataKeyDeriver(derivationKey).derive(seeds);
+}
+
+/**
+ * deriveDataKeys with one cipher for every call: ECB keeps no state from one block to the next
+ * and, without padding, `update` answers every whole block at once, so the same cipher serves
+ * each batch or page in turn. Setting a cipher up costs more than deriving a page's keys with it.
+ */
+export class DataKeyDeriver {
+  private readonly cipher: Cipher;
+
+  constructor(derivationKey: Uint8Array) {
+    this.cipher = createCipheriv('aes-256-ecb', derivationKey, null);
+    this.cipher.setAutoPadding(false);
+  }
+
+  derive(seeds: Uint8Array): Buffer {
+    if (seeds.length % KEY_BYTES !== 0) throw new KeyError(`data-key seeds come in ${KEY_BYTES}-byte pieces (got ${seeds.length} bytes)`);
+    return this.cipher.update(seeds);
+  }
 }
 
 /**

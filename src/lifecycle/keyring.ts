@@ -8,7 +8,7 @@
 import { LedgerError } from '../errors';
 import type { LifecycleStore } from '../storage/port';
 import { RecentBlinds } from './recentBlinds';
-import { BLIND_VERSIONS, blindIndex, type BlindVersion, CURRENT_BLIND_VERSION, type Kek, KeyError, newKey, openSecret, sealSecret, secretKey } from './envelope';
+import { BLIND_VERSIONS, blindIndex, type BlindVersion, CURRENT_BLIND_VERSION, DataKeyDeriver, type Kek, KeyError, newKey, openSecret, sealSecret, secretKey } from './envelope';
 
 export const KEYRING_ID = 'main';
 
@@ -120,6 +120,13 @@ export class Keyring {
   private readonly recentTargetTypes = new RecentBlinds();
 
   private secretKeyBytes: Uint8Array | undefined;
+  private deriver: DataKeyDeriver | undefined;
+
+  /** The data keys of these seeds (envelope.ts: deriveDataKeys); undefined on a keyring without a derivation key. */
+  deriveDataKeys(seeds: Uint8Array): Buffer | undefined {
+    if (!this.derivationKey) return undefined;
+    return (this.deriver ??= new DataKeyDeriver(this.derivationKey)).derive(seeds);
+  }
 
   /** Seals a secret the server reads back later (see envelope.ts: secret key). */
   sealSecret(purpose: string, secret: string): string {

@@ -35,7 +35,7 @@ import type {
 import { flatEvent } from '../storage/flatEvent';
 import { SealedReadCache } from './sealedReadCache';
 import { leafHash } from '../verify/rfc6962';
-import { deriveDataKeys, isBlind, isSealedLeaf, KEY_BYTES, KeyError, newKey, openLeaf, RandomPool, SEALED_PREFIX, sealLeaf } from './envelope';
+import { isBlind, isSealedLeaf, KEY_BYTES, KeyError, newKey, openLeaf, RandomPool, SEALED_PREFIX, sealLeaf } from './envelope';
 import type { Keyring } from './keyring';
 import { type DataKeyDoc, isDerivedDataKey, leafKey, parseRedaction, type StoredDataKeyDoc } from './records';
 
@@ -139,10 +139,9 @@ export class SealedEventRepository implements EventRepository {
     const skeletons: StoredEvent[] = new Array(n);
     const deks: Uint8Array[] = new Array(n);
     const random = RandomPool.forEvents(n);
-    const { derivationKey } = this.keyring;
     // Seeds for the whole batch in one piece, and their keys in one cipher call.
-    const seeds = derivationKey && random.take(n * KEY_BYTES);
-    const derived = seeds && deriveDataKeys(derivationKey, seeds);
+    const seeds = this.keyring.derivationKey && random.take(n * KEY_BYTES);
+    const derived = seeds && this.keyring.deriveDataKeys(seeds);
     for (let i = 0; i < n; i++) {
       const e = events[i]!;
       const { actor, target } = blindedParties(this.keyring, e);
@@ -178,9 +177,10 @@ export class SealedEventRepository implements EventRepository {
       keys[i] = { id: e.id, value: record };
       deks[i] = dek;
     }
+    const generation = this.cache.generation;
     await this.inner.append(skeletons, { kind: 'dataKey', records: keys });
     // Only once stored: the newest events are the ones read most.
-    for (let i = 0; i < n; i++) this.cache.rememberKey(keys[i]!.id, keys[i]!.value, deks[i]!);
+    for (let i = 0; i < n; i++) this.cache.rememberKey(keys[i]!.id, deks[i]!, generation);
   }
 
   async range(from: number, to: number): Promise<StoredEvent[]> {
@@ -242,45 +242,73 @@ export class SealedEventRepository implements EventRepository {
     };
   }
 
-  private unwrap(e: StoredEvent, raw: string): Uint8Array {
-    const dek = unwrapRecord(this.keyring, e, raw);
-    this.cache.rememberKey(e.id, raw, dek);
-    return dek;
-  }
-
   /** Decrypts sealed events; plaintext ones pass as they are; shredded ones become skeletons. */
   async open(events: readonly StoredEvent[]): Promise<StoredEvent[]> {
     const sealed = events.filter((e) => isSealedLeaf(e.leaf));
     if (sealed.length === 0) return [...events];
-    const keys = await this.store.get('dataKey', sealed.map((e) => e.id));
-    const missing = sealed.filter((e) => !keys.has(e.id));
+    const { cache } = this;
+    const generation = cache.generation;
+    // The keys the cache lacks are read together with the change count that vouches for the rest.
+    const lacking = sealed.filter((e) => cache.key(e.id) === undefined).map((e) => e.id);
+    const { changeCount, records: read } = await this.store.snapshot('dataKey', lacking);
+    // A key replaced or destroyed meanwhile, here or elsewhere: trust nothing cached, read every key.
+    const trusted = cache.confirm(changeCount) && cache.generation === generation;
+    const records = trusted ? read : await this.store.get('dataKey', sealed.map((e) => e.id));
+    const keyOf = (e: StoredEvent): Uint8Array | undefined => (trusted ? cache.key(e.id) : undefined);
+    const missing = sealed.filter((e) => keyOf(e) === undefined && !records.has(e.id));
     const redactions = missing.length > 0 ? await this.store.get('redaction', missing.map((e) => leafKey(e.leafIndex))) : new Map<string, string>();
+    const byId = new Map(sealed.map((e) => [e.id, e]));
+    const recordKeys = dataKeysOf(this.keyring, records, (id) => byId.get(id)!);
     return events.map((e) => {
       if (!isSealedLeaf(e.leaf)) return e;
-      const raw = keys.get(e.id);
-      if (raw === undefined) return redactedSkeleton(e, parseRedaction(redactions.get(leafKey(e.leafIndex))));
       // The row's own leaf hash and idempotency fields, never the cached ones.
       const row = {
         leafHash: e.leafHash,
         ...(e.idempotencyKey !== undefined && { idempotencyKey: e.idempotencyKey }),
         ...(e.contentDigest !== undefined && { contentDigest: e.contentDigest }),
       };
-      const cached = this.cache.opened(e.id, raw, e.leaf);
+      const cached = trusted ? cache.opened(e.id, e.leaf) : undefined;
       if (cached) return { ...cached, ...row };
-      const dek = this.cache.key(e.id, raw) ?? this.unwrap(e, raw);
+      const dek = keyOf(e) ?? recordKeys.get(e.id);
+      if (dek === undefined) return redactedSkeleton(e, parseRedaction(redactions.get(leafKey(e.leafIndex))));
       const parts = splitSealed(e.leaf);
       if (!parts) throw new Error(`event ${e.leafIndex}: malformed sealed leaf`);
       const leaf = openLeaf(dek, e.leafIndex, e.id, parts.blob);
       const opened: StoredEvent = { ...fieldsOfLeaf(leaf), leafIndex: e.leafIndex, leaf, ...row };
-      this.cache.rememberOpened(e.id, raw, dek, e.leaf, opened);
+      cache.rememberOpened(e.id, dek, e.leaf, opened, generation);
       return opened;
     });
   }
 }
 
+/**
+ * The data keys of these records (event id → record), the derived ones from one cipher call
+ * for all their seeds: deriving a page's keys one by one took a cipher set-up per event.
+ */
+function dataKeysOf(keyring: Keyring, records: ReadonlyMap<string, string>, eventOf: (id: string) => StoredEvent): Map<string, Uint8Array> {
+  const keys = new Map<string, Uint8Array>();
+  const derivedIds: string[] = [];
+  const seeds: Buffer[] = [];
+  for (const [id, raw] of records) {
+    const doc = JSON.parse(raw) as StoredDataKeyDoc;
+    const seed = isDerivedDataKey(doc) && keyring.derivationKey ? Buffer.from(doc.seed, 'base64') : undefined;
+    if (seed && seed.length === KEY_BYTES) {
+      derivedIds.push(id);
+      seeds.push(seed);
+    } else {
+      // A wrapped key, or a seed that will not derive: one by one, for the error that names the event.
+      keys.set(id, unwrapRecord(keyring, eventOf(id), doc));
+    }
+  }
+  if (derivedIds.length > 0) {
+    const derived = keyring.deriveDataKeys(Buffer.concat(seeds))!;
+    derivedIds.forEach((id, i) => keys.set(id, derived.subarray(i * KEY_BYTES, (i + 1) * KEY_BYTES)));
+  }
+  return keys;
+}
+
 /** Kept apart from `open` for its error: a key under an old KEK means an unfinished rotation. */
-function unwrapRecord(keyring: Keyring, e: StoredEvent, raw: string): Uint8Array {
-  const doc = JSON.parse(raw) as StoredDataKeyDoc;
+function unwrapRecord(keyring: Keyring, e: StoredEvent, doc: StoredDataKeyDoc): Uint8Array {
   if (!isDerivedDataKey(doc) && doc.kekId !== keyring.kek.id) {
     throw new Error(`the data key of event ${e.leafIndex} is wrapped under KEK ${doc.kekId}, not the current ${keyring.kek.id}: finish the key rotation (rotate-kek)`);
   }
@@ -296,7 +324,7 @@ export function dataKeyOf(keyring: Keyring, eventId: string, doc: StoredDataKeyD
   if (!keyring.derivationKey) throw new KeyError(`the data key of event ${eventId} is derived from a seed, but this ledger's keyring holds no derivation key`);
   const seed = Buffer.from(doc.seed, 'base64');
   if (seed.length !== KEY_BYTES) throw new KeyError(`the data-key seed of event ${eventId} is not ${KEY_BYTES} bytes`);
-  return deriveDataKeys(keyring.derivationKey, seed);
+  return keyring.deriveDataKeys(seed)!;
 }
 
 /**

@@ -9,7 +9,8 @@
 import type { NodeId } from '../merkle/nodeId';
 import type { SubtreeReader } from '../merkle/proof';
 import type { StoredTile, TileRepository } from '../storage/port';
-import { HASH_SIZE, type Rfc6962Hasher } from '../verify/rfc6962';
+import type { LayerHasher } from '../merkle/nodeHasher';
+import { HASH_SIZE } from '../verify/rfc6962';
 import { locateNode as locate, TILE_HEIGHT, TILE_WIDTH, tileKey as tileId } from './tileLayout';
 
 export class MissingNodeError extends Error {
@@ -20,8 +21,14 @@ export class MissingNodeError extends Error {
 }
 
 
+/** Byte offset of layer r in a tile's one buffer: layers 0…r-1 hold 256 + 128 + … hashes. */
+const layerOffset = (r: number): number => (2 * TILE_WIDTH - ((2 * TILE_WIDTH) >> r)) * HASH_SIZE;
+/** Bytes of all the layers of a tile (510 hashes: 16 KiB less 64 bytes). */
+const TILE_BYTES = layerOffset(TILE_HEIGHT);
+
 /** A tile expanded to its internal levels: layer r holds nodes at height 8L+r. */
 class Tile {
+  /** Views of one buffer (one allocation per tile, not eight). */
   readonly layers: Uint8Array[];
   width = 0;
   /** Written by this process's sequencer: kept in cache while partial. */
@@ -31,7 +38,8 @@ class Tile {
     readonly level: number,
     readonly index: number,
   ) {
-    this.layers = Array.from({ length: TILE_HEIGHT }, (_, r) => new Uint8Array((TILE_WIDTH >> r) * HASH_SIZE));
+    const all = new Uint8Array(TILE_BYTES);
+    this.layers = Array.from({ length: TILE_HEIGHT }, (_, r) => all.subarray(layerOffset(r), layerOffset(r + 1)));
   }
 
   /** Node j of layer r, if complete within the tile's current width. */
@@ -45,21 +53,13 @@ class Tile {
     if (r === 0 && j + 1 > this.width) this.width = j + 1;
   }
 
-  /** Loads base hashes and derives every complete internal node. */
-  static fromBase(level: number, index: number, base: Uint8Array, hasher: Rfc6962Hasher): Tile {
+  /** Loads base hashes and derives every complete internal node, a layer at a time. */
+  static fromBase(level: number, index: number, base: Uint8Array, hasher: LayerHasher): Tile {
     const tile = new Tile(level, index);
     const width = base.length / HASH_SIZE;
     tile.layers[0]!.set(base);
     tile.width = width;
-    for (let r = 1; r < TILE_HEIGHT; r++) {
-      const count = width >> r;
-      const below = tile.layers[r - 1]!;
-      for (let j = 0; j < count; j++) {
-        const left = below.subarray(2 * j * HASH_SIZE, (2 * j + 1) * HASH_SIZE);
-        const right = below.subarray((2 * j + 1) * HASH_SIZE, (2 * j + 2) * HASH_SIZE);
-        tile.layers[r]!.set(hasher.nodeHash(left, right), j * HASH_SIZE);
-      }
-    }
+    for (let r = 1; r < TILE_HEIGHT; r++) hasher.parentLayer(tile.layers[r - 1]!, tile.layers[r]!, width >> r);
     return tile;
   }
 
@@ -74,7 +74,7 @@ export class TileCache implements SubtreeReader {
 
   constructor(
     private readonly tiles: TileRepository,
-    private readonly hasher: Rfc6962Hasher,
+    private readonly hasher: LayerHasher,
     private readonly maxCachedTiles = 1024,
   ) {}
 

@@ -17,12 +17,12 @@ import type { AddressInfo } from 'node:net';
 import { ApolloServer, type ApolloServerPlugin } from '@apollo/server';
 import { unwrapResolverError } from '@apollo/server/errors';
 import { ApolloServerPluginDrainHttpServer } from '@apollo/server/plugin/drainHttpServer';
-import { ApolloServerPluginLandingPageDisabled } from '@apollo/server/plugin/disabled';
+import { ApolloServerPluginCacheControlDisabled, ApolloServerPluginLandingPageDisabled } from '@apollo/server/plugin/disabled';
 import { expressMiddleware } from '@as-integrations/express5';
 import express, { type RequestHandler } from 'express';
 import type { GraphQLFormattedError, GraphQLSchema } from 'graphql';
 import type { HttpConfig } from '../config';
-import { costLimitRules, type CostLimits, DEFAULT_COST_LIMITS, documentShapeProblem, withLimitCode } from '../graphql/costLimits';
+import { costLimitRules, type CostLimits, DEFAULT_COST_LIMITS, ShapeVerdicts, withLimitCode } from '../graphql/costLimits';
 import type { Logger } from '../logger';
 import { BodyBudget, bodyBudgetMiddleware } from './bodyBudget';
 import { corsMiddleware } from './cors';
@@ -96,7 +96,15 @@ export async function startHttpServer<A extends Admission>(options: HttpServerOp
 
   const apollo = new ApolloServer<object>({
     schema: options.schema,
-    plugins: [ApolloServerPluginDrainHttpServer({ httpServer: httpServer as http.Server }), ApolloServerPluginLandingPageDisabled(), logRefusals(logger)],
+    // Apollo's default cache-control plugin wraps every field's resolver to collect cache hints;
+    // the schema gives none, so all it ever concluded was `no-store`, which `noStore` below
+    // now sets without the per-field work.
+    plugins: [
+      ApolloServerPluginDrainHttpServer({ httpServer: httpServer as http.Server }),
+      ApolloServerPluginLandingPageDisabled(),
+      ApolloServerPluginCacheControlDisabled(),
+      logRefusals(logger),
+    ],
     introspection: config.introspection,
     validationRules: costLimitRules(limits),
     parseOptions: { maxTokens: limits.maxTokens },
@@ -126,12 +134,13 @@ export async function startHttpServer<A extends Admission>(options: HttpServerOp
   const budgeted = bodyBudgetMiddleware(bodyBudget, (req) => (admissionOf(req).authenticated ? config.maxBodyBytes : config.maxAnonymousBodyBytes));
   // Every document is measured before Apollo parses it, in one lexer pass that stops at the
   // first limit broken; callers without a key get far fewer tokens (their requests are small).
+  const shapes = new ShapeVerdicts({ maxAliases: limits.maxAliases, maxDepth: limits.maxDepth, maxFields: limits.maxFields });
   const documentShape: RequestHandler = (req, _res, next) => {
     const body: unknown = req.method === 'POST' ? req.body : req.query;
     const query = typeof body === 'object' && body !== null ? (body as { query?: unknown }).query : undefined;
     if (typeof query !== 'string') return next();
     const maxTokens = admissionOf(req).authenticated ? limits.maxTokens : limits.maxAnonymousTokens;
-    const problem = documentShapeProblem(query, { maxTokens, maxAliases: limits.maxAliases, maxDepth: limits.maxDepth, maxFields: limits.maxFields });
+    const problem = shapes.problem(query, maxTokens);
     if (problem) return next(new HttpError(400, 'QUERY_TOO_COMPLEX', problem.message, {}, { limit: problem.limit }));
     next();
   };
@@ -148,8 +157,14 @@ export async function startHttpServer<A extends Admission>(options: HttpServerOp
   options.routes?.(app, admitted, admissionOf);
   if (config.explorer) app.use('/explorer', explorerRouter());
   if (config.dashboard) app.use(dashboardRouter());
+  // No GraphQL answer may be stored by a cache: each is the state of the log when asked.
+  const noStore: RequestHandler = (_req, res, next) => {
+    res.set('Cache-Control', 'no-store');
+    next();
+  };
   app.use(
     '/graphql',
+    noStore,
     requireJsonBody,
     admitted,
     budgeted,

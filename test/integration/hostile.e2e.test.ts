@@ -177,6 +177,15 @@ describe('hostile input over HTTP', () => {
     expect(await size()).toBe(before);
   });
 
+  it('marks every /graphql answer no-store: data, a GraphQL error, a refusal before GraphQL', async () => {
+    const ok = await post(server.url, JSON.stringify({ query: '{ checkpoint { treeSize } }' }));
+    expect([ok.status, ok.headers.get('cache-control')]).toEqual([200, 'no-store']);
+    const invalid = await post(server.url, JSON.stringify({ query: '{ checkpoint { noSuchField } }' }));
+    expect([invalid.status, invalid.headers.get('cache-control')]).toEqual([400, 'no-store']);
+    const wrongType = await post(server.url, '{ checkpoint { treeSize } }', { 'content-type': 'text/plain' });
+    expect([wrongType.status, wrongType.headers.get('cache-control')]).toEqual([415, 'no-store']);
+  });
+
   it('hides introspection in production unless configured', async () => {
     const res = await gql(server.url, getIntrospectionQuery());
     expect(res.data).toBeUndefined();

@@ -36,6 +36,38 @@ describeEachAdapter('storage contract: lifecycle store', (adapter) => {
     expect((await store.get('redaction', ['a'])).size).toBe(1);
   });
 
+  it('counts replacements and deletions of a kind, not inserts of new ids nor deletes that found nothing', async () => {
+    const store = storage.lifecycle;
+    const start = await store.changeCount('hold');
+    const other = await store.changeCount('job');
+    expect(await store.insertNew('hold', [{ id: 'h1', value: '1' }])).toBe(true);
+    expect(await store.changeCount('hold')).toBe(start);
+    await store.put('hold', [{ id: 'h1', value: '2' }]);
+    expect(await store.changeCount('hold')).toBe(start + 1);
+    expect(await store.delete('hold', ['nothing'])).toBe(0);
+    expect(await store.changeCount('hold')).toBe(start + 1);
+    expect(await store.delete('hold', ['h1'])).toBe(1);
+    expect(await store.changeCount('hold')).toBe(start + 2);
+    expect(await store.changeCount('job')).toBe(other);
+    // The counts are no records of any kind.
+    expect(await store.list('hold', { limit: 10 })).toEqual([]);
+  });
+
+  it('reads records and their kind\'s change count together', async () => {
+    const store = storage.lifecycle;
+    await store.put('retention', [
+      { id: 'r1', value: 'one' },
+      { id: 'r2', value: 'two' },
+    ]);
+    const count = await store.changeCount('retention');
+    expect(count).toBeGreaterThan(0);
+    expect(await store.snapshot('retention', ['r1', 'r2', 'none'])).toEqual({ records: new Map([['r1', 'one'], ['r2', 'two']]), changeCount: count });
+    expect(await store.snapshot('retention', ['r2'])).toEqual({ records: new Map([['r2', 'two']]), changeCount: count });
+    expect(await store.snapshot('retention', [])).toEqual({ records: new Map(), changeCount: count });
+    // A kind never changed counts zero; an id named like the count row is no record.
+    expect(await store.snapshot('job', ['retention', 'changes'])).toEqual({ records: new Map(), changeCount: 0 });
+  });
+
   it('insertNew refuses an id already stored', async () => {
     const store = storage.lifecycle;
     expect(await store.insertNew('keyring', [{ id: 'main', value: '1' }])).toBe(true);

@@ -1,6 +1,6 @@
 import 'reflect-metadata';
 import { getIntrospectionQuery, type GraphQLSchema, parse, specifiedRules, validate } from 'graphql';
-import { costLimitRules, DEFAULT_COST_LIMITS, documentShapeProblem, QUERY_TOO_COMPLEX, type ShapeLimits, withLimitCode } from '../../src/graphql/costLimits';
+import { costLimitRules, DEFAULT_COST_LIMITS, documentShapeProblem, QUERY_TOO_COMPLEX, type ShapeLimits, ShapeVerdicts, withLimitCode } from '../../src/graphql/costLimits';
 import { HTTP_DEFAULTS } from '../../src/config';
 import { buildLedgerSchema } from '../../src/graphql/schema';
 
@@ -67,6 +67,20 @@ describe('GraphQL cost limits', () => {
     };
     const body = JSON.stringify({ query: LEGITIMATE.recordEvents, variables: { i: Array(10_000).fill(event) } });
     expect(Buffer.byteLength(body)).toBeLessThan(HTTP_DEFAULTS.maxBodyBytes / 3);
+  });
+
+  it('are remembered per document and token limit, bounded, and agree with a fresh count', () => {
+    const verdicts = new ShapeVerdicts({ maxAliases: 2, maxDepth: 2, maxFields: 3 }, 2, 40);
+    const fresh = (source: string, maxTokens: number) => documentShapeProblem(source, { maxTokens, maxAliases: 2, maxDepth: 2, maxFields: 3 });
+    // The same text under two token limits (with and without a key) gets two verdicts.
+    expect(verdicts.problem('{ a b c d e }', 4)?.limit).toBe('tokens');
+    expect(verdicts.problem('{ a b c d e }', 100)?.limit).toBe('fields');
+    expect(verdicts.problem('{ a b c d e }', 4)?.limit).toBe('tokens');
+    // Past two documents the oldest is forgotten; answers stay the same; long documents are never kept.
+    const documents = ['{ a }', '{ x: a y: b z: c }', '{ a { b { c } } }', '{ a b }', `{ ${'a '.repeat(30)}}`];
+    for (let round = 0; round < 3; round++) {
+      for (const d of documents) expect(verdicts.problem(d, 100)).toEqual(fresh(d, 100));
+    }
   });
 
   it('count before parsing and stop at the first limit broken', () => {

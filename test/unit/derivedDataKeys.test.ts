@@ -4,7 +4,7 @@
  * keys did; a keyring from before keeps wrapping each key under the KEK, and records of both
  * forms open side by side; a KEK rotation leaves seeds alone and re-wraps the derivation key.
  */
-import { deriveDataKeys, KeyError, localKek, newKey, sealLeaf } from '../../src/lifecycle/envelope';
+import { DataKeyDeriver, deriveDataKeys, KeyError, localKek, newKey, sealLeaf } from '../../src/lifecycle/envelope';
 import { Keyring, type KeyringDoc } from '../../src/lifecycle/keyring';
 import { type DataKeyDoc, type StoredDataKeyDoc } from '../../src/lifecycle/records';
 import { rotateKek } from '../../src/lifecycle/rotation';
@@ -24,6 +24,16 @@ describe('derived data keys', () => {
     expect(deriveDataKeys(newKey(), seeds)).not.toEqual(batch);
     expect(batch.subarray(0, 32)).not.toEqual(seeds.subarray(0, 32));
     expect(() => deriveDataKeys(key, newKey().subarray(0, 31))).toThrow(KeyError);
+  });
+
+  it('derives the same keys with one cipher kept for every call, also after a refused call', () => {
+    const key = newKey();
+    const deriver = new DataKeyDeriver(key);
+    for (let round = 0; round < 20; round++) {
+      const seeds = Buffer.concat(Array.from({ length: 1 + (round % 5) }, () => newKey()));
+      expect(deriver.derive(seeds)).toEqual(deriveDataKeys(key, seeds));
+      if (round === 7) expect(() => deriver.derive(newKey().subarray(0, 17))).toThrow(KeyError);
+    }
   });
 });
 

@@ -53,6 +53,25 @@ describe('hasher agreement', () => {
     expect(hex(nodeCryptoRfc6962.emptyRoot())).toBe(hex(emptyRoot()));
   });
 
+  it('hashes a whole layer as noble hashes each pair, into a view of a larger buffer', () => {
+    const leaves = syntheticLeafHashes(256);
+    const below = new Uint8Array(256 * 32);
+    leaves.forEach((h, i) => below.set(h, i * 32));
+    for (const count of [1, 2, 37, 128]) {
+      // A view with bytes on both sides, as a tile's layers are: nothing outside it may change.
+      const whole = new Uint8Array((count + 2) * 32).fill(0xee);
+      const into = whole.subarray(32, 32 + count * 32);
+      nodeCryptoRfc6962.parentLayer(below, into, count);
+      for (let j = 0; j < count; j++) expect(hex(into.subarray(j * 32, j * 32 + 32))).toBe(hex(nodeHash(leaves[2 * j]!, leaves[2 * j + 1]!)));
+      expect(whole.subarray(0, 32).every((b) => b === 0xee) && whole.subarray(32 + count * 32).every((b) => b === 0xee)).toBe(true);
+    }
+  });
+
+  it('refuses a layer that does not fit', () => {
+    expect(() => nodeCryptoRfc6962.parentLayer(new Uint8Array(3 * 32), new Uint8Array(2 * 32), 2)).toThrow(RangeError);
+    expect(() => nodeCryptoRfc6962.parentLayer(new Uint8Array(4 * 32), new Uint8Array(32), 2)).toThrow(RangeError);
+  });
+
   it('does not let callers corrupt the cached empty root', () => {
     nodeCryptoRfc6962.emptyRoot().fill(0);
     expect(hex(nodeCryptoRfc6962.emptyRoot())).toBe(hex(emptyRoot()));

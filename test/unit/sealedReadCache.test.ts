@@ -1,6 +1,7 @@
 /**
  * The cache of opened sealed events never outlives what the store says: a destroyed key, a
- * re-wrapped key or an edited row each read as the store has them, cached or not.
+ * re-wrapped key or an edited row each read as the store has them, cached or not, also when
+ * the change happens while a read waits on the store; and a cached event costs no key read.
  */
 import { localKek, newKey } from '../../src/lifecycle/envelope';
 import { Keyring } from '../../src/lifecycle/keyring';
@@ -12,44 +13,69 @@ import { openSqliteStorage } from '../../src/storage/sqlite/sqliteStorage';
 import { makeEvent } from '../storage/contract';
 
 describe('SealedReadCache', () => {
-  it('answers only for the same key record and sealed leaf, and forgets on request', () => {
+  it('answers for the same sealed leaf only, and forgets on request', () => {
     const cache = new SealedReadCache(10);
-    const key = new Uint8Array(32).fill(7);
+    const key = new Uint8Array(32);
     const opened = makeEvent(0);
-    cache.rememberOpened('e1', 'record-1', key, 'sealed-1', opened);
-    expect(cache.key('e1', 'record-1')).toBe(key);
-    expect(cache.opened('e1', 'record-1', 'sealed-1')).toBe(opened);
-    expect(cache.key('e1', 'record-2')).toBeUndefined();
-    expect(cache.opened('e1', 'record-2', 'sealed-1')).toBeUndefined();
-    expect(cache.opened('e1', 'record-1', 'sealed-2')).toBeUndefined();
+    cache.rememberOpened('e1', key, 'sealed-1', opened, cache.generation);
+    expect(cache.key('e1')).toBe(key);
+    expect(cache.opened('e1', 'sealed-1')).toBe(opened);
+    expect(cache.opened('e1', 'sealed-2')).toBeUndefined();
     cache.forget(['e1']);
-    expect(cache.key('e1', 'record-1')).toBeUndefined();
+    expect(cache.key('e1')).toBeUndefined();
+    expect(cache.opened('e1', 'sealed-1')).toBeUndefined();
   });
 
-  it('holds at most its limit, dropping the oldest first; a limit of 0 holds nothing', () => {
+  it('keeps its entries while the change count stays, and drops them all when it moves', () => {
+    const cache = new SealedReadCache(10);
+    expect(cache.confirm(4)).toBe(false);
+    cache.rememberKey('e1', new Uint8Array(32), cache.generation);
+    expect(cache.confirm(4)).toBe(true);
+    expect(cache.key('e1')).toBeDefined();
+    expect(cache.confirm(5)).toBe(false);
+    expect(cache.key('e1')).toBeUndefined();
+    expect(cache.size).toBe(0);
+  });
+
+  it('takes nothing remembered by a caller that started before the cache changed', () => {
+    const cache = new SealedReadCache(10);
+    const before = cache.generation;
+    cache.forget(['other']);
+    cache.rememberKey('e1', new Uint8Array(32), before);
+    cache.rememberOpened('e2', new Uint8Array(32), 's', makeEvent(2), before);
+    expect(cache.size).toBe(0);
+    const afterClear = cache.generation;
+    cache.confirm(1);
+    cache.rememberKey('e3', new Uint8Array(32), afterClear);
+    expect(cache.size).toBe(0);
+    cache.rememberKey('e3', new Uint8Array(32), cache.generation);
+    expect(cache.size).toBe(1);
+  });
+
+  it('holds at most its limit, the newest first, however entries came and went', () => {
     const cache = new SealedReadCache(3);
-    for (let i = 0; i < 5; i++) cache.rememberKey(`e${i}`, 'r', new Uint8Array(32));
+    const remember = (id: string): void => cache.rememberKey(id, new Uint8Array(32), cache.generation);
+    for (let i = 0; i < 5; i++) remember(`e${i}`);
     expect(cache.size).toBe(3);
-    expect(cache.key('e0', 'r')).toBeUndefined();
-    expect(cache.key('e4', 'r')).toBeDefined();
-    // Remembered again, an entry counts as the newest; forgotten ones leave room at once.
-    cache.rememberKey('e2', 'r2', new Uint8Array(32));
-    cache.rememberKey('e5', 'r', new Uint8Array(32));
-    expect(cache.key('e3', 'r')).toBeUndefined();
-    expect(cache.key('e2', 'r2')).toBeDefined();
+    expect(cache.key('e0')).toBeUndefined();
+    expect(cache.key('e4')).toBeDefined();
+    // Replacing e2 makes it the newest: e3 goes first.
+    remember('e2');
+    remember('e5');
+    expect(cache.key('e3')).toBeUndefined();
     cache.forget(['e4']);
-    cache.rememberKey('e6', 'r', new Uint8Array(32));
-    expect(['e2', 'e4', 'e5', 'e6'].map((id) => cache.key(id, id === 'e2' ? 'r2' : 'r') !== undefined)).toEqual([true, false, true, true]);
+    remember('e6');
+    expect(['e2', 'e4', 'e5', 'e6'].map((id) => cache.key(id) !== undefined)).toEqual([true, false, true, true]);
     // Many times round, with entries replaced and forgotten between: still the newest `limit`.
     for (let i = 0; i < 100; i++) {
-      cache.rememberKey(`x${i}`, 'r', new Uint8Array(32));
-      if (i % 7 === 3) cache.rememberKey(`x${i}`, 'r-again', new Uint8Array(32));
+      remember(`x${i}`);
+      if (i % 7 === 3) remember(`x${i}`);
       if (i % 11 === 5) cache.forget([`x${i}`]);
     }
     expect(cache.size).toBe(3);
-    expect(['x97', 'x98', 'x99'].every((id) => cache.key(id, 'r') !== undefined)).toBe(true);
+    expect(['x97', 'x98', 'x99'].every((id) => cache.key(id) !== undefined)).toBe(true);
     const none = new SealedReadCache(0);
-    none.rememberKey('e', 'r', new Uint8Array(32));
+    none.rememberKey('e', new Uint8Array(32), none.generation);
     expect(none.size).toBe(0);
   });
 });
@@ -102,8 +128,49 @@ describe('SealedEventRepository with its read cache', () => {
     ]);
   });
 
-  it('drops an event from the cache when its key is deleted through the evicting store', async () => {
+  it('reads no key for an event it holds while the change count stays', async () => {
     await sealed.byLeafIndex(0);
+    await sealed.byLeafIndex(0);
+    const get = jest.spyOn(storage.lifecycle, 'get');
+    const snapshot = jest.spyOn(storage.lifecycle, 'snapshot');
+    const again = (await sealed.byLeafIndex(0))!;
+    expect(again.leaf).toBe(events[0]!.leaf);
+    expect(get).not.toHaveBeenCalled();
+    expect(snapshot.mock.calls).toEqual([['dataKey', []]]);
+    get.mockRestore();
+    snapshot.mockRestore();
+  });
+
+  it('reads as redacted an event whose key another process destroys while a read of it waits on the store', async () => {
+    await sealed.byLeafIndex(0);
+    await sealed.byLeafIndex(0);
+    // The shred lands between the read's cache lookup and its answer.
+    const read = storage.lifecycle.snapshot.bind(storage.lifecycle);
+    const during = jest.spyOn(storage.lifecycle, 'snapshot').mockImplementationOnce(async (kind, ids) => {
+      await storage.lifecycle.delete('dataKey', [events[0]!.id]);
+      return read(kind, ids);
+    });
+    expect((await sealed.byLeafIndex(0))!.redaction).toBeDefined();
+    during.mockRestore();
+    expect((await sealed.byLeafIndex(0))!.redaction).toBeDefined();
+  });
+
+  it('reopens events under their re-wrapped keys after a key replacement elsewhere', async () => {
+    await sealed.byLeafIndex(1);
+    const before = await storage.lifecycle.changeCount('dataKey');
+    const record = (await storage.lifecycle.get('dataKey', [events[1]!.id])).get(events[1]!.id)!;
+    await storage.lifecycle.put('dataKey', [{ id: events[1]!.id, value: record }]);
+    expect(await storage.lifecycle.changeCount('dataKey')).toBe(before + 1);
+    const get = jest.spyOn(storage.lifecycle, 'get');
+    expect((await sealed.byLeafIndex(1))!.leaf).toBe(events[1]!.leaf);
+    expect(get).toHaveBeenCalled();
+    get.mockRestore();
+  });
+
+  it('drops an event from the cache when its key is deleted through the evicting store', async () => {
+    // The first read confirms the change count (and drops what it cannot vouch for); the second fills.
+    await sealed.page({ treeSize: 2, limit: 10 });
+    await sealed.page({ treeSize: 2, limit: 10 });
     expect(cache.size).toBe(2);
     await evictingStore(storage.lifecycle, cache).delete('dataKey', [events[0]!.id]);
     expect(cache.size).toBe(1);

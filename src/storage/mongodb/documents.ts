@@ -103,6 +103,9 @@ export const EVENTS_COLLECTION: CollectionDefinition = {
     { key: { 'target.type': 1, 'target.id': 1, _id: 1 }, options: { name: 'target_leaf' } },
     { key: { outcome: 1, _id: 1 }, options: { name: 'outcome_leaf' } },
     { key: { groups: 1, _id: 1 }, options: { name: 'groups_leaf' } },
+    // A reader's events of one action: the group's matches in leaf order, without fetching the
+    // group's other events to test their action (groups_leaf alone would).
+    { key: { groups: 1, action: 1, _id: 1 }, options: { name: 'groups_action_leaf' } },
     { key: { recordedAt: 1, _id: 1 }, options: { name: 'recorded_at_leaf' } },
   ],
 };
@@ -407,6 +410,8 @@ export interface LifecycleDoc {
   kind: string;
   /** JSON text written by src/lifecycle/. */
   value: string;
+  /** On the `changes:<kind>` documents only: the change count of that kind (lifecycleStore.ts). */
+  n?: number;
 }
 
 export const LIFECYCLE_COLLECTION: CollectionDefinition = {
@@ -414,7 +419,7 @@ export const LIFECYCLE_COLLECTION: CollectionDefinition = {
   schema: {
     bsonType: 'object',
     required: ['_id', 'kind', 'value'],
-    properties: { _id: text, kind: text, value: { bsonType: 'string' } },
+    properties: { _id: text, kind: text, value: { bsonType: 'string' }, n: { bsonType: ['int', 'long', 'double'] } },
   },
   indexes: [],
 };

@@ -81,11 +81,22 @@ export const QUERY_PLAN: readonly QueryShape[] = [
   { kind: 'eventPage', name: 'events recorded in a time window', query: page({ from: S.from, to: S.to }), indexes: ['recorded_at_leaf', PRIMARY_INDEX] },
   { kind: 'eventPage', name: 'events by actor and action', query: page({ actorId: S.actorId, action: S.action }), indexes: ['actor_leaf', 'action_leaf'] },
   { kind: 'eventPage', name: "a reader's events by actor", query: page({ actorId: S.actorId, groupIds: [...S.groupIds] }), indexes: ['actor_leaf', 'groups_leaf'] },
+  { kind: 'eventPage', name: "a reader's events by action", query: page({ action: S.action, groupIds: [S.groupIds[0]] }), indexes: ['groups_action_leaf'] },
+  { kind: 'eventPage', name: "a reader's events by action, several groups", query: page({ action: S.action, groupIds: [...S.groupIds] }), indexes: ['groups_action_leaf'] },
+  {
+    kind: 'eventPage',
+    name: "a reader's events by action in a time window",
+    query: page({ action: S.action, groupIds: [S.groupIds[0]], from: S.from, to: S.to }),
+    indexes: ['groups_action_leaf', 'recorded_at_leaf'],
+  },
+  // A prefix is a range on `action`, after which groups_action_leaf gives no leaf order: groups_leaf does.
+  { kind: 'eventPage', name: "a reader's events by action prefix", query: page({ actionPrefix: S.actionPrefix, groupIds: [S.groupIds[0]] }), indexes: ['groups_leaf', 'groups_action_leaf'] },
 
   // Counts (EventRepository.countBy): the same `$match`, bounded by `_id < treeSize`.
   { kind: 'eventCount', name: 'count by action', key: 'action', query: {}, treeSize: S.treeSize, indexes: [PRIMARY_INDEX] },
   { kind: 'eventCount', name: 'count by outcome of an actor', key: 'outcome', query: { actorId: S.actorId }, treeSize: S.treeSize, indexes: ['actor_leaf'] },
   { kind: 'eventCount', name: 'count by actor within groups', key: 'actor.id', query: { groupIds: [...S.groupIds] }, treeSize: S.treeSize, indexes: ['groups_leaf'] },
+  { kind: 'eventCount', name: 'count by outcome of an action within a group', key: 'outcome', query: { action: S.action, groupIds: [S.groupIds[0]] }, treeSize: S.treeSize, indexes: ['groups_action_leaf'] },
   { kind: 'eventCount', name: 'count by group within groups', key: 'groups', query: { groupIds: [...S.groupIds] }, treeSize: S.treeSize, indexes: ['groups_leaf'] },
   { kind: 'eventCount', name: 'count by action under a prefix', key: 'action', query: { actionPrefix: S.actionPrefix }, treeSize: S.treeSize, indexes: ['action_leaf', PRIMARY_INDEX] },
 

@@ -11,7 +11,7 @@
  * old one, which makes every older copy of the wrapped key (oplog, journal, backups) useless.
  */
 import type { Collection, Db } from 'mongodb';
-import type { LifecycleKind, LifecycleRecord, LifecycleStore } from '../port';
+import type { LifecycleKind, LifecycleRecord, LifecycleSnapshot, LifecycleStore } from '../port';
 import { LIFECYCLE_COLLECTION, type LifecycleDoc } from './documents';
 import { onlyDuplicateKeys } from './driverErrors';
 
@@ -30,6 +30,7 @@ export class MongoLifecycleStore implements LifecycleStore {
       records.map((r) => ({ replaceOne: { filter: { _id: key(kind, r.id) }, replacement: { kind, value: r.value }, upsert: true } })),
       { ordered: true, ...WRITE },
     );
+    await this.counted(kind);
   }
 
   async insertNew(kind: LifecycleKind, records: readonly LifecycleRecord[]): Promise<boolean> {
@@ -54,7 +55,34 @@ export class MongoLifecycleStore implements LifecycleStore {
   async delete(kind: LifecycleKind, ids: readonly string[]): Promise<number> {
     if (ids.length === 0) return 0;
     const result = await this.docs.deleteMany({ _id: { $in: ids.map((id) => key(kind, id)) } }, WRITE);
+    if (result.deletedCount > 0) await this.counted(kind);
     return result.deletedCount;
+  }
+
+  async snapshot(kind: LifecycleKind, ids: readonly string[]): Promise<LifecycleSnapshot> {
+    const counter = key(CHANGES, kind);
+    const found = await this.docs.find({ _id: { $in: [...ids.map((id) => key(kind, id)), counter] } }).toArray();
+    const records = new Map<string, string>();
+    let changeCount = 0;
+    for (const doc of found) {
+      if (doc._id === counter) changeCount = doc.n ?? 0;
+      else records.set(doc._id.slice(kind.length + 1), doc.value);
+    }
+    return { records, changeCount };
+  }
+
+  async changeCount(kind: LifecycleKind): Promise<number> {
+    const doc = await this.docs.findOne({ _id: key(CHANGES, kind) });
+    return doc?.n ?? 0;
+  }
+
+  /**
+   * Counts a change after it is made (MongoDB has no transaction here): a reader that sees the
+   * old count meanwhile reads as if it had come just before the change, and once the call
+   * that changed the records returns, every reader sees the new count.
+   */
+  private async counted(kind: LifecycleKind): Promise<void> {
+    await this.docs.updateOne({ _id: key(CHANGES, kind) }, { $inc: { n: 1 }, $setOnInsert: { kind: CHANGES, value: '' } }, { upsert: true, ...WRITE });
   }
 
   async list(kind: LifecycleKind, options: { readonly after?: string; readonly limit: number }): Promise<LifecycleRecord[]> {
@@ -68,6 +96,9 @@ export class MongoLifecycleStore implements LifecycleStore {
   }
 }
 
-function key(kind: LifecycleKind, id: string): string {
+/** The `_id` prefix of the documents that count changes per kind (`changes:<kind>`, field `n`). */
+const CHANGES = 'changes';
+
+function key(kind: LifecycleKind | typeof CHANGES, id: string): string {
   return `${kind}:${id}`;
 }

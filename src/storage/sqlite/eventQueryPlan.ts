@@ -29,8 +29,15 @@
  * statistics SQLite could prefer an index whose rows then need a sort. The plans are
  * checked with EXPLAIN QUERY PLAN in test/storage/sqlite.test.ts.
  *
+ * A group scan tests the action (exact or prefix) on the group row itself: `event_groups`
+ * carries each event's action, and a group's rows are adjacent, so finding the 50 events of
+ * one action among a group's thousand rows reads a few pages of `event_groups` and joins only
+ * the 50 events, instead of one random read of `events` per group row. A row whose action is
+ * NULL (written before schema version 2, not yet filled: schemaUpgrade.ts) passes that test
+ * and is decided by the joined event, where every filter is applied again.
+ *
  * The one unbounded shape left is inherent to single-column indexes: a driver with many
- * rows, of which the other filters keep few (say a large group and a rare action in it).
+ * rows, of which the other filters keep few (say a large actor and a rare outcome).
  * The choice above makes the scan the smallest available, never a scan of the whole log
  * when an index narrows it.
  */
@@ -58,7 +65,8 @@ const MAX_STREAMS = 32;
 type Driver =
   | { readonly kind: 'target'; readonly type: string; readonly id: string }
   | { readonly kind: 'targetId'; readonly types: readonly string[]; readonly id: string }
-  | { readonly kind: 'groups'; readonly groupIds: readonly string[] }
+  /** One scan per group; `action`: the conditions on the group row's action (alias `g`). */
+  | { readonly kind: 'groups'; readonly groupIds: readonly string[]; readonly action: RowConditions }
   | { readonly kind: 'actor'; readonly id: string }
   /** An exact action, or the stored actions under a prefix (pages). */
   | { readonly kind: 'actions'; readonly actions: readonly string[] }
@@ -68,6 +76,11 @@ type Driver =
   | { readonly kind: 'targetType'; readonly type: string }
   | { readonly kind: 'outcome'; readonly outcome: string }
   | { readonly kind: 'leaves' };
+
+interface RowConditions {
+  readonly where: readonly string[];
+  readonly params: readonly SqlValue[];
+}
 
 /** One ordered range scan: its tables, its index conditions, the column it is ordered by. */
 interface Scan {
@@ -128,6 +141,25 @@ function filterConditions(q: EventQuery, options: { readonly groups: boolean }):
   return { where, params };
 }
 
+/**
+ * The query's action conditions on the group row `g`, each also passed by an unfilled
+ * (NULL) row, which the filters on the joined event then decide.
+ */
+function groupActionConditions(q: EventQuery): RowConditions {
+  const where: string[] = [];
+  const params: SqlValue[] = [];
+  if (q.action !== undefined) {
+    where.push('(g.action = ? OR g.action IS NULL)');
+    params.push(q.action);
+  }
+  if (q.actionPrefix !== undefined) {
+    const upper = prefixUpperBound(q.actionPrefix);
+    where.push(upper === undefined ? '(g.action >= ? OR g.action IS NULL)' : '((g.action >= ? AND g.action < ?) OR g.action IS NULL)');
+    params.push(q.actionPrefix, ...(upper === undefined ? [] : [upper]));
+  }
+  return { where, params };
+}
+
 function eventScan(index: string, where: string[], params: SqlValue[], range: LeafRange): Scan {
   return {
     from: `events e INDEXED BY ${index}`,
@@ -141,10 +173,11 @@ function eventScan(index: string, where: string[], params: SqlValue[], range: Le
 function scans(driver: Driver, range: LeafRange): Scan[] {
   switch (driver.kind) {
     case 'groups':
+      // The conditions on `g` alone are tested on the group row, before the event is read.
       return driver.groupIds.map((g) => ({
         from: 'event_groups g CROSS JOIN events e NOT INDEXED',
-        where: ['g.group_id = ?', 'g.leaf_index >= ?', 'g.leaf_index < ?', 'e.leaf_index = g.leaf_index'],
-        params: [g, range.lo, range.hi],
+        where: ['g.group_id = ?', 'g.leaf_index >= ?', 'g.leaf_index < ?', ...driver.action.where, 'e.leaf_index = g.leaf_index'],
+        params: [g, range.lo, range.hi, ...driver.action.params],
         orderBy: 'g.leaf_index',
       }));
     case 'target':
@@ -272,20 +305,27 @@ export class QueryPlanner {
     });
 
     if (driver.kind === 'groups') {
+      const action = driver.action;
       if (key === 'groups') {
         const base = ['g.group_id ' + inGroups, 'g.leaf_index >= ?', 'g.leaf_index < ?'];
         // Without other filters the group index alone answers.
         return filters.where.length === 0
           ? statement('g.group_id', 'event_groups g', base, [...groupIds, range.lo, range.hi], 'g.group_id')
-          : statement('g.group_id', 'event_groups g CROSS JOIN events e NOT INDEXED', [...base, 'e.leaf_index = g.leaf_index'], [...groupIds, range.lo, range.hi], 'g.group_id');
+          : statement(
+              'g.group_id',
+              'event_groups g CROSS JOIN events e NOT INDEXED',
+              [...base, ...action.where, 'e.leaf_index = g.leaf_index'],
+              [...groupIds, range.lo, range.hi, ...action.params],
+              'g.group_id',
+            );
       }
       // The subquery's leaf indices are a set: an event in two of the groups counts once.
       const column = COUNT_KEY_COLUMN[key];
       return statement(
         column,
         'events e NOT INDEXED',
-        [`e.leaf_index IN (SELECT leaf_index FROM event_groups WHERE group_id ${inGroups} AND leaf_index >= ? AND leaf_index < ?)`],
-        [...groupIds, range.lo, range.hi],
+        [`e.leaf_index IN (SELECT g.leaf_index FROM event_groups g WHERE ${['g.group_id ' + inGroups, 'g.leaf_index >= ?', 'g.leaf_index < ?', ...action.where].join(' AND ')})`],
+        [...groupIds, range.lo, range.hi, ...action.params],
         column,
       );
     }
@@ -316,7 +356,7 @@ export class QueryPlanner {
     }
     if (q.groupIds !== undefined) {
       const rows = q.groupIds.reduce((sum, g) => sum + this.count('groups', g), 0);
-      candidates.push({ driver: { kind: 'groups', groupIds: q.groupIds }, rows });
+      candidates.push({ driver: { kind: 'groups', groupIds: q.groupIds, action: groupActionConditions(q) }, rows });
     }
     if (q.actorId !== undefined) candidates.push({ driver: { kind: 'actor', id: q.actorId }, rows: this.count('actor.id', q.actorId) });
     if (q.action !== undefined) candidates.push({ driver: { kind: 'actions', actions: [q.action] }, rows: this.count('action', q.action) });

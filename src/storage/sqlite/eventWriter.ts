@@ -20,7 +20,7 @@ const REJECTS_EVENT = /^SQLITE_(TOOBIG|CONSTRAINT|MISMATCH|RANGE)/;
 export class SqliteEventWriter {
   private readonly counts: MaintainedCounts;
   private readonly insertEvent: Database.Statement<SqlValue[]>;
-  private readonly insertGroup: Database.Statement<[string, number]>;
+  private readonly insertGroup: Database.Statement<[string, number, string]>;
   private readonly insertIdempotency: Database.Statement<[string, number, string, Uint8Array, string]>;
   private readonly upsertCompanion: Database.Statement<[string, string, string]>;
   private readonly appendAll: (events: readonly StoredEvent[], companions: CompanionRecords | undefined) => void;
@@ -28,7 +28,7 @@ export class SqliteEventWriter {
   constructor(db: Database.Database) {
     this.counts = new MaintainedCounts(db);
     this.insertEvent = db.prepare<SqlValue[]>(`INSERT INTO events (${EVENT_COLUMNS.join(', ')}) VALUES (${EVENT_COLUMNS.map(() => '?').join(', ')})`);
-    this.insertGroup = db.prepare('INSERT OR IGNORE INTO event_groups (group_id, leaf_index) VALUES (?, ?)');
+    this.insertGroup = db.prepare('INSERT OR IGNORE INTO event_groups (group_id, leaf_index, action) VALUES (?, ?, ?)');
     this.insertIdempotency = db.prepare(
       'INSERT OR IGNORE INTO idempotency (key, leaf_index, event_id, leaf_hash, content_digest) VALUES (?, ?, ?, ?, ?)',
     );
@@ -67,7 +67,7 @@ export class SqliteEventWriter {
       }
       throw err;
     }
-    for (const g of new Set(e.groups)) this.insertGroup.run(g, e.leafIndex);
+    for (const g of new Set(e.groups)) this.insertGroup.run(g, e.leafIndex, e.action);
     if (e.idempotencyKey !== undefined && e.contentDigest !== undefined) {
       this.insertIdempotency.run(e.idempotencyKey, e.leafIndex, e.id, e.leafHash, e.contentDigest);
     }

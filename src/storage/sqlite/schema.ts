@@ -11,7 +11,8 @@ import type Database from 'better-sqlite3';
 import { WrongDatabaseError } from '../errors';
 
 export const FORMAT = 'audit-ledger';
-export const SCHEMA_VERSION = 1;
+/** 2: `event_groups.action` (schemaUpgrade.ts upgrades a version 1 file when it is opened for writing). */
+export const SCHEMA_VERSION = 2;
 
 /** Milliseconds a connection waits for another one's write lock (a CLI command beside the server). */
 export const BUSY_TIMEOUT_MS = 5000;
@@ -50,9 +51,15 @@ CREATE INDEX IF NOT EXISTS events_target ON events (target_type, target_id, leaf
 CREATE INDEX IF NOT EXISTS events_outcome ON events (outcome, leaf_index);
 CREATE INDEX IF NOT EXISTS events_recorded_at ON events (recorded_at, leaf_index);
 
+-- A group's rows are adjacent (WITHOUT ROWID, keyed by group then leaf), so a group's page
+-- reads a few pages of this table; the event's action rides along so that a page filtered
+-- by group and action tests it here and joins only the matching events. NULL (a row written
+-- before schema version 2 and not yet filled by the upgrade) is "unknown": the joined event
+-- decides (eventQueryPlan.ts).
 CREATE TABLE IF NOT EXISTS event_groups (
   group_id TEXT NOT NULL,
   leaf_index INTEGER NOT NULL,
+  action TEXT,
   PRIMARY KEY (group_id, leaf_index)
 ) WITHOUT ROWID;
 
@@ -227,15 +234,27 @@ export function inspectDatabase(db: Database.Database): DatabaseState {
   return { kind: 'ledger', schemaVersion: Number.isSafeInteger(version) ? version : Number.NaN };
 }
 
-/** Refuses a schema this code does not know (written by a newer release, or damaged). */
-export function assertKnownSchema(state: { readonly schemaVersion: number }, file: string): void {
-  if (state.schemaVersion === SCHEMA_VERSION) return;
-  if (state.schemaVersion > SCHEMA_VERSION) {
+/** The oldest schema version this release upgrades (schemaUpgrade.ts). */
+const OLDEST_UPGRADABLE = 1;
+
+/**
+ * Refuses a schema this code does not know (written by a newer release, or damaged), and an
+ * older one it would have to upgrade when it may not write.
+ */
+export function assertKnownSchema(state: { readonly schemaVersion: number }, file: string, options: { readonly writable: boolean }): void {
+  const version = state.schemaVersion;
+  if (version === SCHEMA_VERSION) return;
+  if (version > SCHEMA_VERSION) {
+    throw new WrongDatabaseError(`${file} has ledger schema version ${version}, newer than this release understands (${SCHEMA_VERSION}); upgrade audit-ledger`);
+  }
+  if (Number.isSafeInteger(version) && version >= OLDEST_UPGRADABLE) {
+    if (options.writable) return;
     throw new WrongDatabaseError(
-      `${file} has ledger schema version ${state.schemaVersion}, newer than this release understands (${SCHEMA_VERSION}); upgrade audit-ledger`,
+      `${file} has ledger schema version ${version}, older than this release's (${SCHEMA_VERSION}), and is open read-only: ` +
+        'start the server on it once (it upgrades the file), then retry',
     );
   }
-  throw new WrongDatabaseError(`${file} has an unknown ledger schema version (${String(state.schemaVersion)})`);
+  throw new WrongDatabaseError(`${file} has an unknown ledger schema version (${String(version)})`);
 }
 
 /** Creates the schema and its format marker; running it again changes nothing. */

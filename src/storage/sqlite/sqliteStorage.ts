@@ -26,7 +26,8 @@ import {
   SqliteCosignatureRepository,
   SqliteTileRepository,
 } from './logRepositories';
-import { applyPragmas, assertKnownSchema, BUSY_TIMEOUT_MS, createSchema, inspectDatabase } from './schema';
+import { applyPragmas, assertKnownSchema, BUSY_TIMEOUT_MS, createSchema, inspectDatabase, SCHEMA_VERSION } from './schema';
+import { fillGroupActions, upgradeSchema } from './schemaUpgrade';
 
 export interface SqliteStorageOptions {
   /** The database file, or `:memory:` (a private database that ends with the process). */
@@ -96,10 +97,12 @@ function openDatabase(file: string, options: SqliteStorageOptions): Database.Dat
     if (state.kind === 'other') {
       throw new WrongDatabaseError(`${file} is an SQLite database of something else than audit-ledger; point the ledger at its own database file`);
     }
-    if (state.kind === 'ledger') assertKnownSchema(state, file);
+    if (state.kind === 'ledger') assertKnownSchema(state, file, { writable: !readonly });
     else if (!create) throw noLedger(file);
     applyPragmas(db, { readonly });
+    if (state.kind === 'ledger' && state.schemaVersion < SCHEMA_VERSION) upgradeSchema(db, state.schemaVersion, options.logger);
     if (create) createSchema(db);
+    if (!readonly) fillGroupActions(db, options.logger);
     if (!memory && !readonly) makePrivate(file);
     options.logger?.info({ file, created: state.kind === 'empty' && create, readonly }, 'SQLite ledger database open');
     return db;
