@@ -25,7 +25,8 @@
  *      single-event recordEvent from 64 clients (latency = time to the receipt, which carries
  *      the inclusion proof against the signed checkpoint covering the event);
  *      (--no-appends skips this step, for runs that look only at the reads);
- *   4. records the server's RSS (/proc/<pid>/status) and the bytes on disk per event.
+ *   4. records the server's RSS (/proc/<pid>/status; its peak, with the main thread's V8 heap near the peak
+ *      from the server's /metrics, which is on for this) and the bytes on disk per event.
  *
  * Then stops the server and times `verify-db` (the CLI, same environment) on the largest
  * log, and, with --tessera (default when scripts/bench-tessera.ts is present), runs Tessera
@@ -222,15 +223,46 @@ class IdSample {
 
 const treeSize = logTreeSize;
 
-/** The server's peak RSS over a stretch of the run, sampled every 250 ms. */
+/** The main thread's V8 heap as the server's /metrics reports it (prom-client's default metrics). */
+interface MainHeap {
+  readonly total: number;
+  readonly used: number;
+  readonly external: number;
+}
+
+async function mainHeap(url: string): Promise<MainHeap | undefined> {
+  try {
+    const text = await (await fetch(`${url}/metrics`, { signal: AbortSignal.timeout(2000) })).text();
+    const value = (name: string): number => Number(new RegExp(`^audit_ledger_process_${name} (\\S+)`, 'm').exec(text)?.[1] ?? Number.NaN);
+    const heap = { total: value('nodejs_heap_size_total_bytes'), used: value('nodejs_heap_size_used_bytes'), external: value('nodejs_external_memory_bytes') };
+    return Number.isFinite(heap.total) ? heap : undefined;
+  } catch {
+    return undefined;
+  }
+}
+
+/**
+ * The server's peak RSS over a stretch of the run, sampled every 250 ms, and the main thread's
+ * heap near that peak: read from /metrics when the RSS reaches a new peak (at most every 2 s,
+ * so the scrapes cost the server next to nothing), to show how much of the peak is V8 heap.
+ */
 class RssWatch {
   max = 0;
+  heapAtMax: MainHeap | undefined;
   private running = true;
   private readonly loop: Promise<void>;
-  constructor(private readonly pid: number) {
+  constructor(pid: number, url?: string) {
     this.loop = (async () => {
+      let scrapedAt = 0;
       while (this.running) {
-        this.max = Math.max(this.max, await procMemory(this.pid, 'VmRSS'));
+        const rss = await procMemory(pid, 'VmRSS');
+        if (rss > this.max) {
+          this.max = rss;
+          if (url !== undefined && performance.now() - scrapedAt >= 2000) {
+            scrapedAt = performance.now();
+            this.heapAtMax = (await mainHeap(url)) ?? this.heapAtMax;
+          }
+        }
         await sleep(250);
       }
     })();
@@ -241,6 +273,12 @@ class RssWatch {
     await this.loop;
     return this.max;
   }
+}
+
+/** `; main V8 heap … near the peak`, or nothing when /metrics did not answer. */
+function heapCell(heap: MainHeap | undefined): string {
+  if (!heap) return '';
+  return `; main thread's V8 heap near that peak ${int(heap.total / MB)} MB committed, ${int(heap.used / MB)} MB in use (+${int(heap.external / MB)} MB external buffers)`;
 }
 
 // ---- setup ------------------------------------------------------------------------------------
@@ -643,6 +681,8 @@ async function main(): Promise<void> {
     // The hourly retention job would run in the middle of a long run: off, so every phase measures the same work.
     LEDGER_RETENTION_INTERVAL_MS: '0',
     LOG_LEVEL: 'debug',
+    // The RSS rows read the main thread's heap from /metrics near each peak.
+    LEDGER_METRICS: 'on',
   };
   // Defaults for everything else (no encryption at rest, no TLS), whatever the calling shell sets.
   for (const name of ['MONGODB_URI', 'LEDGER_DB_NAME', 'LEDGER_SIGNING_KEY_FILE', 'LEDGER_ORIGIN', 'LEDGER_ENCRYPTION', 'LEDGER_KEK', 'LEDGER_KEK_FILE', 'LEDGER_TLS_CERT_FILE', 'LEDGER_TLS_KEY_FILE']) {
@@ -700,7 +740,7 @@ async function main(): Promise<void> {
     });
     rows.push({ measure: `profile: server per batch (debug timings), fill to ${label}`, result: server.profile.take() });
 
-    const watch = new RssWatch(server.pid);
+    const watch = new RssWatch(server.pid, server.url);
     await measureReads(server, keys, ids, n, label, rows);
     const disk = await diskRow(storagePath, await treeSize(server.url), label);
     const appends = APPENDS ? await measureAppends(server, keys, ids, label, rows) : undefined;
@@ -710,7 +750,7 @@ async function main(): Promise<void> {
     const hwm = await procMemory(server.pid, 'VmHWM');
     rows.push({
       measure: `server RSS @ ${label}`,
-      result: `max ${int(maxRss / MB)} MB during the reads and appends at this size, ${int(rest / MB)} MB at rest after; peak since start (VmHWM) ${int(hwm / MB)} MB`,
+      result: `max ${int(maxRss / MB)} MB during the reads and appends at this size, ${int(rest / MB)} MB at rest after; peak since start (VmHWM) ${int(hwm / MB)} MB${heapCell(watch.heapAtMax)}`,
       target: '≤ 300 MB',
       ok: maxRss <= 300 * MB,
     });

@@ -10,7 +10,7 @@ import { ConfigError, engineCacheDir } from '../config';
 import { LedgerError } from '../errors';
 import { EngineUnavailableError, ensureFerretdbBinary } from '../storage/mongodb/engine/ferretdbBinary';
 import { runBootstrapAdmin } from './bootstrapAdmin';
-import { runLocalDb } from './localDb';
+import type * as LocalDb from './localDb';
 import { runServe } from './serve';
 import { runAuditCommand, type AuditCommandOptions } from './audit';
 import { durationOption, leafIndicesOption, portOption, positiveIntOption, wholeNumberOption, urlOption, usageErrorsExitOne } from './cliOptions';
@@ -44,6 +44,10 @@ export async function main(argv: readonly string[]): Promise<number> {
     .option('--data-dir <dir>', 'data folder (the engine keeps its files in <dir>/db)', process.env.LEDGER_DATA_DIR || './data')
     .option('--port <n>', 'loopback port (default: a free one)', portOption)
     .action(async (opts: { dataDir: string; port?: number }) => {
+      // The test engine's module loads the MongoDB driver: only for this command (require,
+      // not import(), for the reason in storage/open.ts).
+      // eslint-disable-next-line @typescript-eslint/no-require-imports
+      const { runLocalDb } = require('./localDb') as typeof LocalDb;
       exitCode = await runLocalDb(opts);
     });
 

@@ -3,12 +3,15 @@ import { createLogger, type Logger } from '../logger';
 import { type LedgerServer, startLedgerServer } from '../server/ledgerServer';
 import { logProcessFailures } from '../server/processFailures';
 import { CliError } from './cliError';
+import { limitHeapGrowth } from './heapGrowth';
 import { shutdownSignal } from './shutdownSignal';
 
 /** Shutdown ran out of time, or gave up work because the database did not answer. */
 export const SHUTDOWN_INCOMPLETE_EXIT = 1;
 
 export async function runServe(): Promise<number> {
+  // Before the server allocates: the first full collection already sizes the heap by it.
+  limitHeapGrowth();
   let config;
   try {
     config = loadConfig();

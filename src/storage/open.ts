@@ -5,7 +5,8 @@
  */
 import path from 'node:path';
 import type { Config } from '../config';
-import { mongoUriWithoutCredentials, openMongoStorage } from './mongodb/mongoStorage';
+import type * as MongoAdapter from './mongodb/mongoStorage';
+import { mongoUriWithoutCredentials } from './mongodb/mongoUri';
 import type { EventRangeReader, IntegrityReaderSource, LedgerStorage } from './port';
 import { acquireServerLock } from './sqlite/serverLock';
 import { openSqliteRangeReader, openSqliteStorage } from './sqlite/sqliteStorage';
@@ -29,8 +30,15 @@ export function describeStorage(config: StorageConfig): string {
  * Opens the configured database. Without `create`, a database that holds no ledger is refused
  * (WrongDatabaseError): operator commands must not quietly start a new, empty log.
  */
-export function openStorage(config: StorageConfig, options: { create: boolean }): Promise<LedgerStorage> {
-  if (config.mongodbUri) return openMongoStorage({ uri: config.mongodbUri, dbName: config.dbName, create: options.create });
+export async function openStorage(config: StorageConfig, options: { create: boolean }): Promise<LedgerStorage> {
+  if (config.mongodbUri) {
+    // Loaded only when used: the MongoDB driver costs a server on SQLite some 20 MB resident.
+    // (require, not import(): this CommonJS package runs from sources too, where a dynamic
+    // import would need the compiled file's extension.)
+    // eslint-disable-next-line @typescript-eslint/no-require-imports
+    const { openMongoStorage } = require('./mongodb/mongoStorage') as typeof MongoAdapter;
+    return openMongoStorage({ uri: config.mongodbUri, dbName: config.dbName, create: options.create });
+  }
   return openSqliteStorage({ file: sqliteFile(config.dataDir), create: options.create, appendInWorker: true });
 }
 
