@@ -12,24 +12,35 @@
  * run the server out of memory; it only costs a full collection more often.
  */
 import v8 from 'node:v8';
+import { ConfigError } from '../config';
 
 export const SERVER_HEAP_GROWING_PERCENT = 50;
 
 const FLAG = '--heap-growing-percent';
 
+/** LEDGER_HEAP_GROWING_PERCENT is not a whole number from 0 to 1000: a configuration error like any other. */
+function settingError(raw: string): ConfigError {
+  return new ConfigError([`LEDGER_HEAP_GROWING_PERCENT must be a whole number from 0 to 1000 (0: V8's own heuristics; default ${SERVER_HEAP_GROWING_PERCENT}), got ${JSON.stringify(raw)}`]);
+}
+
 /**
- * Sets the server's heap growing factor, unless the operator chose one on the node command
- * line (`node --heap-growing-percent=0 bin/audit-ledger.js serve` gives V8's own back; Node
- * refuses the flag in NODE_OPTIONS). Returns the flag set, or undefined when the operator's
- * choice stands.
+ * Sets the server's heap growing factor: LEDGER_HEAP_GROWING_PERCENT (default 50; 0 leaves
+ * V8's own heuristics, for an operator who fills in bulk and would rather spend memory than
+ * CPU), unless the operator chose one on the node command line, which wins (Node refuses the
+ * flag in NODE_OPTIONS). Returns the flag set, or undefined when none was.
  */
 export function limitHeapGrowth(
   execArgv: readonly string[] = process.execArgv,
   setFlags: (flags: string) => void = (flags) => v8.setFlagsFromString(flags),
+  env: NodeJS.ProcessEnv = process.env,
 ): string | undefined {
+  const raw = env.LEDGER_HEAP_GROWING_PERCENT ?? '';
+  if (raw !== '' && !/^\d{1,4}$/.test(raw)) throw settingError(raw);
+  const percent = raw === '' ? SERVER_HEAP_GROWING_PERCENT : Number(raw);
+  if (percent > 1000) throw settingError(raw);
   const given = execArgv.some((arg) => arg === FLAG || arg.startsWith(`${FLAG}=`) || arg.startsWith('--heap_growing_percent'));
-  if (given) return undefined;
-  const flag = `${FLAG}=${SERVER_HEAP_GROWING_PERCENT}`;
+  if (given || percent === 0) return undefined;
+  const flag = `${FLAG}=${percent}`;
   setFlags(flag);
   return flag;
 }

@@ -10,10 +10,10 @@ import { shutdownSignal } from './shutdownSignal';
 export const SHUTDOWN_INCOMPLETE_EXIT = 1;
 
 export async function runServe(): Promise<number> {
-  // Before the server allocates: the first full collection already sizes the heap by it.
-  limitHeapGrowth();
   let config;
   try {
+    // Before the server allocates: the first full collection already sizes the heap by it.
+    limitHeapGrowth();
     config = loadConfig();
   } catch (err) {
     if (err instanceof ConfigError) throw new CliError(err.message, 2);
