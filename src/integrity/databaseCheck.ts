@@ -16,7 +16,7 @@ export interface DatabaseCheckOptions {
   readonly reader: IntegrityReader;
   /** The log's verifier key: the latest checkpoint must carry a valid signature by it. */
   readonly verifierKey: string;
-  /** Events per cursor batch, or per range a worker reads (default 20,000 and 4,096). */
+  /** Events per cursor batch, or per range a worker reads (default 20,000 and 512). */
   readonly batchSize?: number;
   readonly maxDetails?: number;
   /** How many leaves to expect (for progress): e.g. the stored event count. */
@@ -231,10 +231,16 @@ async function* documentBatches(reader: IntegrityReader, pool: LeafCheckPool, op
   }
 }
 
-/** Events per range a worker reads and checks, unless told otherwise. */
-const RANGE_ROWS = 4096;
+/**
+ * Events per range a worker reads and checks, unless told otherwise. A range's rows stay alive
+ * while it is checked, so a large one survives the young generation's scavenges and is
+ * copied, then promoted and collected again: at 4096 rows GC was a quarter of the workers'
+ * time. Measured at 10^6 leaves: 19.3 µs of CPU per leaf at 4096 rows, 16.8 at 1024,
+ * 14.3-15.3 at 128, 256 and 512 (the noise between runs).
+ */
+const RANGE_ROWS = 512;
 /** Ranges asked for per worker before the oldest is consumed: bounds memory, keeps workers busy. */
-const RANGES_PER_WORKER = 3;
+const RANGES_PER_WORKER = 4;
 
 /** Ranges read and re-derived by the pool's workers on their own connections; this thread only cuts them. */
 async function* rangeBatches(reader: EventRangeReader, pool: LeafCheckPool, rows: number): AsyncGenerator<CheckedBatch> {
