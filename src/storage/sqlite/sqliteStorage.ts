@@ -189,6 +189,7 @@ export function openSqliteRangeReader(file: string): EventRangeReader & { close(
   return {
     rangeEnd: (from, rows) => reader.rangeEnd(from, rows),
     eventRange: (from, to) => reader.eventRange(from, to),
+    eventValuesRange: (from, to) => reader.eventValuesRange(from, to),
     close: async () => {
       db.close();
     },
