@@ -247,9 +247,20 @@ const RANGES_PER_WORKER = 4;
 async function* rangeBatches(reader: EventRangeReader, pool: LeafCheckPool, rows: number): AsyncGenerator<CheckedBatch> {
   const pending: Promise<CheckedRange>[] = [];
   let from: number | undefined = Number.MIN_SAFE_INTEGER;
+  // When every position from the first to the last is stored (the log as the ledger writes
+  // it), the range of the next `rows` events is known without counting them in the database
+  // (rangeEnd steps over each row: a sixth of this thread's time). Events appended meanwhile
+  // lie past `last`, in the last range, which is open-ended either way.
+  const span = await reader.positionSpan();
+  const dense = span !== undefined && span.last - span.first + 1 === span.count ? span : undefined;
+  const cut = (start: number): Promise<number | undefined> | number | undefined => {
+    if (!dense) return reader.rangeEnd(start, rows);
+    const end = Math.max(start, dense.first) + rows;
+    return end <= dense.last ? end : undefined;
+  };
   const ask = async (): Promise<void> => {
     while (from !== undefined && pending.length < pool.size * RANGES_PER_WORKER) {
-      const end = await reader.rangeEnd(from, rows);
+      const end = await cut(from);
       const range = pool.checkRange(from, end ?? Number.MAX_SAFE_INTEGER + 1);
       range.catch(() => undefined);
       pending.push(range);

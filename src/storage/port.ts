@@ -453,6 +453,8 @@ export interface EventRangeReader {
    * fewer remain. Ranges cut this way stay even however sparse a tampered log's positions are.
    */
   rangeEnd(from: number, rows: number): Promise<number | undefined>;
+  /** How many events are stored, and their lowest and highest positions (undefined when none). */
+  positionSpan(): Promise<{ readonly count: number; readonly first: number; readonly last: number } | undefined>;
   /** The stored events with `from ≤ position < to`, ascending by position. */
   eventRange(from: number, to: number): Promise<RawStoredEvent[]>;
   /**

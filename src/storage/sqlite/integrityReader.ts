@@ -37,6 +37,7 @@ export class SqliteIntegrityReader implements IntegrityReader, EventRangeReader 
   private readonly eventsBetween: Database.Statement<[number, number], unknown[]>;
   private readonly valuesBetween: Database.Statement<[number, number], RawEventValues>;
   private readonly nthAfter: Database.Statement<[number, number], { leaf_index: number }>;
+  private readonly span: Database.Statement<[], { count: number; first: number | null; last: number | null }>;
   private readonly latest: Database.Statement<[], CheckpointRow>;
   private readonly checkpointsAfter: Database.Statement<[number, number, number], CheckpointRow>;
   private readonly tile: Database.Statement<[number, number], { level: number; idx: number; hashes: unknown }>;
@@ -48,6 +49,7 @@ export class SqliteIntegrityReader implements IntegrityReader, EventRangeReader 
     this.valuesBetween = db.prepare<[number, number], RawEventValues>(`SELECT ${VALUES_SELECT} FROM events e WHERE e.leaf_index >= ? AND e.leaf_index < ? ORDER BY e.leaf_index`).raw(true);
     // Steps over the rowid b-tree's cells without decoding the rows.
     this.nthAfter = db.prepare('SELECT leaf_index FROM events WHERE leaf_index >= ? ORDER BY leaf_index LIMIT 1 OFFSET ?');
+    this.span = db.prepare('SELECT count(*) AS count, min(leaf_index) AS first, max(leaf_index) AS last FROM events');
     this.eventsAfter = db.prepare<[number, number], unknown[]>(`SELECT ${EVENT_SELECT} FROM events e WHERE e.leaf_index > ? ORDER BY e.leaf_index LIMIT ?`).raw(true);
     this.latest = db.prepare('SELECT tree_size, root_hash, note FROM checkpoints ORDER BY tree_size DESC LIMIT 1');
     this.checkpointsAfter = db.prepare('SELECT tree_size, root_hash, note FROM checkpoints WHERE tree_size > ? AND tree_size <= ? ORDER BY tree_size LIMIT ?');
@@ -69,6 +71,13 @@ export class SqliteIntegrityReader implements IntegrityReader, EventRangeReader 
 
   rangeEnd(from: number, rows: number): Promise<number | undefined> {
     return step(() => this.nthAfter.get(from, Math.max(1, Math.floor(rows)))?.leaf_index);
+  }
+
+  positionSpan(): Promise<{ count: number; first: number; last: number } | undefined> {
+    return step(() => {
+      const { count, first, last } = this.span.get()!;
+      return first === null || last === null ? undefined : { count, first, last };
+    });
   }
 
   eventRange(from: number, to: number): Promise<RawStoredEvent[]> {
