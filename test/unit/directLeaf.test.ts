@@ -93,14 +93,18 @@ describe('directLeafOfFields', () => {
 
 /** A JSON text as an operator might leave it: usually what JSON.stringify wrote, sometimes not. */
 const jsonText = (value: fc.Arbitrary<unknown>, edits: readonly string[]): fc.Arbitrary<unknown> =>
-  fc.oneof({ weight: 6, arbitrary: value.map((v) => JSON.stringify(v)) }, { weight: 2, arbitrary: fc.constantFrom(...edits) }, { weight: 1, arbitrary: odd.filter((o) => o !== null) });
+  fc.oneof({ weight: 24, arbitrary: value.map((v) => JSON.stringify(v)) }, { weight: 2, arbitrary: fc.constantFrom(...edits) }, { weight: 1, arbitrary: odd.filter((o) => o !== null) });
 const millis = fc.oneof(
-  { weight: 6, arbitrary: instant.map((d) => d.getTime()) },
+  { weight: 24, arbitrary: instant.map((d) => d.getTime()) },
   { weight: 1, arbitrary: fc.constantFrom(1.5, -0, 8.64e15, 8.64e15 + 1, Number.MAX_SAFE_INTEGER, Number.NaN, '0', 2n) },
 );
-/** Null (absent) or a value, sometimes of the wrong type. */
-const nullable = <T>(arb: fc.Arbitrary<T>): fc.Arbitrary<unknown> => fc.option(maybe(arb), { nil: null });
-const value = <T>(arb: fc.Arbitrary<T>): fc.Arbitrary<unknown> => fc.oneof({ weight: 8, arbitrary: arb }, { weight: 1, arbitrary: odd });
+/** A value, rarely of the wrong type: a row has many, and most rows should be well-formed but for one edit. */
+const value = <T>(arb: fc.Arbitrary<T>): fc.Arbitrary<unknown> => fc.oneof({ weight: 30, arbitrary: arb }, { weight: 1, arbitrary: odd });
+/** Null (absent) or a value, rarely of the wrong type. */
+const nullable = <T>(arb: fc.Arbitrary<T>): fc.Arbitrary<unknown> => fc.option(value(arb), { nil: null });
+
+/** Mostly strings JSON writes without escapes (group ids and sources are spliced as stored only then). */
+const mostlyPlain = fc.oneof({ weight: 4, arbitrary: fc.string() }, { weight: 1, arbitrary: text });
 
 /** A stored row in RawEventValues order, its leaf hash as bytes (the adapter's raw record reads it so). */
 const values = fc.tuple(
@@ -117,7 +121,7 @@ const values = fc.tuple(
   nullable(text),
   fc.option(millis, { nil: null }),
   fc.option(
-    jsonText(fc.record({ ip: fc.option(text, { nil: undefined }), requestId: fc.option(text, { nil: undefined }), userAgent: fc.option(text, { nil: undefined }) }, { requiredKeys: [] }), [
+    jsonText(fc.record({ ip: fc.option(mostlyPlain, { nil: undefined }), requestId: fc.option(mostlyPlain, { nil: undefined }), userAgent: fc.option(mostlyPlain, { nil: undefined }) }, { requiredKeys: [] }), [
       '{"requestId":"r","ip":"i"}',
       '{"ip":"i","ip":"j"}',
       '{"ip":1}',
@@ -130,7 +134,7 @@ const values = fc.tuple(
     { nil: null },
   ),
   fc.option(fc.oneof(json, fc.constantFrom('{"a":1', '{"b":2,"a":1}', '[1]', '{"a":1} ', ' {}', '"x"')), { nil: null }),
-  jsonText(fc.array(text, { maxLength: 3 }), ['["a", "b"]', '["a",1]', '{"a":"b"}', '["\\u0041"]', '["\\ud83d\\ude00"]', '["\\/"]', '["a"', '[]', '[""]']),
+  jsonText(fc.array(mostlyPlain, { maxLength: 3 }), ['["a", "b"]', '["a",1]', '{"a":"b"}', '["\\u0041"]', '["\\ud83d\\ude00"]', '["\\/"]', '["a"', '[]', '[""]']),
   millis,
   value(text),
   nullable(text),
@@ -153,8 +157,8 @@ describe('directLeafOfValues', () => {
       }),
       { numRuns: 10_000 },
     );
-    // Not vacuous: a fair share of the rows are well-formed enough to be answered.
-    expect(answered).toBeGreaterThan(100);
+    // Not vacuous: a fair share of the rows are well-formed enough to be answered (about a fifth).
+    expect(answered).toBeGreaterThan(1000);
   });
 
   it('answers for every event as the ledger stores it (so verify-db builds no record for it)', () => {
