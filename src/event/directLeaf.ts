@@ -116,9 +116,11 @@ export function directLeafOfFields(fields: EventFields): string | undefined {
 // ---------------------------------------------------------------------------------------
 // The same leaf from a stored event's raw values (RawEventValues), building no record: what
 // verify-db's range workers do for every event of the log. It answers only when the values
-// are exactly what the ledger writes, and then the text directLeafOfFields gives for the
+// are of the types the ledger writes, and then the text directLeafOfFields gives for the
 // record an adapter maps them to (rawEventOfValues in the SQLite adapter); anything else gets
 // undefined, and the caller checks that event as a record. A property test holds it to that.
+// Group ids and a source stored exactly as the leaf writes them are spliced in as they are;
+// in any other JSON form they are parsed, as the record would be.
 
 /** A JSON string body as JSON.stringify writes it, limited to no escapes but \" and \\ and no surrogates. */
 const PLAIN = String.raw`"(?:[^"\\\x00-\x1f\ud800-\udfff]|\\["\\])*"`;
@@ -135,6 +137,26 @@ function instantOfMs(value: unknown): string | undefined {
   return typeof value === 'number' && Number.isSafeInteger(value) && Math.abs(value) <= MAX_INSTANT ? quotedInstant(value) : undefined;
 }
 
+/** JSON text parsed, as the adapter's record holds it, or undefined when it does not parse. */
+function parsed(text: string): unknown {
+  try {
+    return JSON.parse(text) as unknown;
+  } catch {
+    return undefined;
+  }
+}
+
+/** Group ids stored in another JSON form (spacing, escapes): written out as directLeafOfFields does. */
+function groupsOfJson(text: string): string | undefined {
+  const groups = parsed(text);
+  return Array.isArray(groups) && groups.every(isString) ? str(groups) : undefined;
+}
+
+/** A source stored in another JSON form (e.g. its keys in the order they were set): as directLeafOfFields writes it. */
+function sourceOfJson(text: string): string | undefined {
+  return stringObject(parsed(text), SOURCE, []);
+}
+
 /** `{"id":…,"name":…,"type":…}` of an actor's or target's stored strings (name null: absent). */
 function idNameType(id: unknown, name: unknown, type: unknown): string | undefined {
   if (!isString(id) || !isString(type)) return undefined;
@@ -149,11 +171,12 @@ export function directLeafOfValues(v: RawEventValues): string | undefined {
   const outcome = v[9];
   const salt = v[16];
   const groups = v[14];
-  if (!isString(action) || !isString(id) || !isString(outcome) || !isString(salt) || !isString(groups) || !GROUPS_TEXT.test(groups)) return undefined;
+  if (!isString(action) || !isString(id) || !isString(outcome) || !isString(salt) || !isString(groups)) return undefined;
+  const groupsText = GROUPS_TEXT.test(groups) ? groups : groupsOfJson(groups);
   const actor = idNameType(v[3], v[5], v[4]);
   const recordedAt = instantOfMs(v[15]);
-  if (actor === undefined || recordedAt === undefined) return undefined;
-  let out = `{"action":${str(action)},"actor":${actor},"groups":${groups},"id":${str(id)}`;
+  if (groupsText === undefined || actor === undefined || recordedAt === undefined) return undefined;
+  let out = `{"action":${str(action)},"actor":${actor},"groups":${groupsText},"id":${str(id)}`;
   const metadata = v[13];
   if (metadata !== null) {
     if (!isString(metadata)) return undefined;
@@ -180,8 +203,10 @@ export function directLeafOfValues(v: RawEventValues): string | undefined {
   out += `,"recordedAt":${recordedAt},"salt":${str(salt)}`;
   const source = v[12];
   if (source !== null) {
-    if (!isString(source) || !SOURCE_TEXT.test(source)) return undefined;
-    out += `,"source":${source}`;
+    if (!isString(source)) return undefined;
+    const sourceText = SOURCE_TEXT.test(source) ? source : sourceOfJson(source);
+    if (sourceText === undefined) return undefined;
+    out += `,"source":${sourceText}`;
   }
   const keyId = v[17];
   const userId = v[18];
