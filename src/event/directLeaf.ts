@@ -130,6 +130,12 @@ const GROUPS_TEXT = new RegExp(String.raw`^\[(?:${PLAIN}(?:,${PLAIN})*)?\]$`);
 const SOURCE_TEXT = new RegExp(
   String.raw`^\{(?:"ip":${PLAIN}(?:,"requestId":${PLAIN})?(?:,"userAgent":${PLAIN})?|"requestId":${PLAIN}(?:,"userAgent":${PLAIN})?|"userAgent":${PLAIN})?\}$`,
 );
+/**
+ * A source of plain strings with its keys in another order (the server sets ip, userAgent,
+ * requestId): each key and its value, already quoted as the leaf writes it.
+ */
+const SOURCE_KEY = String.raw`"(ip|requestId|userAgent)":(${PLAIN})`;
+const SOURCE_ANY_ORDER = new RegExp(String.raw`^\{${SOURCE_KEY}(?:,${SOURCE_KEY})?(?:,${SOURCE_KEY})?\}$`);
 /** The range of a Date: beyond it `new Date(ms)` is invalid. */
 const MAX_INSTANT = 8.64e15;
 
@@ -154,6 +160,36 @@ function groupsOfJson(text: string): string | undefined {
 
 /** A source stored in another JSON form (e.g. its keys in the order they were set): as directLeafOfFields writes it. */
 function sourceOfJson(text: string): string | undefined {
+  const m = SOURCE_ANY_ORDER.exec(text);
+  if (m) {
+    // Each key at most once (else JSON.parse keeps the last: left to it), written in key order.
+    let ip: string | undefined;
+    let requestId: string | undefined;
+    let userAgent: string | undefined;
+    let unique = true;
+    for (let k = 1; k < m.length; k += 2) {
+      const key = m[k];
+      const quoted = m[k + 1];
+      if (key === undefined || quoted === undefined) continue;
+      if (key === 'ip') {
+        if (ip !== undefined) unique = false;
+        ip = quoted;
+      } else if (key === 'requestId') {
+        if (requestId !== undefined) unique = false;
+        requestId = quoted;
+      } else {
+        if (userAgent !== undefined) unique = false;
+        userAgent = quoted;
+      }
+    }
+    if (unique) {
+      const parts: string[] = [];
+      if (ip !== undefined) parts.push(`"ip":${ip}`);
+      if (requestId !== undefined) parts.push(`"requestId":${requestId}`);
+      if (userAgent !== undefined) parts.push(`"userAgent":${userAgent}`);
+      return `{${parts.join(',')}}`;
+    }
+  }
   return stringObject(parsed(text), SOURCE, []);
 }
 

@@ -121,16 +121,26 @@ const values = fc.tuple(
   nullable(text),
   fc.option(millis, { nil: null }),
   fc.option(
-    jsonText(fc.record({ ip: fc.option(mostlyPlain, { nil: undefined }), requestId: fc.option(mostlyPlain, { nil: undefined }), userAgent: fc.option(mostlyPlain, { nil: undefined }) }, { requiredKeys: [] }), [
-      '{"requestId":"r","ip":"i"}',
-      '{"ip":"i","ip":"j"}',
-      '{"ip":1}',
-      '{"port":"p"}',
-      '{ "ip":"i"}',
-      '{"ip":"\\u0041"}',
-      '{"ip":"\\/"}',
-      '[]',
-    ]),
+    jsonText(
+      fc.oneof(
+        fc.record({ ip: fc.option(mostlyPlain, { nil: undefined }), requestId: fc.option(mostlyPlain, { nil: undefined }), userAgent: fc.option(mostlyPlain, { nil: undefined }) }, { requiredKeys: [] }),
+        // The order the server sets them in.
+        fc.record({ ip: fc.option(mostlyPlain, { nil: undefined }), userAgent: fc.option(mostlyPlain, { nil: undefined }), requestId: fc.option(mostlyPlain, { nil: undefined }) }, { requiredKeys: [] }),
+      ),
+      [
+        '{"userAgent":"u","ip":"i","userAgent":"v"}',
+        '{"requestId":"r","requestId":"s"}',
+        '{"userAgent":"u","ip":"\\u0041"}',
+        '{"requestId":"r","ip":"i"}',
+        '{"ip":"i","ip":"j"}',
+        '{"ip":1}',
+        '{"port":"p"}',
+        '{ "ip":"i"}',
+        '{"ip":"\\u0041"}',
+        '{"ip":"\\/"}',
+        '[]',
+      ],
+    ),
     { nil: null },
   ),
   fc.option(fc.oneof(json, fc.constantFrom('{"a":1', '{"b":2,"a":1}', '[1]', '{"a":1} ', ' {}', '"x"')), { nil: null }),
