@@ -16,7 +16,7 @@ export interface DatabaseCheckOptions {
   readonly reader: IntegrityReader;
   /** The log's verifier key: the latest checkpoint must carry a valid signature by it. */
   readonly verifierKey: string;
-  /** Events per cursor batch, or per range a worker reads (default 20,000 and 4,096). */
+  /** Events per cursor batch, or per range a worker reads (default 20,000 and 512). */
   readonly batchSize?: number;
   readonly maxDetails?: number;
   /** How many leaves to expect (for progress): e.g. the stored event count. */
@@ -131,8 +131,9 @@ export async function checkDatabase(options: DatabaseCheckOptions): Promise<Data
             continue;
           }
         }
-        await roots.feedThrough(expected + 1);
-        await tiles.reach(expected);
+        // Awaited only when there is something to read: an await per leaf was a tenth of this thread's time.
+        if (!roots.fedThrough(expected + 1)) await roots.feedThrough(expected + 1);
+        if (!tiles.reached(expected)) await tiles.reach(expected);
         if (batch.feed(position, tree) === 'redacted') redacted++;
         if (expected >= covered) uncovered++;
         expected++;
@@ -231,18 +232,35 @@ async function* documentBatches(reader: IntegrityReader, pool: LeafCheckPool, op
   }
 }
 
-/** Events per range a worker reads and checks, unless told otherwise. */
-const RANGE_ROWS = 4096;
+/**
+ * Events per range a worker reads and checks, unless told otherwise. A range's rows stay alive
+ * while it is checked, so a large one survives the young generation's scavenges and is
+ * copied, then promoted and collected again: at 4096 rows GC was a quarter of the workers'
+ * time. Measured at 10^6 leaves: 19.3 µs of CPU per leaf at 4096 rows, 16.8 at 1024,
+ * 14.3-15.3 at 128, 256 and 512 (the noise between runs).
+ */
+const RANGE_ROWS = 512;
 /** Ranges asked for per worker before the oldest is consumed: bounds memory, keeps workers busy. */
-const RANGES_PER_WORKER = 3;
+const RANGES_PER_WORKER = 4;
 
 /** Ranges read and re-derived by the pool's workers on their own connections; this thread only cuts them. */
 async function* rangeBatches(reader: EventRangeReader, pool: LeafCheckPool, rows: number): AsyncGenerator<CheckedBatch> {
   const pending: Promise<CheckedRange>[] = [];
   let from: number | undefined = Number.MIN_SAFE_INTEGER;
+  // When every position from the first to the last is stored (the log as the ledger writes
+  // it), the range of the next `rows` events is known without counting them in the database
+  // (rangeEnd steps over each row: a sixth of this thread's time). Events appended meanwhile
+  // lie past `last`, in the last range, which is open-ended either way.
+  const span = await reader.positionSpan();
+  const dense = span !== undefined && span.last - span.first + 1 === span.count ? span : undefined;
+  const cut = (start: number): Promise<number | undefined> | number | undefined => {
+    if (!dense) return reader.rangeEnd(start, rows);
+    const end = Math.max(start, dense.first) + rows;
+    return end <= dense.last ? end : undefined;
+  };
   const ask = async (): Promise<void> => {
     while (from !== undefined && pending.length < pool.size * RANGES_PER_WORKER) {
-      const end = await reader.rangeEnd(from, rows);
+      const end = await cut(from);
       const range = pool.checkRange(from, end ?? Number.MAX_SAFE_INTEGER + 1);
       range.catch(() => undefined);
       pending.push(range);
@@ -276,6 +294,12 @@ class CheckpointFeed {
     private readonly cursor: AsyncIterator<RawCheckpoint>,
     private readonly tree: TreeCheck,
   ) {}
+
+  /** Whether feedThrough(size) has nothing left to do (the next checkpoint is known and lies beyond). */
+  fedThrough(size: number): boolean {
+    const doc = this.peeked;
+    return doc !== undefined && (doc === null || (typeof doc.treeSize === 'number' && doc.treeSize > size));
+  }
 
   async feedThrough(size: number): Promise<void> {
     for (;;) {

@@ -11,6 +11,7 @@
 import { hash } from 'node:crypto';
 import { directLeafOfFields } from '../event/directLeaf';
 import { leafOfFields } from '../event/storedEvent';
+import { bytesOfLatin1 } from '../merkle/nodeHasher';
 import type { EventFields } from '../storage/port';
 
 /**
@@ -31,8 +32,7 @@ export interface EventCheck {
  * pass; U+0000 encodes to the single byte 0x00, the RFC 6962 leaf prefix.
  */
 export function leafHashOfText(leaf: string): Uint8Array {
-  const digest = hash('sha256', `\u0000${leaf}`, 'buffer');
-  return new Uint8Array(digest.buffer, digest.byteOffset, digest.byteLength);
+  return bytesOfLatin1(hash('sha256', `\u0000${leaf}`, 'binary'));
 }
 
 export function sameHash(a: Uint8Array, b: Uint8Array): boolean {

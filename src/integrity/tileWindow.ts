@@ -29,6 +29,11 @@ export class TileWindow implements StoredNodes {
     private readonly chunk = 64,
   ) {}
 
+  /** Whether reach(leafIndex) has nothing to do: its tiles are the current ones. */
+  reached(leafIndex: number): boolean {
+    return Math.floor(leafIndex / TILE_WIDTH) === this.current;
+  }
+
   /** Makes every tile holding a node that completes at `leafIndex` available to nodeHash(). */
   async reach(leafIndex: number): Promise<void> {
     const tile = Math.floor(leafIndex / TILE_WIDTH);

@@ -3,16 +3,26 @@
  * Hash object and runs OpenSSL's SHA-256: about twice the node-hash throughput of
  * @noble/hashes (scripts/bench-core.ts). Server-only; the verifier library uses noble.
  *
- * Results are plain Uint8Array views over the digest's own ArrayBuffer rather than
- * Buffers, because Buffer changes the meaning of slice() (a view, not a copy) and
- * makes Jest's toEqual fail against Uint8Array.
+ * Results are plain Uint8Arrays rather than Buffers, because Buffer changes the meaning
+ * of slice() (a view, not a copy) and makes Jest's toEqual fail against Uint8Array.
  */
 import { hash } from 'node:crypto';
 import type { Rfc6962Hasher } from '../verify/rfc6962';
 
-function sha256(data: Uint8Array): Uint8Array {
-  const digest = hash('sha256', data, 'buffer');
-  return new Uint8Array(digest.buffer, digest.byteOffset, digest.byteLength);
+/**
+ * The digest as a 'binary' (latin1) string, one char per byte, copied into a fresh 32-byte array. A
+ * 'buffer' digest is a Buffer with an ArrayBuffer of its own, which V8 must track and free
+ * one by one: measured at 0.9-1.1 µs per node hash, against 0.37 µs this way (a typed array
+ * this small lives on the JS heap and dies young).
+ */
+function sha256(data: Uint8Array | string): Uint8Array {
+  return bytesOfLatin1(hash('sha256', data, 'binary'));
+}
+
+export function bytesOfLatin1(text: string): Uint8Array {
+  const bytes = new Uint8Array(text.length);
+  for (let i = 0; i < text.length; i++) bytes[i] = text.charCodeAt(i);
+  return bytes;
 }
 
 const EMPTY_ROOT = sha256(new Uint8Array(0));

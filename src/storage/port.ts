@@ -427,6 +427,36 @@ export interface IntegrityReaderSource {
   readonly location: string;
 }
 
+/**
+ * A stored event's values as found, nothing parsed or converted: what a walk needs to re-derive
+ * a leaf without building a record per event. `source` and `groups` are the stored JSON texts,
+ * instants integer milliseconds (or whatever was stored), `leafHashHex` the stored leaf hash in
+ * lowercase hex when it is stored as bytes (else null). An absent optional value is null.
+ */
+export type RawEventValues = readonly [
+  position: unknown,
+  id: unknown,
+  action: unknown,
+  actorId: unknown,
+  actorType: unknown,
+  actorName: unknown,
+  targetType: unknown,
+  targetId: unknown,
+  targetName: unknown,
+  outcome: unknown,
+  reason: unknown,
+  occurredAt: unknown,
+  source: unknown,
+  metadata: unknown,
+  groups: unknown,
+  recordedAt: unknown,
+  salt: unknown,
+  submitterKeyId: unknown,
+  submitterUserId: unknown,
+  leaf: unknown,
+  leafHashHex: unknown,
+];
+
 /** Reads the stored events by ranges of position, for a walk split over threads. */
 export interface EventRangeReader {
   /**
@@ -435,8 +465,15 @@ export interface EventRangeReader {
    * fewer remain. Ranges cut this way stay even however sparse a tampered log's positions are.
    */
   rangeEnd(from: number, rows: number): Promise<number | undefined>;
+  /** How many events are stored, and their lowest and highest positions (undefined when none). */
+  positionSpan(): Promise<{ readonly count: number; readonly first: number; readonly last: number } | undefined>;
   /** The stored events with `from ≤ position < to`, ascending by position. */
   eventRange(from: number, to: number): Promise<RawStoredEvent[]>;
+  /**
+   * The same events as value rows: `eventRange(p, p + 1)` of a row's position gives its
+   * RawStoredEvent, whose fields are these values as the adapter maps them.
+   */
+  eventValuesRange(from: number, to: number): Promise<RawEventValues[]>;
 }
 
 export interface IntegrityReader extends Partial<EventRangeReader> {

@@ -3,6 +3,8 @@
  * process, then the database tampered with in each way an operator could, and the CLI run
  * as a child process. Every case works on its own copy of the recorded database.
  */
+import Database from 'better-sqlite3';
+import { sqliteFile } from '../../src/storage/open';
 import { gqlOk } from '../support/graphqlClient';
 import { describeEachAdapter } from '../support/adapters';
 import { bootstrapKeys, type LedgerEnv, ledgerEnv, runCli, startLedger } from '../support/ledgerFixture';
@@ -120,6 +122,37 @@ describeEachAdapter('verify-db', (adapter) => {
       expect([args.join(' '), res.code, verdict(res.stdout)]).toEqual([args.join(' '), 1, verdict(one.stdout)]);
     }
   });
+
+  // The range workers first check each event from its raw column values and read the record
+  // again only when those are not exactly what the ledger writes: a column edited in ways
+  // that path does not take must get the record check's verdict, on every thread.
+  if (adapter === 'sqlite') {
+    it('judges raw column edits the same whichever threads read (SQLite)', async () => {
+      const { env, verifyDb } = await copy();
+      const db = new Database(sqliteFile(String(env.LEDGER_DATA_DIR)));
+      try {
+        const groups = (db.prepare('SELECT groups FROM events WHERE leaf_index = 20').pluck().get() as string).replace(/,/g, ', ');
+        // The same group ids in other JSON spacing: the same fields, so not a finding.
+        db.prepare('UPDATE events SET groups = ? WHERE leaf_index = 20').run(` ${groups} `);
+        db.prepare("UPDATE events SET leaf_hash = lower(hex(leaf_hash)) WHERE leaf_index = 21").run();
+        db.prepare("UPDATE events SET leaf_hash = leaf_hash || x'00' WHERE leaf_index = 22").run();
+        db.prepare(`UPDATE events SET groups = '["someone-else"]' WHERE leaf_index = 23`).run();
+        db.prepare('UPDATE events SET recorded_at = recorded_at + 0.5 WHERE leaf_index = 25').run();
+        db.prepare("UPDATE events SET metadata = ' {\"n\": 26} ' WHERE leaf_index = 26").run();
+      } finally {
+        db.close();
+      }
+      const verdict = (stdout: string): string => stdout.replace(/^ {2}time .*$/m, '');
+      const one = await verifyDb(['--workers', '0']);
+      expect(one.code).toBe(1);
+      expect(affected(one.stdout)).toBe('21-23, 25');
+      expect(one.stdout).toContain('leaf 21: the event document is inconsistent: its stored leaf hash does not match its leaf');
+      for (const args of [['--workers', '2'], ['--workers', '1', '--batch-size', '3']]) {
+        const res = await runCli(['verify-db', ...args], env);
+        expect([args.join(' '), res.code, verdict(res.stdout)]).toEqual([args.join(' '), 1, verdict(one.stdout)]);
+      }
+    });
+  }
 
   it('names both events of a swapped pair', async () => {
     const { tamper, verifyDb } = await copy();

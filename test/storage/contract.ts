@@ -10,6 +10,7 @@
  */
 import { createHash } from 'node:crypto';
 import fc from 'fast-check';
+import { directLeafOfValues } from '../../src/event/directLeaf';
 import { leafOfFields } from '../../src/event/storedEvent';
 import type { Outcome } from '../../src/event/eventRecord';
 import { DuplicateKeyError, LeafIndexTakenError } from '../../src/storage/errors';
@@ -979,6 +980,25 @@ export function describeStorageContract(name: string, factory: StorageFactory): 
           expect(leafOfFields(r.fields as unknown as EventFields)).toBe(events[i]!.leaf);
         });
         expect(await collect(s.integrity.events(1000))).toHaveLength(1);
+      });
+
+      it('reads ranges as value rows that give each leaf, and spans the stored positions (where it serves range reads)', async () => {
+        const s = await fresh();
+        const reader = s.integrity;
+        if (!reader.eventValuesRange || !reader.eventRange || !reader.positionSpan) return;
+        const positionSpan = () => reader.positionSpan!();
+        expect(await positionSpan()).toBeUndefined();
+        const events = Array.from({ length: 25 }, (_, i) => (i % 3 === 0 ? fullEvent(i) : makeEvent(i, { groups: i % 2 ? ['g1'] : [] })));
+        await s.events.append(events);
+        expect(await positionSpan()).toEqual({ count: 25, first: 0, last: 24 });
+        const rows = await reader.eventValuesRange(3, 20);
+        expect(rows.map((r) => r[0])).toEqual(leafIndices(events).slice(3, 20));
+        for (const row of rows) {
+          const event = events[row[0] as number]!;
+          // verify-db's workers re-derive each leaf from exactly these values.
+          expect([row[0], directLeafOfValues(row), row[20]]).toEqual([event.leafIndex, event.leaf, hex(event.leafHash)]);
+          expect((await reader.eventRange(event.leafIndex, event.leafIndex + 1)).map((r) => r.position)).toEqual([event.leafIndex]);
+        }
       });
 
       it('finds nothing in an empty ledger, and the stored tiles among the ids asked for', async () => {

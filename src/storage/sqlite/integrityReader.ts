@@ -4,11 +4,21 @@
  * log; the rows are mapped without trusting them (eventRows.ts).
  */
 import type Database from 'better-sqlite3';
-import type { EventRangeReader, IntegrityReader, IntegrityReaderSource, RawCheckpoint, RawStoredEvent, RawTile } from '../port';
+import type { EventRangeReader, IntegrityReader, IntegrityReaderSource, RawCheckpoint, RawEventValues, RawStoredEvent, RawTile } from '../port';
 import { step } from './driverErrors';
-import { EVENT_SELECT, rawEventOfValues } from './eventRows';
+import { EVENT_COLUMNS, EVENT_SELECT, rawEventOfValues } from './eventRows';
 
 const CHECKPOINT_BATCH = 1000;
+
+/**
+ * RawEventValues' select list: the columns up to `leaf` as stored, then the leaf hash as hex
+ * text. A BLOB read into JS is a Buffer with an ArrayBuffer of its own, which V8 tracks and
+ * frees one by one; a 64-character string is an ordinary young object.
+ */
+const VALUES_SELECT = [
+  ...EVENT_COLUMNS.slice(0, EVENT_COLUMNS.indexOf('leaf') + 1).map((c) => `e.${c}`),
+  "CASE WHEN typeof(e.leaf_hash) = 'blob' THEN lower(hex(e.leaf_hash)) END",
+].join(', ');
 
 interface CheckpointRow {
   readonly tree_size: unknown;
@@ -25,7 +35,9 @@ export class SqliteIntegrityReader implements IntegrityReader, EventRangeReader 
   readonly source: IntegrityReaderSource | undefined;
   private readonly eventsAfter: Database.Statement<[number, number], unknown[]>;
   private readonly eventsBetween: Database.Statement<[number, number], unknown[]>;
+  private readonly valuesBetween: Database.Statement<[number, number], RawEventValues>;
   private readonly nthAfter: Database.Statement<[number, number], { leaf_index: number }>;
+  private readonly span: Database.Statement<[], { count: number; first: number | null; last: number | null }>;
   private readonly latest: Database.Statement<[], CheckpointRow>;
   private readonly checkpointsAfter: Database.Statement<[number, number, number], CheckpointRow>;
   private readonly tile: Database.Statement<[number, number], { level: number; idx: number; hashes: unknown }>;
@@ -34,8 +46,10 @@ export class SqliteIntegrityReader implements IntegrityReader, EventRangeReader 
     this.source = db.memory ? undefined : { kind: 'sqlite', location: db.name };
     // Raw (array) rows: the walk reads every column of every event, and row objects cost twice as much.
     this.eventsBetween = db.prepare<[number, number], unknown[]>(`SELECT ${EVENT_SELECT} FROM events e WHERE e.leaf_index >= ? AND e.leaf_index < ? ORDER BY e.leaf_index`).raw(true);
+    this.valuesBetween = db.prepare<[number, number], RawEventValues>(`SELECT ${VALUES_SELECT} FROM events e WHERE e.leaf_index >= ? AND e.leaf_index < ? ORDER BY e.leaf_index`).raw(true);
     // Steps over the rowid b-tree's cells without decoding the rows.
     this.nthAfter = db.prepare('SELECT leaf_index FROM events WHERE leaf_index >= ? ORDER BY leaf_index LIMIT 1 OFFSET ?');
+    this.span = db.prepare('SELECT count(*) AS count, min(leaf_index) AS first, max(leaf_index) AS last FROM events');
     this.eventsAfter = db.prepare<[number, number], unknown[]>(`SELECT ${EVENT_SELECT} FROM events e WHERE e.leaf_index > ? ORDER BY e.leaf_index LIMIT ?`).raw(true);
     this.latest = db.prepare('SELECT tree_size, root_hash, note FROM checkpoints ORDER BY tree_size DESC LIMIT 1');
     this.checkpointsAfter = db.prepare('SELECT tree_size, root_hash, note FROM checkpoints WHERE tree_size > ? AND tree_size <= ? ORDER BY tree_size LIMIT ?');
@@ -59,8 +73,19 @@ export class SqliteIntegrityReader implements IntegrityReader, EventRangeReader 
     return step(() => this.nthAfter.get(from, Math.max(1, Math.floor(rows)))?.leaf_index);
   }
 
+  positionSpan(): Promise<{ count: number; first: number; last: number } | undefined> {
+    return step(() => {
+      const { count, first, last } = this.span.get()!;
+      return first === null || last === null ? undefined : { count, first, last };
+    });
+  }
+
   eventRange(from: number, to: number): Promise<RawStoredEvent[]> {
     return step(() => this.eventsBetween.all(from, to).map(rawEventOfValues));
+  }
+
+  eventValuesRange(from: number, to: number): Promise<RawEventValues[]> {
+    return step(() => this.valuesBetween.all(from, to));
   }
 
   latestCheckpoint(): Promise<RawCheckpoint | undefined> {

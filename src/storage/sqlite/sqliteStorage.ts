@@ -191,7 +191,9 @@ export function openSqliteRangeReader(file: string): EventRangeReader & { close(
   const reader = new SqliteIntegrityReader(db);
   return {
     rangeEnd: (from, rows) => reader.rangeEnd(from, rows),
+    positionSpan: () => reader.positionSpan(),
     eventRange: (from, to) => reader.eventRange(from, to),
+    eventValuesRange: (from, to) => reader.eventValuesRange(from, to),
     close: async () => {
       db.close();
     },
