@@ -160,17 +160,17 @@ export class SealedEventRepository implements EventRepository {
   }
 
   async range(from: number, to: number): Promise<StoredEvent[]> {
-    return this.open(await this.inner.range(from, to));
+    return this.open(await this.inner.range(from, to), 'use');
   }
 
   async byLeafIndex(leafIndex: number): Promise<StoredEvent | undefined> {
     const e = await this.inner.byLeafIndex(leafIndex);
-    return e && (await this.open([e]))[0];
+    return e && (await this.open([e], 'use'))[0];
   }
 
   async byId(id: string): Promise<StoredEvent | undefined> {
     const e = await this.inner.byId(id);
-    return e && (await this.open([e]))[0];
+    return e && (await this.open([e], 'use'))[0];
   }
 
   async page(query: EventPageQuery): Promise<StoredEvent[]> {
@@ -219,10 +219,17 @@ export class SealedEventRepository implements EventRepository {
   }
 
   /** Decrypts sealed events; plaintext ones pass as they are; shredded ones become skeletons. */
-  async open(events: readonly StoredEvent[]): Promise<StoredEvent[]> {
+  /**
+   * @param caching `'fill'` (pages) keeps what it opens in the read cache; `'use'` (point reads
+   *   and ranges) only takes what is there: a stream of reads of old events, one by one or
+   *   range by range, would otherwise push out the newest events that pages read again and
+   *   again, and pay for every entry it adds (most never read twice) in garbage collection
+   */
+  async open(events: readonly StoredEvent[], caching: 'fill' | 'use' = 'fill'): Promise<StoredEvent[]> {
     const sealed = events.filter((e) => isSealedLeaf(e.leaf));
     if (sealed.length === 0) return [...events];
     const { cache } = this;
+    const fill = caching === 'fill';
     const generation = cache.generation;
     // The keys the cache lacks are read together with the change count that vouches for the rest.
     const lacking = sealed.filter((e) => cache.key(e.id) === undefined).map((e) => e.id);
@@ -251,7 +258,7 @@ export class SealedEventRepository implements EventRepository {
       if (!parts) throw new Error(`event ${e.leafIndex}: malformed sealed leaf`);
       const leaf = openLeaf(dek, e.leafIndex, e.id, parts.blob);
       const opened: StoredEvent = { ...fieldsOfLeaf(leaf), leafIndex: e.leafIndex, leaf, ...row };
-      cache.rememberOpened(e.id, dek, e.leaf, opened, generation);
+      if (fill) cache.rememberOpened(e.id, dek, e.leaf, opened, generation);
       return opened;
     });
   }

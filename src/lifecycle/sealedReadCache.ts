@@ -1,6 +1,6 @@
 /**
- * Recently written or read sealed events, kept opened: their data keys and, once read, their
- * decrypted content. Reading the newest events again (the usual pattern: newest-first pages, a
+ * Sealed events read lately in pages (SealedEventRepository.open decides what fills it), kept
+ * opened: their data keys and decrypted content. Reading the newest events again (the usual pattern: newest-first pages, a
  * dashboard refreshing) then costs no key read, no key derivation or unwrap and no AES-GCM
  * open per event, which would otherwise be most of a page's cost.
  *

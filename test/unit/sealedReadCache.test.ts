@@ -96,6 +96,25 @@ describe('SealedEventRepository with its read cache', () => {
   });
   afterEach(() => storage.close());
 
+  /** Pages fill the cache (the first read confirms the change count, the second remembers). */
+  async function fillCache(): Promise<void> {
+    await sealed.page({ treeSize: 2, limit: 10 });
+    await sealed.page({ treeSize: 2, limit: 10 });
+    expect(cache.size).toBe(2);
+  }
+
+  it('answers point reads and ranges from the cache but leaves it to pages to fill it', async () => {
+    await sealed.byLeafIndex(0);
+    await sealed.byLeafIndex(0);
+    await sealed.range(0, 2);
+    expect(cache.size).toBe(0);
+    await fillCache();
+    const snapshot = jest.spyOn(storage.lifecycle, 'snapshot');
+    expect((await sealed.byId(events[1]!.id))!.leaf).toBe(events[1]!.leaf);
+    expect(snapshot.mock.calls).toEqual([['dataKey', []]]);
+    snapshot.mockRestore();
+  });
+
   it('stores each data key in the events transaction and reads the same content cached or not', async () => {
     expect([...(await storage.lifecycle.get('dataKey', events.map((e) => e.id))).keys()].sort()).toEqual(events.map((e) => e.id).sort());
     const first = (await sealed.byLeafIndex(1))!;
@@ -106,7 +125,7 @@ describe('SealedEventRepository with its read cache', () => {
   });
 
   it('reads an event as redacted once its key is gone from the store, even if another process deleted it', async () => {
-    await sealed.byLeafIndex(0);
+    await fillCache();
     // Straight on the store: the cache was not told (as when another server shreds it).
     await storage.lifecycle.delete('dataKey', [events[0]!.id]);
     const read = (await sealed.byLeafIndex(0))!;
@@ -129,8 +148,7 @@ describe('SealedEventRepository with its read cache', () => {
   });
 
   it('reads no key for an event it holds while the change count stays', async () => {
-    await sealed.byLeafIndex(0);
-    await sealed.byLeafIndex(0);
+    await fillCache();
     const get = jest.spyOn(storage.lifecycle, 'get');
     const snapshot = jest.spyOn(storage.lifecycle, 'snapshot');
     const again = (await sealed.byLeafIndex(0))!;
@@ -142,8 +160,7 @@ describe('SealedEventRepository with its read cache', () => {
   });
 
   it('reads as redacted an event whose key another process destroys while a read of it waits on the store', async () => {
-    await sealed.byLeafIndex(0);
-    await sealed.byLeafIndex(0);
+    await fillCache();
     // The shred lands between the read's cache lookup and its answer.
     const read = storage.lifecycle.snapshot.bind(storage.lifecycle);
     const during = jest.spyOn(storage.lifecycle, 'snapshot').mockImplementationOnce(async (kind, ids) => {
@@ -156,7 +173,7 @@ describe('SealedEventRepository with its read cache', () => {
   });
 
   it('reopens events under their re-wrapped keys after a key replacement elsewhere', async () => {
-    await sealed.byLeafIndex(1);
+    await fillCache();
     const before = await storage.lifecycle.changeCount('dataKey');
     const record = (await storage.lifecycle.get('dataKey', [events[1]!.id])).get(events[1]!.id)!;
     await storage.lifecycle.put('dataKey', [{ id: events[1]!.id, value: record }]);
@@ -177,7 +194,7 @@ describe('SealedEventRepository with its read cache', () => {
   });
 
   it('opens an edited row afresh (and refuses it) rather than answering from the cache', async () => {
-    await sealed.byLeafIndex(0);
+    await fillCache();
     const row = (await storage.events.byLeafIndex(0))!;
     const tampered = { ...row, leaf: row.leaf.slice(0, -4) + (row.leaf.endsWith('AAAA') ? 'BBBB' : 'AAAA') };
     await expect(sealed.open([tampered])).rejects.toThrow(/does not open/);
