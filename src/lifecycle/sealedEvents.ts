@@ -218,8 +218,8 @@ export class SealedEventRepository implements EventRepository {
     };
   }
 
-  /** Decrypts sealed events; plaintext ones pass as they are; shredded ones become skeletons. */
   /**
+   * Decrypts sealed events; plaintext ones pass as they are; shredded ones become skeletons.
    * @param caching `'fill'` (pages) keeps what it opens in the read cache; `'use'` (point reads
    *   and ranges) only takes what is there: a stream of reads of old events, one by one or
    *   range by range, would otherwise push out the newest events that pages read again and
@@ -240,8 +240,9 @@ export class SealedEventRepository implements EventRepository {
     const keyOf = (e: StoredEvent): Uint8Array | undefined => (trusted ? cache.key(e.id) : undefined);
     const missing = sealed.filter((e) => keyOf(e) === undefined && !records.has(e.id));
     const redactions = missing.length > 0 ? await this.store.get('redaction', missing.map((e) => leafKey(e.leafIndex))) : new Map<string, string>();
-    const byId = new Map(sealed.map((e) => [e.id, e]));
-    const recordKeys = dataKeysOf(this.keyring, records, (id) => byId.get(id)!);
+    // Only keys wrapped under the KEK (keyrings from before) need their event, for its error.
+    let byId: Map<string, StoredEvent> | undefined;
+    const recordKeys = dataKeysOf(this.keyring, records, (id) => (byId ??= new Map(sealed.map((e) => [e.id, e]))).get(id)!);
     return events.map((e) => {
       if (!isSealedLeaf(e.leaf)) return e;
       // The row's own leaf hash and idempotency fields, never the cached ones.

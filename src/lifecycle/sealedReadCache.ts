@@ -5,7 +5,7 @@
  * open per event, which would otherwise be most of a page's cost.
  *
  * Safe against shredding because a key can only go away through the store, which counts every
- * replacement or deletion of data keys (LifecycleStore.changeCount, kept by the database, so
+ * replacement or deletion of data keys (LifecycleSnapshot.changeCount, kept by the database, so
  * it sees other processes too): each read takes the count and passes it to `confirm`, and a
  * count other than the one the entries were confirmed at empties the cache. A key destroyed
  * here or by another server on the same database therefore reads as destroyed whatever was
@@ -156,7 +156,6 @@ export function evictingStore(store: LifecycleStore, cache: SealedReadCache): Li
     insertNew: (kind: LifecycleKind, records: readonly LifecycleRecord[]) => store.insertNew(kind, records),
     get: (kind: LifecycleKind, ids: readonly string[]) => store.get(kind, ids),
     list: (kind: LifecycleKind, options: { readonly after?: string; readonly limit: number }) => store.list(kind, options),
-    changeCount: (kind: LifecycleKind) => store.changeCount(kind),
     snapshot: (kind: LifecycleKind, ids: readonly string[]) => store.snapshot(kind, ids),
     delete(kind: LifecycleKind, ids: readonly string[]) {
       if (kind === 'dataKey') cache.forget(ids);

@@ -521,20 +521,19 @@ export interface LifecycleStore {
   delete(kind: LifecycleKind, ids: readonly string[]): Promise<number>;
   /** Records of a kind with id > `after`, ascending by id (binary order of the id text). */
   list(kind: LifecycleKind, options: { readonly after?: string; readonly limit: number }): Promise<LifecycleRecord[]>;
-  /**
-   * How many times records of `kind` were replaced or deleted through any store on this
-   * database, by any process: it never decreases, and inserting a new id does not change it.
-   * A reader keeping records in memory can use them without reading them again while it is
-   * unchanged (the sealed read cache does, so that a cached event costs no key read). It
-   * changes no later than the `put` or `delete` call that changed the records returns.
-   */
-  changeCount(kind: LifecycleKind): Promise<number>;
-  /** `get` and `changeCount` as of one read: one statement on SQLite, one round trip on MongoDB. */
+  /** `get` and the kind's change count as of one read: one statement on SQLite, one round trip on MongoDB. */
   snapshot(kind: LifecycleKind, ids: readonly string[]): Promise<LifecycleSnapshot>;
 }
 
 export interface LifecycleSnapshot {
   readonly records: Map<string, string>;
+  /**
+   * How many times records of the kind were replaced or deleted through any store on this
+   * database, by any process: it never decreases, and inserting a new id does not change it.
+   * A reader keeping records in memory can use them without reading them again while it is
+   * unchanged (the sealed read cache does, so that a cached event costs no key read). It
+   * changes no later than the `put` or `delete` call that changed the records returns.
+   */
   readonly changeCount: number;
 }
 

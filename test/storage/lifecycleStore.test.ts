@@ -5,9 +5,14 @@
  */
 import { readFileSync, readdirSync } from 'node:fs';
 import path from 'node:path';
-import type { LedgerStorage } from '../../src/storage/port';
+import type { LedgerStorage, LifecycleKind, LifecycleStore } from '../../src/storage/port';
 import { describeEachAdapter } from '../support/adapters';
 import { openTestStorage } from '../support/testStorage';
+
+/** The kind's change count, as a snapshot of no records answers it. */
+async function countOf(store: LifecycleStore, kind: LifecycleKind): Promise<number> {
+  return (await store.snapshot(kind, [])).changeCount;
+}
 
 describeEachAdapter('storage contract: lifecycle store', (adapter) => {
   let storage: LedgerStorage;
@@ -38,17 +43,17 @@ describeEachAdapter('storage contract: lifecycle store', (adapter) => {
 
   it('counts replacements and deletions of a kind, not inserts of new ids nor deletes that found nothing', async () => {
     const store = storage.lifecycle;
-    const start = await store.changeCount('hold');
-    const other = await store.changeCount('job');
+    const start = await countOf(store, 'hold');
+    const other = await countOf(store, 'job');
     expect(await store.insertNew('hold', [{ id: 'h1', value: '1' }])).toBe(true);
-    expect(await store.changeCount('hold')).toBe(start);
+    expect(await countOf(store, 'hold')).toBe(start);
     await store.put('hold', [{ id: 'h1', value: '2' }]);
-    expect(await store.changeCount('hold')).toBe(start + 1);
+    expect(await countOf(store, 'hold')).toBe(start + 1);
     expect(await store.delete('hold', ['nothing'])).toBe(0);
-    expect(await store.changeCount('hold')).toBe(start + 1);
+    expect(await countOf(store, 'hold')).toBe(start + 1);
     expect(await store.delete('hold', ['h1'])).toBe(1);
-    expect(await store.changeCount('hold')).toBe(start + 2);
-    expect(await store.changeCount('job')).toBe(other);
+    expect(await countOf(store, 'hold')).toBe(start + 2);
+    expect(await countOf(store, 'job')).toBe(other);
     // The counts are no records of any kind.
     expect(await store.list('hold', { limit: 10 })).toEqual([]);
   });
@@ -59,7 +64,7 @@ describeEachAdapter('storage contract: lifecycle store', (adapter) => {
       { id: 'r1', value: 'one' },
       { id: 'r2', value: 'two' },
     ]);
-    const count = await store.changeCount('retention');
+    const count = await countOf(store, 'retention');
     expect(count).toBeGreaterThan(0);
     expect(await store.snapshot('retention', ['r1', 'r2', 'none'])).toEqual({ records: new Map([['r1', 'one'], ['r2', 'two']]), changeCount: count });
     expect(await store.snapshot('retention', ['r2'])).toEqual({ records: new Map([['r2', 'two']]), changeCount: count });

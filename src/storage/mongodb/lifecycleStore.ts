@@ -71,10 +71,6 @@ export class MongoLifecycleStore implements LifecycleStore {
     return { records, changeCount };
   }
 
-  async changeCount(kind: LifecycleKind): Promise<number> {
-    const doc = await this.docs.findOne({ _id: key(CHANGES, kind) });
-    return doc?.n ?? 0;
-  }
 
   /**
    * Counts a change after it is made (MongoDB has no transaction here): a reader that sees the

@@ -13,7 +13,7 @@ export const LIFECYCLE_UPSERT_SQL = 'INSERT INTO lifecycle (kind, id, value) VAL
 
 export const LIFECYCLE_DDL = 'CREATE TABLE IF NOT EXISTS lifecycle (kind TEXT NOT NULL, id TEXT NOT NULL, value TEXT NOT NULL, PRIMARY KEY (kind, id)) WITHOUT ROWID';
 
-/** The kind of the rows that count changes per kind (see LifecycleStore.changeCount). */
+/** The kind of the rows that count changes per kind (see LifecycleSnapshot.changeCount). */
 const CHANGES = 'changes';
 
 export class SqliteLifecycleStore implements LifecycleStore {
@@ -24,7 +24,6 @@ export class SqliteLifecycleStore implements LifecycleStore {
   private readonly remove: Database.Statement<[string, string]>;
   private readonly listFrom: Database.Statement<[string, string, number], LifecycleRecord>;
   private readonly bumpChanges: Database.Statement<[string]>;
-  private readonly readChanges: Database.Statement<[string], { value: string }>;
   private readonly snapshotOne: Database.Statement<{ kind: string; id: string }, SnapshotRow>;
   private readonly snapshotMany: Database.Statement<{ kind: string; ids: string }, SnapshotRow>;
 
@@ -45,7 +44,6 @@ export class SqliteLifecycleStore implements LifecycleStore {
     this.bumpChanges = db.prepare(
       `INSERT INTO lifecycle (kind, id, value) VALUES ('${CHANGES}', ?, '1') ON CONFLICT (kind, id) DO UPDATE SET value = CAST(CAST(value AS INTEGER) + 1 AS TEXT)`,
     );
-    this.readChanges = db.prepare(`SELECT value FROM lifecycle WHERE kind = '${CHANGES}' AND id = ?`);
     // Each statement is a read transaction of its own (file locks taken and let go): the
     // records and their count in one costs one.
     const count = `UNION ALL SELECT 1, id, value FROM lifecycle WHERE kind = '${CHANGES}' AND id = @kind`;
@@ -123,9 +121,6 @@ export class SqliteLifecycleStore implements LifecycleStore {
     });
   }
 
-  changeCount(kind: LifecycleKind): Promise<number> {
-    return step(() => Number(this.readChanges.get(kind)?.value ?? 0));
-  }
 }
 
 class Taken extends Error {}
