@@ -47,6 +47,7 @@ import { sqliteFile } from '../src/storage/open';
 import { hexToBytes, verifyCheckpoint, verifyConsistency, verifyInclusion } from '../src/verify';
 import {
   Args,
+  benchServerEnv,
   cpuCell,
   freeLoopbackPort,
   gql,
@@ -666,28 +667,9 @@ async function main(): Promise<void> {
   const startedAt = new Date();
   const loadAtStart = os.loadavg();
   const dataDir = await makeTempDir('bench-ledger-');
-  const env: NodeJS.ProcessEnv = {
-    ...process.env,
-    NODE_ENV: 'production',
-    HOST: '127.0.0.1',
-    PORT: String(await freeLoopbackPort()),
-    LEDGER_DATA_DIR: dataDir,
-    LEDGER_RECORD_READS: 'false',
-    LEDGER_PUBLIC_PROOFS: 'true',
-    // The proof measurements are anonymous and far faster than the per-address limit for callers without a key;
-    // the append and read loads send more per key than the default per-key limit allows at a burst.
-    LEDGER_RATE_LIMIT_ANONYMOUS: '1000000/1000000',
-    LEDGER_RATE_LIMIT_PER_KEY: '1000000/1000000',
-    // The hourly retention job would run in the middle of a long run: off, so every phase measures the same work.
-    LEDGER_RETENTION_INTERVAL_MS: '0',
-    LOG_LEVEL: 'debug',
-    // The RSS rows read the main thread's heap from /metrics near each peak.
-    LEDGER_METRICS: 'on',
-  };
-  // Defaults for everything else (no encryption at rest, no TLS), whatever the calling shell sets.
-  for (const name of ['MONGODB_URI', 'LEDGER_DB_NAME', 'LEDGER_SIGNING_KEY_FILE', 'LEDGER_ORIGIN', 'LEDGER_ENCRYPTION', 'LEDGER_KEK', 'LEDGER_KEK_FILE', 'LEDGER_TLS_CERT_FILE', 'LEDGER_TLS_KEY_FILE']) {
-    delete env[name];
-  }
+  const env = benchServerEnv(dataDir, await freeLoopbackPort());
+  // The RSS rows read the main thread's heap from /metrics near each peak.
+  env.LEDGER_METRICS = 'on';
 
   let engine: EmbeddedEngine | undefined;
   let stopEngine = async (): Promise<void> => undefined;

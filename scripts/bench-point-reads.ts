@@ -18,6 +18,7 @@ import { readFile, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import {
   Args,
+  benchServerEnv,
   cpuSeconds,
   fillLog,
   freeLoopbackPort,
@@ -54,28 +55,8 @@ interface Saved {
   readonly ids: readonly string[];
 }
 
-function serverEnv(dir: string, port: number): NodeJS.ProcessEnv {
-  const env: NodeJS.ProcessEnv = {
-    ...process.env,
-    NODE_ENV: 'production',
-    HOST: '127.0.0.1',
-    PORT: String(port),
-    LEDGER_DATA_DIR: dir,
-    LEDGER_RECORD_READS: 'false',
-    LEDGER_PUBLIC_PROOFS: 'true',
-    LEDGER_RATE_LIMIT_ANONYMOUS: '1000000/1000000',
-    LEDGER_RATE_LIMIT_PER_KEY: '1000000/1000000',
-    LEDGER_RETENTION_INTERVAL_MS: '0',
-    LOG_LEVEL: 'debug',
-  };
-  for (const name of ['MONGODB_URI', 'LEDGER_DB_NAME', 'LEDGER_SIGNING_KEY_FILE', 'LEDGER_ORIGIN', 'LEDGER_ENCRYPTION', 'LEDGER_KEK', 'LEDGER_KEK_FILE', 'LEDGER_TLS_CERT_FILE', 'LEDGER_TLS_KEY_FILE']) {
-    delete env[name];
-  }
-  return env;
-}
-
 async function fill(): Promise<void> {
-  const env = serverEnv(DIR, await freeLoopbackPort());
+  const env = benchServerEnv(DIR, await freeLoopbackPort());
   const server = await startServer(env);
   try {
     const boot = await runCli(['bootstrap-admin', '--name', 'bench'], env, 120_000);
@@ -122,7 +103,7 @@ async function fill(): Promise<void> {
 
 async function measure(): Promise<void> {
   const saved = JSON.parse(await readFile(path.join(DIR, 'point-reads.json'), 'utf8')) as Saved;
-  const server = await startServer(serverEnv(DIR, await freeLoopbackPort()));
+  const server = await startServer(benchServerEnv(DIR, await freeLoopbackPort()));
   const rows: Row[] = [];
   try {
     const n = await logTreeSize(server.url);

@@ -414,6 +414,33 @@ function serverNodeArgs(): string[] {
 }
 
 /**
+ * The environment of a benchmark's server on its own data folder and port: production mode,
+ * reads not recorded (each would be an append), proofs public, rate limits out of the way of
+ * the load, no retention job in the middle of a run, debug logs (the batch timings); and the
+ * defaults for everything else (SQLite, no encryption at rest, no TLS, a fresh signing key),
+ * whatever the calling shell sets.
+ */
+export function benchServerEnv(dataDir: string, port: number): NodeJS.ProcessEnv {
+  const env: NodeJS.ProcessEnv = {
+    ...process.env,
+    NODE_ENV: 'production',
+    HOST: '127.0.0.1',
+    PORT: String(port),
+    LEDGER_DATA_DIR: dataDir,
+    LEDGER_RECORD_READS: 'false',
+    LEDGER_PUBLIC_PROOFS: 'true',
+    LEDGER_RATE_LIMIT_ANONYMOUS: '1000000/1000000',
+    LEDGER_RATE_LIMIT_PER_KEY: '1000000/1000000',
+    LEDGER_RETENTION_INTERVAL_MS: '0',
+    LOG_LEVEL: 'debug',
+  };
+  for (const name of ['MONGODB_URI', 'LEDGER_DB_NAME', 'LEDGER_SIGNING_KEY_FILE', 'LEDGER_ORIGIN', 'LEDGER_ENCRYPTION', 'LEDGER_KEK', 'LEDGER_KEK_FILE', 'LEDGER_TLS_CERT_FILE', 'LEDGER_TLS_KEY_FILE']) {
+    delete env[name];
+  }
+  return env;
+}
+
+/**
  * Starts `node bin/audit-ledger.js serve` with `env` (PORT must be set) and waits for /healthz.
  * Warnings and errors the server logs are echoed to our stderr; `batch committed` debug lines
  * feed the profile.

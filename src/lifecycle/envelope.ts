@@ -150,7 +150,10 @@ function open(key: Uint8Array, sealed: Buffer, aad: string): Buffer {
   const decipher = createDecipheriv('aes-256-gcm', key, sealed.subarray(0, IV_BYTES));
   decipher.setAAD(Buffer.from(aad, 'utf8'));
   decipher.setAuthTag(sealed.subarray(sealed.length - TAG_BYTES));
-  return Buffer.concat([decipher.update(sealed.subarray(IV_BYTES, sealed.length - TAG_BYTES)), decipher.final()]);
+  const body = decipher.update(sealed.subarray(IV_BYTES, sealed.length - TAG_BYTES));
+  // Checks the tag; GCM, a stream mode, has nothing left to give here, so nothing is copied.
+  const rest = decipher.final();
+  return rest.length === 0 ? body : Buffer.concat([body, rest]);
 }
 
 function leafAad(leafIndex: number, eventId: string): string {

@@ -21,6 +21,7 @@ import { createHmac } from 'node:crypto';
 import { fieldsOfLeaf } from '../event/storedEvent';
 import { LedgerError } from '../errors';
 import type {
+  AppendPart,
   CompanionRecords,
   EventCount,
   EventCountKey,
@@ -28,8 +29,11 @@ import type {
   EventQuery,
   EventRepository,
   FlatEvent,
+  EventKey,
   LifecycleRecord,
+  LifecycleSnapshot,
   LifecycleStore,
+  SealingKeys,
   StoredEvent,
 } from '../storage/port';
 import { flatEvent } from '../storage/flatEvent';
@@ -38,11 +42,20 @@ import { blindedParties, SEALED_SALT, sealBatch, sealedSkeleton } from './sealBa
 
 export { SEALED_SALT };
 import { leafHash } from '../verify/rfc6962';
-import { isBlind, isSealedLeaf, KEY_BYTES, KeyError, newKey, openLeaf, RandomPool, SEALED_PREFIX, sealLeaf } from './envelope';
+import { type DataKeyDeriver, isBlind, isSealedLeaf, KEY_BYTES, KeyError, newKey, openLeaf, RandomPool, SEALED_PREFIX, sealLeaf } from './envelope';
 import type { Keyring } from './keyring';
 import { type DataKeyDoc, isDerivedDataKey, leafKey, parseRedaction, type StoredDataKeyDoc } from './records';
 
 const MAC_HEX = 64;
+
+/**
+ * A batch given to a writer thread in parts (partsOf): the events the writer seals itself
+ * (a batch up to this size is sealed there whole, costing this thread nothing), then parts of
+ * this many sealed here. Small enough that the writer starts soon, large enough that a part's
+ * message costs little beside its events.
+ */
+const SEALED_BY_WRITER = 256;
+const SEALED_PART = 256;
 
 /** The skeleton fields a MAC covers, as found in a stored (or raw) event. */
 export interface SkeletonFields {
@@ -130,14 +143,28 @@ export class SealedEventRepository implements EventRepository {
   async append(events: readonly StoredEvent[], companions?: CompanionRecords): Promise<void> {
     // The data keys are this layer's companions; nothing above it brings others.
     if (companions) throw new LedgerError('INTERNAL', `a sealed append takes no ${companions.kind} records from its caller`);
-    const sealing = this.keyring.sealingKeys;
-    // Sealed where the batch is written, off this thread: the read cache learns the keys on first read.
-    if (sealing && this.inner.appendSealed) return this.inner.appendSealed(events, sealing);
+    const { sealingKeys, deriver } = this.keyring;
+    // The read cache learns these keys on first read.
+    if (sealingKeys && deriver && this.inner.appendParts) return this.inner.appendParts(this.partsOf(events, sealingKeys, deriver));
     const generation = this.cache.generation;
     const { skeletons, records, keyOf } = this.sealHere(events);
     await this.inner.append(skeletons, { kind: 'dataKey', records });
     // Only once stored: the newest events are the ones read most.
     for (let i = 0; i < records.length; i++) this.cache.rememberKey(records[i]!.id, keyOf(i), generation);
+  }
+
+  /**
+   * A batch in parts for a writer thread: the first part sealed by the writer, which meanwhile
+   * takes no time of this thread, and the rest sealed here, each part while the writer stores
+   * the one before. The writer, not this thread, is then what a batch waits for: sealing
+   * everything there made it store and seal one after the other, on one core.
+   */
+  private *partsOf(events: readonly StoredEvent[], sealing: SealingKeys, deriver: DataKeyDeriver): Generator<AppendPart> {
+    yield { events: events.slice(0, SEALED_BY_WRITER), sealing };
+    for (let at = SEALED_BY_WRITER; at < events.length; at += SEALED_PART) {
+      const { skeletons, records } = sealBatch(events.slice(at, at + SEALED_PART), deriver, this.keyring.blinds);
+      yield { events: skeletons, companions: { kind: 'dataKey', records } };
+    }
   }
 
   /** Seals on this thread: with derived keys as sealBatch does, on keyrings from before with each key wrapped under the KEK. */
@@ -163,14 +190,23 @@ export class SealedEventRepository implements EventRepository {
     return this.open(await this.inner.range(from, to), 'use');
   }
 
-  async byLeafIndex(leafIndex: number): Promise<StoredEvent | undefined> {
-    const e = await this.inner.byLeafIndex(leafIndex);
-    return e && (await this.open([e], 'use'))[0];
+  byLeafIndex(leafIndex: number): Promise<StoredEvent | undefined> {
+    return this.pointRead({ leafIndex }, () => this.inner.byLeafIndex(leafIndex));
   }
 
-  async byId(id: string): Promise<StoredEvent | undefined> {
-    const e = await this.inner.byId(id);
-    return e && (await this.open([e], 'use'))[0];
+  byId(id: string): Promise<StoredEvent | undefined> {
+    return this.pointRead({ id }, () => this.inner.byId(id));
+  }
+
+  /** One event with its data key in one read where the store can (withCompanion), else in two. */
+  private async pointRead(key: EventKey, plain: () => Promise<StoredEvent | undefined>): Promise<StoredEvent | undefined> {
+    if (!this.inner.withCompanion) {
+      const e = await plain();
+      return e && (await this.open([e], 'use'))[0];
+    }
+    const generation = this.cache.generation;
+    const found = await this.inner.withCompanion(key, 'dataKey');
+    return found && (await this.open([found.event], 'use', { snapshot: found.companion, generation }))[0];
   }
 
   async page(query: EventPageQuery): Promise<StoredEvent[]> {
@@ -225,18 +261,19 @@ export class SealedEventRepository implements EventRepository {
    *   range by range, would otherwise push out the newest events that pages read again and
    *   again, and pay for every entry it adds (most never read twice) in garbage collection
    */
-  async open(events: readonly StoredEvent[], caching: 'fill' | 'use' = 'fill'): Promise<StoredEvent[]> {
+  async open(events: readonly StoredEvent[], caching: 'fill' | 'use' = 'fill', read?: { snapshot: LifecycleSnapshot; generation: number }): Promise<StoredEvent[]> {
     const sealed = events.filter((e) => isSealedLeaf(e.leaf));
     if (sealed.length === 0) return [...events];
     const { cache } = this;
     const fill = caching === 'fill';
-    const generation = cache.generation;
-    // The keys the cache lacks are read together with the change count that vouches for the rest.
+    // `read`: the keys, and the change count that vouches for the cache, read with the events.
+    const generation = read?.generation ?? cache.generation;
     const lacking = sealed.filter((e) => cache.key(e.id) === undefined).map((e) => e.id);
-    const { changeCount, records: read } = await this.store.snapshot('dataKey', lacking);
+    // Else the keys the cache lacks are read together with that count.
+    const { changeCount, records: snapshot } = read?.snapshot ?? (await this.store.snapshot('dataKey', lacking));
     // A key replaced or destroyed meanwhile, here or elsewhere: trust nothing cached, read every key.
     const trusted = cache.confirm(changeCount) && cache.generation === generation;
-    const records = trusted ? read : await this.store.get('dataKey', sealed.map((e) => e.id));
+    const records = trusted ? onlyOf(snapshot, lacking) : await this.store.get('dataKey', sealed.map((e) => e.id));
     const keyOf = (e: StoredEvent): Uint8Array | undefined => (trusted ? cache.key(e.id) : undefined);
     const missing = sealed.filter((e) => keyOf(e) === undefined && !records.has(e.id));
     const redactions = missing.length > 0 ? await this.store.get('redaction', missing.map((e) => leafKey(e.leafIndex))) : new Map<string, string>();
@@ -245,24 +282,50 @@ export class SealedEventRepository implements EventRepository {
     const recordKeys = dataKeysOf(this.keyring, records, (id) => (byId ??= new Map(sealed.map((e) => [e.id, e]))).get(id)!);
     return events.map((e) => {
       if (!isSealedLeaf(e.leaf)) return e;
-      // The row's own leaf hash and idempotency fields, never the cached ones.
-      const row = {
-        leafHash: e.leafHash,
-        ...(e.idempotencyKey !== undefined && { idempotencyKey: e.idempotencyKey }),
-        ...(e.contentDigest !== undefined && { contentDigest: e.contentDigest }),
-      };
       const cached = trusted ? cache.opened(e.id, e.leaf) : undefined;
-      if (cached) return { ...cached, ...row };
+      if (cached) return { ...cached, ...rowFields(e) };
       const dek = keyOf(e) ?? recordKeys.get(e.id);
       if (dek === undefined) return redactedSkeleton(e, parseRedaction(redactions.get(leafKey(e.leafIndex))));
       const parts = splitSealed(e.leaf);
       if (!parts) throw new Error(`event ${e.leafIndex}: malformed sealed leaf`);
       const leaf = openLeaf(dek, e.leafIndex, e.id, parts.blob);
-      const opened: StoredEvent = { ...fieldsOfLeaf(leaf), leafIndex: e.leafIndex, leaf, ...row };
+      const opened = fieldsOfLeaf(leaf) as Mutable<StoredEvent>;
+      opened.leafIndex = e.leafIndex;
+      opened.leaf = leaf;
+      withRowFields(opened, e);
       if (fill) cache.rememberOpened(e.id, dek, e.leaf, opened, generation);
       return opened;
     });
   }
+}
+
+type Mutable<T> = { -readonly [K in keyof T]: T[K] };
+
+/**
+ * Sets the row's own leaf hash and idempotency fields on an event just opened (whose leaf
+ * holds none of them). Assigned rather than spread: a point read builds one of these, and
+ * spreads of fresh objects cost more than the rest of the object.
+ */
+function withRowFields(opened: Mutable<StoredEvent>, row: StoredEvent): StoredEvent {
+  opened.leafHash = row.leafHash;
+  if (row.idempotencyKey !== undefined) opened.idempotencyKey = row.idempotencyKey;
+  if (row.contentDigest !== undefined) opened.contentDigest = row.contentDigest;
+  return opened;
+}
+
+/** The row's own leaf hash and idempotency fields, which a cached event's must never stand in for. */
+function rowFields(row: StoredEvent): Pick<StoredEvent, 'leafHash' | 'idempotencyKey' | 'contentDigest'> {
+  return {
+    leafHash: row.leafHash,
+    ...(row.idempotencyKey !== undefined && { idempotencyKey: row.idempotencyKey }),
+    ...(row.contentDigest !== undefined && { contentDigest: row.contentDigest }),
+  };
+}
+
+/** The records of these ids (a snapshot read with its event may hold a key the cache has). */
+function onlyOf(records: Map<string, string>, ids: readonly string[]): Map<string, string> {
+  if (records.size <= ids.length && [...records.keys()].every((id) => ids.includes(id))) return records;
+  return new Map(ids.flatMap((id) => (records.has(id) ? [[id, records.get(id)!] as const] : [])));
 }
 
 /**
@@ -285,7 +348,7 @@ function dataKeysOf(keyring: Keyring, records: ReadonlyMap<string, string>, even
     }
   }
   if (derivedIds.length > 0) {
-    const derived = keyring.deriveDataKeys(Buffer.concat(seeds))!;
+    const derived = keyring.deriveDataKeys(seeds.length === 1 ? seeds[0]! : Buffer.concat(seeds))!;
     derivedIds.forEach((id, i) => keys.set(id, derived.subarray(i * KEY_BYTES, (i + 1) * KEY_BYTES)));
   }
   return keys;

@@ -145,7 +145,22 @@ export interface CompanionRecords {
   readonly records: readonly LifecycleRecord[];
 }
 
+/**
+ * One part of an append given in parts (EventRepository.appendParts): events with their
+ * companions, stored as they are, or events to seal where they are written
+ * (lifecycle/sealBatch.ts), whose skeletons are then stored with their `dataKey` records.
+ */
+export type AppendPart =
+  | { readonly events: readonly StoredEvent[]; readonly companions?: CompanionRecords }
+  | { readonly events: readonly StoredEvent[]; readonly sealing: SealingKeys };
 
+/** One event, by its leaf index or its id. */
+export type EventKey = { readonly leafIndex: number } | { readonly id: string };
+
+export interface EventWithCompanion {
+  readonly event: StoredEvent;
+  readonly companion: LifecycleSnapshot;
+}
 
 export interface EventRepository {
   /**
@@ -154,16 +169,26 @@ export interface EventRepository {
    */
   append(events: readonly StoredEvent[], companions?: CompanionRecords): Promise<void>;
   /**
-   * Optional: seals the events (lifecycle/sealBatch.ts) where they are written, then stores
-   * the skeletons as `append` would, with their `dataKey` records as companions, all or
-   * nothing. An adapter with a writer thread offers it to take the sealing off the server's
-   * event loop; without it the sealing layer seals and calls `append`.
+   * Optional: one append given in parts, in leaf order, stored all or nothing as `append`
+   * stores one call. The adapter takes each part from `parts` only once it has handed the one
+   * before to its writer, so whatever the caller does to produce a part (sealing it) overlaps
+   * the writing of the previous one; `parts` must produce them synchronously. An adapter with
+   * a writer thread offers it: a sealed ledger's first part is sealed by the writer while the
+   * sealing layer seals the rest on its own thread. Without it the sealing layer seals the
+   * whole batch and calls `append`.
    */
-  appendSealed?(events: readonly StoredEvent[], sealing: SealingKeys): Promise<void>;
+  appendParts?(parts: Iterable<AppendPart>): Promise<void>;
   /** Leaves [from, to) in order (replay after a crash). */
   range(from: number, to: number): Promise<StoredEvent[]>;
   byLeafIndex(leafIndex: number): Promise<StoredEvent | undefined>;
   byId(id: string): Promise<StoredEvent | undefined>;
+  /**
+   * Optional: `byLeafIndex` or `byId` together with a snapshot (LifecycleStore.snapshot) of
+   * the event's own record of `kind` (the record whose id is the event's id), as of one read.
+   * The sealing layer reads an event and its data key this way: as two reads, the key's was a
+   * sixth of a point read's server time. Undefined if there is no such event.
+   */
+  withCompanion?(key: EventKey, kind: LifecycleKind): Promise<EventWithCompanion | undefined>;
   /** A page of events matching the query, by leaf index in the requested direction. */
   page(query: EventPageQuery): Promise<StoredEvent[]>;
   /**

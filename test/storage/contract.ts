@@ -422,6 +422,28 @@ export function describeStorageContract(name: string, factory: StorageFactory): 
         expect(leafIndices(await s.events.range(0, 5))).toEqual([0, 1]);
       });
 
+      it('reads an event with its own record of a kind and the kind\'s change count, where the adapter offers it', async () => {
+        const s = await fresh();
+        if (!s.events.withCompanion) return; // optional: MongoDB reads the two apart
+        const a = makeEvent(0);
+        const b = makeEvent(1);
+        await s.events.append([a, b], { kind: 'dataKey', records: [{ id: a.id, value: 'key-a' }] });
+        const before = (await s.lifecycle.snapshot('dataKey', [])).changeCount;
+        const byIndex = await s.events.withCompanion({ leafIndex: 0 }, 'dataKey');
+        expect(byIndex).toEqual({ event: await s.events.byLeafIndex(0), companion: { records: new Map([[a.id, 'key-a']]), changeCount: before } });
+        expect(await s.events.withCompanion({ id: a.id }, 'dataKey')).toEqual(byIndex);
+        // No record of that kind (or of that event): an empty snapshot, still with the count.
+        expect((await s.events.withCompanion({ leafIndex: 1 }, 'dataKey'))!.companion).toEqual({ records: new Map(), changeCount: before });
+        expect((await s.events.withCompanion({ leafIndex: 0 }, 'redaction'))!.companion).toEqual({ records: new Map(), changeCount: 0 });
+        // The count moves with a replacement or a deletion, and the record with it.
+        await s.lifecycle.put('dataKey', [{ id: a.id, value: 'key-a2' }]);
+        expect((await s.events.withCompanion({ id: a.id }, 'dataKey'))!.companion).toEqual({ records: new Map([[a.id, 'key-a2']]), changeCount: before + 1 });
+        await s.lifecycle.delete('dataKey', [a.id]);
+        expect((await s.events.withCompanion({ leafIndex: 0 }, 'dataKey'))!.companion).toEqual({ records: new Map(), changeCount: before + 2 });
+        expect(await s.events.withCompanion({ leafIndex: 2 }, 'dataKey')).toBeUndefined();
+        expect(await s.events.withCompanion({ id: 'no-such-event' }, 'dataKey')).toBeUndefined();
+      });
+
       it('on SQLite, stores neither the events nor their companions when the append fails', async () => {
         const s = await fresh();
         await s.events.append([makeEvent(0)]);

@@ -8,7 +8,7 @@ import { Keyring } from '../../src/lifecycle/keyring';
 import { evictingStore, SealedReadCache } from '../../src/lifecycle/sealedReadCache';
 import { SealedEventRepository } from '../../src/lifecycle/sealedEvents';
 import { flatEvent } from '../../src/storage/flatEvent';
-import type { LedgerStorage, StoredEvent } from '../../src/storage/port';
+import type { EventRepository, LedgerStorage, StoredEvent } from '../../src/storage/port';
 import { openSqliteStorage } from '../../src/storage/sqlite/sqliteStorage';
 import { makeEvent } from '../storage/contract';
 
@@ -80,15 +80,27 @@ describe('SealedReadCache', () => {
   });
 });
 
+/** The repository as an adapter without `withCompanion` (MongoDB's) offers it: event and key read apart. */
+function withoutCompanions(events: EventRepository): EventRepository {
+  return new Proxy(events, {
+    get(target, property) {
+      if (property === 'withCompanion') return undefined;
+      const value: unknown = Reflect.get(target, property);
+      return typeof value === 'function' ? (value as (...args: unknown[]) => unknown).bind(target) : value;
+    },
+  });
+}
+
 describe('SealedEventRepository with its read cache', () => {
   let storage: LedgerStorage;
   let cache: SealedReadCache;
+  let keyring: Keyring;
   let sealed: SealedEventRepository;
   let events: StoredEvent[];
 
   beforeEach(async () => {
     storage = await openSqliteStorage({ file: ':memory:', create: true });
-    const keyring = (await Keyring.open(storage.lifecycle, localKek(newKey()), () => Promise.resolve(0)))!;
+    keyring = (await Keyring.open(storage.lifecycle, localKek(newKey()), () => Promise.resolve(0)))!;
     cache = new SealedReadCache();
     sealed = new SealedEventRepository(storage.events, storage.lifecycle, keyring, cache);
     events = [makeEvent(0, { action: 'a.one' }), makeEvent(1, { action: 'a.two' })];
@@ -109,10 +121,14 @@ describe('SealedEventRepository with its read cache', () => {
     await sealed.range(0, 2);
     expect(cache.size).toBe(0);
     await fillCache();
+    // The event and its key (which the cache has) come in one read, with the change count.
     const snapshot = jest.spyOn(storage.lifecycle, 'snapshot');
+    const withCompanion = jest.spyOn(storage.events, 'withCompanion');
     expect((await sealed.byId(events[1]!.id))!.leaf).toBe(events[1]!.leaf);
-    expect(snapshot.mock.calls).toEqual([['dataKey', []]]);
+    expect(snapshot).not.toHaveBeenCalled();
+    expect(withCompanion.mock.calls).toEqual([[{ id: events[1]!.id }, 'dataKey']]);
     snapshot.mockRestore();
+    withCompanion.mockRestore();
   });
 
   it('stores each data key in the events transaction and reads the same content cached or not', async () => {
@@ -154,6 +170,11 @@ describe('SealedEventRepository with its read cache', () => {
     const again = (await sealed.byLeafIndex(0))!;
     expect(again.leaf).toBe(events[0]!.leaf);
     expect(get).not.toHaveBeenCalled();
+    expect(snapshot).not.toHaveBeenCalled();
+    // Where the store cannot read an event with its key, the count comes with no key at all.
+    const apart = new SealedEventRepository(withoutCompanions(storage.events), storage.lifecycle, keyring, cache);
+    expect((await apart.byLeafIndex(0))!.leaf).toBe(events[0]!.leaf);
+    expect(get).not.toHaveBeenCalled();
     expect(snapshot.mock.calls).toEqual([['dataKey', []]]);
     get.mockRestore();
     snapshot.mockRestore();
@@ -162,14 +183,27 @@ describe('SealedEventRepository with its read cache', () => {
   it('reads as redacted an event whose key another process destroys while a read of it waits on the store', async () => {
     await fillCache();
     // The shred lands between the read's cache lookup and its answer.
-    const read = storage.lifecycle.snapshot.bind(storage.lifecycle);
-    const during = jest.spyOn(storage.lifecycle, 'snapshot').mockImplementationOnce(async (kind, ids) => {
+    const read = storage.events.withCompanion!.bind(storage.events);
+    const during = jest.spyOn(storage.events, 'withCompanion').mockImplementationOnce(async (key, kind) => {
       await storage.lifecycle.delete('dataKey', [events[0]!.id]);
-      return read(kind, ids);
+      return read(key, kind);
     });
     expect((await sealed.byLeafIndex(0))!.redaction).toBeDefined();
     during.mockRestore();
     expect((await sealed.byLeafIndex(0))!.redaction).toBeDefined();
+  });
+
+  it('reads as redacted an event whose key is destroyed while a read waits on the store, where event and key are read apart', async () => {
+    const apart = new SealedEventRepository(withoutCompanions(storage.events), storage.lifecycle, keyring, cache);
+    await fillCache();
+    const read = storage.lifecycle.snapshot.bind(storage.lifecycle);
+    const during = jest.spyOn(storage.lifecycle, 'snapshot').mockImplementationOnce(async (kind, ids) => {
+      await storage.lifecycle.delete('dataKey', [events[1]!.id]);
+      return read(kind, ids);
+    });
+    expect((await apart.byLeafIndex(1))!.redaction).toBeDefined();
+    during.mockRestore();
+    expect((await apart.byLeafIndex(1))!.redaction).toBeDefined();
   });
 
   it('reopens events under their re-wrapped keys after a key replacement elsewhere', async () => {

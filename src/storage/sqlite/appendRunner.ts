@@ -8,7 +8,7 @@ import Database from 'better-sqlite3';
 import { LedgerError } from '../../errors';
 import { DuplicateKeyError, EventRejectedError, LeafIndexTakenError } from '../errors';
 import { Sealer } from '../../lifecycle/sealBatch';
-import type { CompanionRecords, SealingKeys, StoredEvent } from '../port';
+import type { AppendPart, CompanionRecords, StoredEvent } from '../port';
 import type { AppendReply, AppendRequest, AppendWorkerData } from './appendWorker';
 import { step, translateError } from './driverErrors';
 import type { AppendFailure, SqliteEventWriter } from './eventWriter';
@@ -16,8 +16,8 @@ import { WorkerClient } from './workerClient';
 
 export interface AppendRunner {
   append(events: readonly StoredEvent[], companions: CompanionRecords | undefined): Promise<void>;
-  /** Seals the events (lifecycle/sealBatch.ts) and appends the skeletons with their data-key records. */
-  appendSealed(events: readonly StoredEvent[], sealing: SealingKeys): Promise<void>;
+  /** One append in parts, all or nothing (port.ts: EventRepository.appendParts). */
+  appendParts(parts: Iterable<AppendPart>): Promise<void>;
   close(): Promise<void>;
 }
 
@@ -30,16 +30,40 @@ export class InlineAppendRunner implements AppendRunner {
     return step(() => this.writer.append(events, companions));
   }
 
-  appendSealed(events: readonly StoredEvent[], sealing: SealingKeys): Promise<void> {
+  /** On one thread nothing overlaps: the parts are written as they come, in one transaction. */
+  appendParts(parts: Iterable<AppendPart>): Promise<void> {
     return step(() => {
-      const { skeletons, records } = this.sealer.seal(events, sealing);
-      this.writer.append(skeletons, { kind: 'dataKey', records });
+      const open = this.writer.begin();
+      try {
+        for (const part of parts) {
+          if ('sealing' in part) {
+            const { skeletons, records } = this.sealer.seal(part.events, part.sealing);
+            open.write(skeletons, { kind: 'dataKey', records });
+          } else {
+            open.write(part.events, part.companions);
+          }
+        }
+        open.commit();
+      } catch (err) {
+        open.rollback();
+        throw err;
+      }
     });
   }
 
   close(): Promise<void> {
     return Promise.resolve();
   }
+}
+
+/** The parts as messages, each sent as soon as it is made, and an empty last one that commits. */
+function* partMessages(id: number, parts: Iterable<AppendPart>): Generator<AppendRequest> {
+  let first = true;
+  for (const part of parts) {
+    yield { id, part, first, last: false };
+    first = false;
+  }
+  yield { id, part: { events: [] }, first, last: true };
 }
 
 /** The failure as the port's typed error, as the inline writer would have thrown it. */
@@ -81,12 +105,15 @@ export class WorkerAppendRunner implements AppendRunner {
   append(events: readonly StoredEvent[], companions: CompanionRecords | undefined): Promise<void> {
     // Nothing to commit: no worker needed (but a closed storage still refuses).
     if (events.length === 0 && !this.client.closed) return Promise.resolve();
-    return this.client.request((id) => ({ id, events, companions }));
+    return this.client.request((id) => ({ id, part: { events, ...(companions && { companions }) }, first: true, last: true }));
   }
 
-  appendSealed(events: readonly StoredEvent[], sealing: SealingKeys): Promise<void> {
-    if (events.length === 0 && !this.client.closed) return Promise.resolve();
-    return this.client.request((id) => ({ id, events, sealing }));
+  /** Each part is posted as soon as it is produced: the worker writes it while the next is made. */
+  appendParts(parts: Iterable<AppendPart>): Promise<void> {
+    return this.client.requestInParts(
+      (id) => partMessages(id, parts),
+      (id) => ({ id, abort: 'the rest of the append could not be made' }),
+    );
   }
 
   close(): Promise<void> {

@@ -5,12 +5,31 @@
  * thread (counts.ts).
  */
 import type Database from 'better-sqlite3';
-import type { CompanionRecords, EventCount, EventCountKey, EventPageQuery, EventQuery, EventRepository, FlatEvent, SealingKeys, StoredEvent } from '../port';
+import type {
+  AppendPart,
+  CompanionRecords,
+  EventCount,
+  EventCountKey,
+  EventKey,
+  EventPageQuery,
+  EventQuery,
+  EventRepository,
+  EventWithCompanion,
+  FlatEvent,
+  LifecycleKind,
+  StoredEvent,
+} from '../port';
 import type { AppendRunner } from './appendRunner';
 import { countsOfRows, type CountRunner, MaintainedCounts } from './counts';
 import { step } from './driverErrors';
 import { QueryPlanner } from './eventQueryPlan';
-import { COLUMN, EVENT_SELECT, flatEventOfValues, type SqlValue, storedEventOfValues } from './eventRows';
+import { COLUMN, EVENT_COLUMNS, EVENT_SELECT, flatEventOfValues, type SqlValue, storedEventOfValues } from './eventRows';
+import { CHANGES } from './lifecycleStore';
+
+type CompanionStatement = Database.Statement<[{ kind: string; key: number | string }], SqlValue[]>;
+
+/** Where a companion read's record value sits in its row: right after the event's columns. */
+const COMPANION_VALUE = EVENT_COLUMNS.length;
 
 /**
  * 64 MiB. SQLite itself takes rows up to 1e9 bytes (SQLITE_MAX_LENGTH) but a row is built
@@ -29,6 +48,8 @@ export class SqliteEventRepository implements EventRepository {
   private readonly byIdStatement: Database.Statement<[string], SqlValue[]>;
   private readonly rangeStatement: Database.Statement<[number, number], SqlValue[]>;
   private readonly lastLeaf: Database.Statement<[], number | null>;
+  /** Prepared on first use: a ledger from before the lifecycle table gets it from SqliteLifecycleStore. */
+  private companionStatements: { byLeafIndex: CompanionStatement; byId: CompanionStatement } | undefined;
 
   /**
    * @param inline runs statements on this connection (small, indexed reads)
@@ -53,8 +74,8 @@ export class SqliteEventRepository implements EventRepository {
     return this.appends.append(events, companions);
   }
 
-  appendSealed(events: readonly StoredEvent[], sealing: SealingKeys): Promise<void> {
-    return this.appends.appendSealed(events, sealing);
+  appendParts(parts: Iterable<AppendPart>): Promise<void> {
+    return this.appends.appendParts(parts);
   }
 
   range(from: number, to: number): Promise<StoredEvent[]> {
@@ -73,6 +94,32 @@ export class SqliteEventRepository implements EventRepository {
       const row = this.byIdStatement.get(id);
       return row && storedEventOfValues(row);
     });
+  }
+
+  withCompanion(key: EventKey, kind: LifecycleKind): Promise<EventWithCompanion | undefined> {
+    return step(() => {
+      const statements = (this.companionStatements ??= {
+        byLeafIndex: this.companionStatement('e.leaf_index = @key'),
+        byId: this.companionStatement('e.id = @key'),
+      });
+      const row = 'leafIndex' in key ? statements.byLeafIndex.get({ kind, key: key.leafIndex }) : statements.byId.get({ kind, key: key.id });
+      if (!row) return undefined;
+      const event = storedEventOfValues(row);
+      const record = row[COMPANION_VALUE] as string | null;
+      const count = row[COMPANION_VALUE + 1] as string | null;
+      return { event, companion: { records: record === null ? new Map() : new Map([[event.id, record]]), changeCount: count === null ? 0 : Number(count) } };
+    });
+  }
+
+  /** An event row with its record of a kind and that kind's change count (lifecycleStore.ts) after its columns. */
+  private companionStatement(where: string): CompanionStatement {
+    return this.db
+      .prepare<[{ kind: string; key: number | string }], SqlValue[]>(
+        `SELECT ${EVENT_SELECT}, k.value, c.value FROM events e ` +
+          'LEFT JOIN lifecycle k ON k.kind = @kind AND k.id = e.id ' +
+          `LEFT JOIN lifecycle c ON c.kind = '${CHANGES}' AND c.id = @kind WHERE ${where}`,
+      )
+      .raw(true);
   }
 
   page(query: EventPageQuery): Promise<StoredEvent[]> {

@@ -23,9 +23,11 @@ export class SqliteEventWriter {
   private readonly insertGroup: Database.Statement<[string, number, string]>;
   private readonly insertIdempotency: Database.Statement<[string, number, string, Uint8Array, string]>;
   private readonly upsertCompanion: Database.Statement<[string, string, string]>;
-  private readonly appendAll: (events: readonly StoredEvent[], companions: CompanionRecords | undefined) => void;
+  private readonly beginStatement: Database.Statement<[]>;
+  private readonly commitStatement: Database.Statement<[]>;
+  private readonly rollbackStatement: Database.Statement<[]>;
 
-  constructor(db: Database.Database) {
+  constructor(private readonly db: Database.Database) {
     this.counts = new MaintainedCounts(db);
     this.insertEvent = db.prepare<SqlValue[]>(`INSERT INTO events (${EVENT_COLUMNS.join(', ')}) VALUES (${EVENT_COLUMNS.map(() => '?').join(', ')})`);
     this.insertGroup = db.prepare('INSERT OR IGNORE INTO event_groups (group_id, leaf_index, action) VALUES (?, ?, ?)');
@@ -35,21 +37,60 @@ export class SqliteEventWriter {
     this.upsertCompanion = db.prepare(LIFECYCLE_UPSERT_SQL);
     // IMMEDIATE: take the write lock up front, so a CLI writer beside us waits (busy_timeout)
     // rather than failing part-way through with SQLITE_BUSY.
-    this.appendAll = db.transaction((events: readonly StoredEvent[], companions: CompanionRecords | undefined) => {
-      if (companions) for (const r of companions.records) this.upsertCompanion.run(companions.kind, r.id, r.value);
-      for (const e of events) this.insertOne(e);
-      this.counts.record(events);
-    }).immediate;
+    this.beginStatement = db.prepare('BEGIN IMMEDIATE');
+    this.commitStatement = db.prepare('COMMIT');
+    this.rollbackStatement = db.prepare('ROLLBACK');
   }
 
   /** Stores the events at consecutive leaf indices, with their companions, in one transaction. */
   append(events: readonly StoredEvent[], companions: CompanionRecords | undefined): void {
     if (events.length === 0) return;
-    const first = events[0]!.leafIndex;
-    events.forEach((e, i) => {
-      if (e.leafIndex !== first + i) throw new LedgerError('INTERNAL', `append: leaf ${e.leafIndex} does not follow leaf ${first + i - 1}`);
-    });
-    this.appendAll(events, companions);
+    const open = this.begin();
+    try {
+      open.write(events, companions);
+      open.commit();
+    } catch (err) {
+      open.rollback();
+      throw err;
+    }
+  }
+
+  /**
+   * Opens the transaction of an append written part by part (the append worker receives a
+   * sealed ledger's batch in parts). Nothing else may use the connection until it is
+   * committed or rolled back.
+   */
+  begin(): OpenAppend {
+    this.beginStatement.run();
+    const written: (readonly StoredEvent[])[] = [];
+    let next: number | undefined;
+    let done = false;
+    return {
+      write: (events, companions) => {
+        if (done) throw new LedgerError('INTERNAL', 'append: a part came after its append ended');
+        const first = next ?? events[0]?.leafIndex;
+        events.forEach((e, i) => {
+          if (e.leafIndex !== first! + i) throw new LedgerError('INTERNAL', `append: leaf ${e.leafIndex} does not follow leaf ${first! + i - 1}`);
+        });
+        if (companions) for (const r of companions.records) this.upsertCompanion.run(companions.kind, r.id, r.value);
+        for (const e of events) this.insertOne(e);
+        if (events.length > 0) next = first! + events.length;
+        written.push(events);
+      },
+      commit: () => {
+        if (done) throw new LedgerError('INTERNAL', 'append: committed after it ended');
+        // The maintained counts once per append, over all its parts.
+        this.counts.record(written.length === 1 ? written[0]! : written.flat());
+        this.commitStatement.run();
+        done = true;
+      },
+      rollback: () => {
+        if (done) return;
+        done = true;
+        // A failed statement may have ended the transaction already (SQLite rolls back on some errors).
+        if (this.db.inTransaction) this.rollbackStatement.run();
+      },
+    };
   }
 
   private insertOne(e: StoredEvent): void {
@@ -72,6 +113,15 @@ export class SqliteEventWriter {
       this.insertIdempotency.run(e.idempotencyKey, e.leafIndex, e.id, e.leafHash, e.contentDigest);
     }
   }
+}
+
+/** An append's open transaction: parts written in leaf order, then committed or rolled back. */
+export interface OpenAppend {
+  /** Writes events continuing the parts before, with their companions. */
+  write(events: readonly StoredEvent[], companions: CompanionRecords | undefined): void;
+  commit(): void;
+  /** Ends the transaction without keeping anything; harmless once it has ended. */
+  rollback(): void;
 }
 
 /** A failure of an append, as it crosses from the append worker to the server thread. */

@@ -13,8 +13,8 @@ export const LIFECYCLE_UPSERT_SQL = 'INSERT INTO lifecycle (kind, id, value) VAL
 
 export const LIFECYCLE_DDL = 'CREATE TABLE IF NOT EXISTS lifecycle (kind TEXT NOT NULL, id TEXT NOT NULL, value TEXT NOT NULL, PRIMARY KEY (kind, id)) WITHOUT ROWID';
 
-/** The kind of the rows that count changes per kind (see LifecycleSnapshot.changeCount). */
-const CHANGES = 'changes';
+/** The kind of the rows that count changes per kind (see LifecycleSnapshot.changeCount): the row of kind K has id K. */
+export const CHANGES = 'changes';
 
 export class SqliteLifecycleStore implements LifecycleStore {
   private readonly upsert: Database.Statement<[string, string, string]>;

@@ -48,13 +48,36 @@ export class WorkerClient<Request, Reply extends { readonly id: number }, T> {
 
   /** Sends the request `requestOf(id)` builds; settles when the reply with that id comes. */
   request(requestOf: (id: number) => Request): Promise<T> {
+    return this.requestInParts((id) => [requestOf(id)], () => {
+      throw new Error('unreachable: a single message cannot fail half-way');
+    });
+  }
+
+  /**
+   * Sends one request as the messages `partsOf(id)` yields, all in one synchronous run (so no
+   * other request's message comes between them); settles when the reply with that id comes.
+   * If producing a part throws, `abortOf(id)` is sent in place of the rest, so that the worker
+   * drops what it received and answers, and the request fails with what was thrown.
+   */
+  requestInParts(partsOf: (id: number) => Iterable<Request>, abortOf: (id: number) => Request): Promise<T> {
     if (this.isClosed) return Promise.reject(new LedgerError('UNAVAILABLE', 'the storage is closed'));
     const worker = this.start();
     const id = this.nextId++;
     const answer = new Promise<T>((resolve, reject) => {
       this.waiting.set(id, { resolve, reject });
       worker.ref();
-      worker.postMessage(requestOf(id));
+      let sent = 0;
+      try {
+        for (const part of partsOf(id)) {
+          worker.postMessage(part);
+          sent++;
+        }
+      } catch (err) {
+        // The worker's answer to the abort (if any part went) settles nothing more: this failed first.
+        if (sent > 0) worker.postMessage(abortOf(id));
+        else this.forget(id, worker);
+        reject(err instanceof Error ? err : new Error(String(err)));
+      }
     });
     const settled = answer.then(
       () => undefined,
@@ -84,8 +107,7 @@ export class WorkerClient<Request, Reply extends { readonly id: number }, T> {
     worker.on('message', (reply: Reply) => {
       const waiting = this.waiting.get(reply.id);
       if (!waiting) return;
-      this.waiting.delete(reply.id);
-      if (this.waiting.size === 0) worker.unref();
+      this.forget(reply.id, worker);
       const answer = this.options.answerOf(reply);
       if ('error' in answer) waiting.reject(answer.error);
       else waiting.resolve(answer.value);
@@ -99,6 +121,12 @@ export class WorkerClient<Request, Reply extends { readonly id: number }, T> {
     worker.unref();
     this.worker = worker;
     return worker;
+  }
+
+  /** No answer will come for `id`: stop waiting for it. */
+  private forget(id: number, worker: Worker): void {
+    this.waiting.delete(id);
+    if (this.waiting.size === 0) worker.unref();
   }
 
   private failAll(err: Error): void {
