@@ -8,7 +8,8 @@
  *     fills the logs;
  *   - single-event appends: recordEvent from 32 clients, BENCH_SINGLE_SECONDS (10 s) per server;
  *   - read latency (p50, p99): event(leafIndex) at random leaves, and a group-filtered page
- *     (events(filter: { groupIds }, first: 50)), BENCH_READS (8,000) each, 8 at a time.
+ *     (events(filter: { groupIds }, first: 50)), BENCH_READS (8,000) each, 8 at a time, after
+ *     BENCH_WARMUP_READS (4,000) of each that are not measured.
  * A third server, encryption on with no read cache (LEDGER_SEALED_READ_CACHE=0), shows the
  * cost of reads that miss the cache of opened events (lifecycle/sealedReadCache.ts): every
  * event unwrapped and opened afresh.
@@ -38,6 +39,8 @@ const SINGLE_CLIENTS = 32;
 const SINGLE_SECONDS = intEnv('BENCH_SINGLE_SECONDS', 10);
 const READS = intEnv('BENCH_READS', 8_000);
 const READ_CONCURRENCY = 8;
+/** Unmeasured reads of each kind per server before the measured ones. */
+const WARMUP_READS = intEnv('BENCH_WARMUP_READS', 4_000);
 /**
  * Alternating rounds per measure: each server gets 1/ROUNDS of the work per round. On this
  * shared machine the same server's speed drifts by 10% and more from one stretch of seconds
@@ -269,11 +272,20 @@ async function main(): Promise<void> {
   for (const [i, s] of servers.entries()) {
     results[i]!.size = (await gql<{ checkpoint: { treeSize: number } }>(s.process.url, keys[i]!.auditor, '{ checkpoint { treeSize } }')).checkpoint.treeSize;
   }
-  log(`reads: ${READS} event(leafIndex) and ${READS} group-filtered pages per server, ${READ_CONCURRENCY} at a time`);
+  log(`reads: ${READS} event(leafIndex) and ${READS} group-filtered pages per server, ${READ_CONCURRENCY} at a time, after ${WARMUP_READS} of each unmeasured`);
   const perRound = Math.ceil(READS / ROUNDS);
+  const randomLeaf = (i: number): number => Math.floor(Math.random() * results[i]!.size);
+  // Reads are the first of their kind in each server. Measured here in batches of 1,000 random
+  // single-event reads, a server's CPU per read fell by half over the first 5,000 (740 to 380
+  // µs off, 870 to 450 µs on), most of it V8 compiling on its background threads: without
+  // these, the first rounds would measure the compiler and the cold page cache.
+  for (const [i, s] of servers.entries()) {
+    await latencies(WARMUP_READS, [], () => gql(s.process.url, keys[i]!.auditor, EVENT, { l: randomLeaf(i) }));
+    await latencies(WARMUP_READS, [], (j) => gql(s.process.url, keys[i]!.auditor, PAGE, { g: [keys[i]!.groups[j % GROUPS]] }));
+  }
   await alternate(servers, 'event(leafIndex)', (s, i) =>
     measured(s, results[i]!.point.stretch, () =>
-      latencies(perRound, results[i]!.point.times, () => gql(s.process.url, keys[i]!.auditor, EVENT, { l: Math.floor(Math.random() * results[i]!.size) })),
+      latencies(perRound, results[i]!.point.times, () => gql(s.process.url, keys[i]!.auditor, EVENT, { l: randomLeaf(i) })),
     ),
   );
   await alternate(servers, 'group pages', (s, i) =>
