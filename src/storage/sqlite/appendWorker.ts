@@ -15,6 +15,9 @@ import type { AppendPart } from '../port';
 import { type AppendFailure, appendFailureOf, type OpenAppend, SqliteEventWriter } from './eventWriter';
 import { applyPragmas, BUSY_TIMEOUT_MS } from './schema';
 
+/** The append worker connection's page cache, in KiB. */
+export const APPEND_WORKER_CACHE_KIB = 16_384;
+
 export interface AppendWorkerData {
   readonly appendWorkerFile: string;
 }
@@ -59,6 +62,12 @@ function serve(port: MessagePort, file: string): void {
         if (!writer) {
           db = new Database(file, { fileMustExist: true, timeout: BUSY_TIMEOUT_MS });
           applyPragmas(db, { readonly: false });
+          // Half the serving connection's cache: in WAL mode a connection drops its page cache
+          // once another has committed, and the sequencer's bookkeeping commits after every
+          // batch, so this one only ever holds a batch's pages (about one per distinct actor
+          // plus the new rows: under 16 MiB for batches of a few thousand events). A larger
+          // batch spills some of its pages to the WAL before its commit, which writes them anyway.
+          db.pragma(`cache_size = -${APPEND_WORKER_CACHE_KIB}`);
           writer = new SqliteEventWriter(db);
         }
         current.open = writer.begin();

@@ -201,8 +201,8 @@ export function applyPragmas(db: Database.Database, options: { readonly: boolean
   db.pragma('foreign_keys = OFF');
   // Deleted content (a destroyed data key) is overwritten with zeros, not just unlinked.
   db.pragma('secure_delete = ON');
-  // 32 MiB of page cache per connection (the server has two: its own and the append
-  // worker's). It holds the upper levels of every index, so a page or a point read misses
+  // 32 MiB of page cache per connection (the append worker then sets its own to half:
+  // appendWorker.ts). It holds the upper levels of every index, so a page or a point read misses
   // only at the leaves, which the operating system's file cache (not counted in the server's
   // memory) serves; the five event indexes are written at random places once the log
   // outgrows any cache, so more cache buys little there and costs resident memory that
