@@ -7,7 +7,6 @@ import path from 'node:path';
 import Database from 'better-sqlite3';
 import { LedgerError } from '../../errors';
 import { DuplicateKeyError, EventRejectedError, LeafIndexTakenError } from '../errors';
-import { Sealer } from '../../lifecycle/sealBatch';
 import type { AppendPart, CompanionRecords, StoredEvent } from '../port';
 import type { AppendReply, AppendRequest, AppendWorkerData } from './appendWorker';
 import { step, translateError } from './driverErrors';
@@ -22,8 +21,6 @@ export interface AppendRunner {
 }
 
 export class InlineAppendRunner implements AppendRunner {
-  private readonly sealer = new Sealer();
-
   constructor(private readonly writer: SqliteEventWriter) {}
 
   append(events: readonly StoredEvent[], companions: CompanionRecords | undefined): Promise<void> {
@@ -35,14 +32,7 @@ export class InlineAppendRunner implements AppendRunner {
     return step(() => {
       const open = this.writer.begin();
       try {
-        for (const part of parts) {
-          if ('sealing' in part) {
-            const { skeletons, records } = this.sealer.seal(part.events, part.sealing);
-            open.write(skeletons, { kind: 'dataKey', records });
-          } else {
-            open.write(part.events, part.companions);
-          }
-        }
+        for (const part of parts) open.write(part);
         open.commit();
       } catch (err) {
         open.rollback();

@@ -9,7 +9,6 @@
  */
 import { isMainThread, type MessagePort, parentPort, workerData } from 'node:worker_threads';
 import Database from 'better-sqlite3';
-import { Sealer } from '../../lifecycle/sealBatch';
 import { LedgerError } from '../../errors';
 import type { AppendPart } from '../port';
 import { type AppendFailure, appendFailureOf, type OpenAppend, SqliteEventWriter } from './eventWriter';
@@ -45,7 +44,6 @@ interface Current {
 function serve(port: MessagePort, file: string): void {
   let writer: SqliteEventWriter | undefined;
   let db: Database.Database | undefined;
-  const sealer = new Sealer();
   let current: Current | undefined;
   const fail = (c: Current, failure: AppendFailure): void => {
     c.open?.rollback();
@@ -79,13 +77,7 @@ function serve(port: MessagePort, file: string): void {
     if ('abort' in request) fail(c, { kind: 'other', message: request.abort });
     else if (c.open) {
       try {
-        const { part } = request;
-        if ('sealing' in part) {
-          const { skeletons, records } = sealer.seal(part.events, part.sealing);
-          c.open.write(skeletons, { kind: 'dataKey', records });
-        } else {
-          c.open.write(part.events, part.companions);
-        }
+        c.open.write(request.part);
         if (request.last) c.open.commit();
       } catch (err) {
         fail(c, appendFailureOf(err));

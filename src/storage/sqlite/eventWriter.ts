@@ -8,7 +8,8 @@
 import type Database from 'better-sqlite3';
 import { LedgerError, type LedgerErrorCode } from '../../errors';
 import { DuplicateKeyError, EventRejectedError, LeafIndexTakenError } from '../errors';
-import type { CompanionRecords, StoredEvent } from '../port';
+import { Sealer } from '../../lifecycle/sealBatch';
+import type { AppendPart, CompanionRecords, SealingKeys, StoredEvent } from '../port';
 import { MaintainedCounts } from './counts';
 import { sqliteCode } from './driverErrors';
 import { EVENT_COLUMNS, eventValues, type SqlValue } from './eventRows';
@@ -26,6 +27,8 @@ export class SqliteEventWriter {
   private readonly beginStatement: Database.Statement<[]>;
   private readonly commitStatement: Database.Statement<[]>;
   private readonly rollbackStatement: Database.Statement<[]>;
+  /** Seals the parts that come unsealed (a sealed ledger's first part: port.ts, appendParts). */
+  private readonly sealer = new Sealer();
 
   constructor(private readonly db: Database.Database) {
     this.counts = new MaintainedCounts(db);
@@ -47,7 +50,7 @@ export class SqliteEventWriter {
     if (events.length === 0) return;
     const open = this.begin();
     try {
-      open.write(events, companions);
+      open.write({ events, ...(companions && { companions }) });
       open.commit();
     } catch (err) {
       open.rollback();
@@ -66,8 +69,9 @@ export class SqliteEventWriter {
     let next: number | undefined;
     let done = false;
     return {
-      write: (events, companions) => {
+      write: (part) => {
         if (done) throw new LedgerError('INTERNAL', 'append: a part came after its append ended');
+        const { events, companions } = 'sealing' in part ? this.sealed(part.events, part.sealing) : part;
         const first = next ?? events[0]?.leafIndex;
         events.forEach((e, i) => {
           if (e.leafIndex !== first! + i) throw new LedgerError('INTERNAL', `append: leaf ${e.leafIndex} does not follow leaf ${first! + i - 1}`);
@@ -91,6 +95,11 @@ export class SqliteEventWriter {
         if (this.db.inTransaction) this.rollbackStatement.run();
       },
     };
+  }
+
+  private sealed(events: readonly StoredEvent[], sealing: SealingKeys): { events: StoredEvent[]; companions: CompanionRecords } {
+    const { skeletons, records } = this.sealer.seal(events, sealing);
+    return { events: skeletons, companions: { kind: 'dataKey', records } };
   }
 
   private insertOne(e: StoredEvent): void {
@@ -117,8 +126,8 @@ export class SqliteEventWriter {
 
 /** An append's open transaction: parts written in leaf order, then committed or rolled back. */
 export interface OpenAppend {
-  /** Writes events continuing the parts before, with their companions. */
-  write(events: readonly StoredEvent[], companions: CompanionRecords | undefined): void;
+  /** Writes a part continuing the parts before: its events with their companions, sealed first if it asks. */
+  write(part: AppendPart): void;
   commit(): void;
   /** Ends the transaction without keeping anything; harmless once it has ended. */
   rollback(): void;
