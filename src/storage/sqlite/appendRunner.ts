@@ -82,7 +82,11 @@ function errorOf(failure: AppendFailure): Error {
 export class WorkerAppendRunner implements AppendRunner {
   private readonly client: WorkerClient<AppendRequest, AppendReply, void>;
 
-  constructor(file: string) {
+  /** `committed`: told how many events each append committed (the background WAL checkpoints). */
+  constructor(
+    file: string,
+    private readonly committed: (events: number) => void = () => undefined,
+  ) {
     const workerData: AppendWorkerData = { appendWorkerFile: file };
     this.client = new WorkerClient({
       entry: path.join(__dirname, 'appendWorker'),
@@ -95,15 +99,26 @@ export class WorkerAppendRunner implements AppendRunner {
   append(events: readonly StoredEvent[], companions: CompanionRecords | undefined): Promise<void> {
     // Nothing to commit: no worker needed (but a closed storage still refuses).
     if (events.length === 0 && !this.client.closed) return Promise.resolve();
-    return this.client.request((id) => ({ id, part: { events, ...(companions && { companions }) }, first: true, last: true }));
+    return this.client
+      .request((id) => ({ id, part: { events, ...(companions && { companions }) }, first: true, last: true }))
+      .then(() => this.committed(events.length));
   }
 
   /** Each part is posted as soon as it is produced: the worker writes it while the next is made. */
   appendParts(parts: Iterable<AppendPart>): Promise<void> {
-    return this.client.requestInParts(
-      (id) => partMessages(id, parts),
-      (id) => ({ id, abort: 'the rest of the append could not be made' }),
-    );
+    let events = 0;
+    const counted = function* (): Generator<AppendPart> {
+      for (const part of parts) {
+        events += part.events.length;
+        yield part;
+      }
+    };
+    return this.client
+      .requestInParts(
+        (id) => partMessages(id, counted()),
+        (id) => ({ id, abort: 'the rest of the append could not be made' }),
+      )
+      .then(() => this.committed(events));
   }
 
   close(): Promise<void> {

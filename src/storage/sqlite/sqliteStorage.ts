@@ -26,6 +26,7 @@ import {
   SqliteCosignatureRepository,
   SqliteTileRepository,
 } from './logRepositories';
+import { WalCheckpointer } from './walCheckpointer';
 import { applyPragmas, assertKnownSchema, BUSY_TIMEOUT_MS, createSchema, inspectDatabase, SCHEMA_VERSION } from './schema';
 import { fillGroupActions, upgradeSchema } from './schemaUpgrade';
 
@@ -122,7 +123,10 @@ export async function openSqliteStorage(options: SqliteStorageOptions): Promise<
   const countRunner: CountRunner = db.memory ? inline : new WorkerCountRunner(file);
   // A read-only connection never appends; an in-memory database cannot be reached from a worker.
   const inWorker = options.appendInWorker === true && !db.memory && options.readonly !== true;
-  const appends: AppendRunner = inWorker ? new WorkerAppendRunner(file) : new InlineAppendRunner(new SqliteEventWriter(db));
+  const checkpointer = inWorker ? new WalCheckpointer(file) : undefined;
+  const appends: AppendRunner = inWorker
+    ? new WorkerAppendRunner(file, (events) => checkpointer?.appended(events))
+    : new InlineAppendRunner(new SqliteEventWriter(db));
   const logDb = inWorker ? openLogConnection(file, options) : db;
   let closed = false;
   return {
@@ -150,6 +154,7 @@ export async function openSqliteStorage(options: SqliteStorageOptions): Promise<
       if (closed) return;
       closed = true;
       await appends.close();
+      await checkpointer?.close();
       await countRunner.close();
       if (logDb !== db) logDb.close();
       db.close();
