@@ -3,7 +3,7 @@
  * the leaf from the fields it stores, and `verify-db` re-derives it the same way, so an edit
  * to any stored field is caught.
  */
-import { eventLeaf, type JsonObject, type LoggedEvent } from './eventRecord';
+import { type EventContent, eventLeaf, type JsonObject, type LoggedEvent } from './eventRecord';
 import type { EventFields } from '../storage/port';
 
 /** The logged event that stored fields describe (the inverse of how the sequencer stores it). */
@@ -33,19 +33,28 @@ export function leafOfFields(fields: EventFields): string {
 /** The stored fields a canonical leaf text describes (the inverse of leafOfFields). */
 export function fieldsOfLeaf(leaf: string): EventFields {
   const e = JSON.parse(leaf) as LoggedEvent;
-  // Assigned in the order spreads would give, not spread: a sealed event is opened into this
-  // on every read of it, and spreads of fresh objects cost more than the rest of the work.
-  const f = { id: e.id, action: e.action, actor: e.actor } as Mutable<EventFields>;
-  if (e.target) f.target = e.target;
-  f.outcome = e.outcome;
-  if (e.reason !== undefined) f.reason = e.reason;
-  if (e.occurredAt !== undefined) f.occurredAt = new Date(e.occurredAt);
-  if (e.source) f.source = e.source;
-  if (e.metadata !== undefined) f.metadata = JSON.stringify(e.metadata);
-  f.groups = e.groups;
-  f.recordedAt = new Date(e.recordedAt);
-  f.salt = e.salt;
-  if (e.submitter) f.submitter = e.submitter;
+  return fieldsOfEvent(e, { id: e.id, recordedAt: new Date(e.recordedAt), salt: e.salt });
+}
+
+/**
+ * The stored fields of an event's content and its server stamp: instants as Dates, metadata
+ * as its JSON text; the actor, groups and submitter copied, so the record shares nothing with
+ * what it was made from. Assigned in the order spreads would give, not spread: this runs for
+ * every appended event and every read of a sealed one, and spreads of fresh objects cost
+ * more than the rest of the work.
+ */
+export function fieldsOfEvent(content: EventContent, stamp: { readonly id: string; readonly recordedAt: Date; readonly salt: string }): EventFields {
+  const f = { id: stamp.id, action: content.action, actor: { ...content.actor } } as Mutable<EventFields>;
+  if (content.target) f.target = content.target;
+  f.outcome = content.outcome;
+  if (content.reason !== undefined) f.reason = content.reason;
+  if (content.occurredAt !== undefined) f.occurredAt = new Date(content.occurredAt);
+  if (content.source) f.source = content.source;
+  if (content.metadata !== undefined) f.metadata = JSON.stringify(content.metadata);
+  f.groups = [...content.groups];
+  f.recordedAt = stamp.recordedAt;
+  f.salt = stamp.salt;
+  if (content.submitter) f.submitter = { keyId: content.submitter.keyId, userId: content.submitter.userId };
   return f;
 }
 
