@@ -4,7 +4,7 @@
  * to any stored field is caught.
  */
 import { type EventContent, eventLeaf, type JsonObject, type LoggedEvent } from './eventRecord';
-import type { EventFields } from '../storage/port';
+import type { EventFields, Mutable } from '../storage/port';
 
 /** The logged event that stored fields describe (the inverse of how the sequencer stores it). */
 export function eventOfFields(fields: EventFields): LoggedEvent {
@@ -57,5 +57,3 @@ export function fieldsOfEvent(content: EventContent, stamp: { readonly id: strin
   if (content.submitter) f.submitter = { keyId: content.submitter.keyId, userId: content.submitter.userId };
   return f;
 }
-
-type Mutable<T> = { -readonly [K in keyof T]: T[K] };

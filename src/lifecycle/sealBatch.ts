@@ -10,7 +10,7 @@
  * (each data key wrapped under the KEK, which may be a KMS) are sealed by
  * SealedEventRepository itself and never come here.
  */
-import type { LifecycleRecord, StoredEvent } from '../storage/port';
+import type { LifecycleRecord, Mutable, StoredEvent } from '../storage/port';
 import { blindIndex, type BlindVersion, DataKeyDeriver, KEY_BYTES, RandomPool, sealLeaf } from './envelope';
 import { RecentBlinds } from './recentBlinds';
 
@@ -50,8 +50,6 @@ export function blindedParties(blinder: Blinder, e: StoredEvent): Pick<StoredEve
   const actor = { id: blinder.blind('actor.id', e.actor.id), type: e.actor.type };
   return e.target ? { actor, target: { type: blinder.blind('target.type', e.target.type), id: blinder.blind('target.id', e.target.id) } } : { actor };
 }
-
-type Mutable<T> = { -readonly [K in keyof T]: T[K] };
 
 /** The row a sealed event is stored as: its skeleton in clear, its leaf sealed. */
 export function sealedSkeleton(e: StoredEvent, parties: Pick<StoredEvent, 'actor' | 'target'>, sealedLeaf: string): StoredEvent {

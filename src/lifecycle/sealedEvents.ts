@@ -33,6 +33,7 @@ import type {
   LifecycleRecord,
   LifecycleSnapshot,
   LifecycleStore,
+  Mutable,
   SealingKeys,
   StoredEvent,
 } from '../storage/port';
@@ -298,8 +299,6 @@ export class SealedEventRepository implements EventRepository {
     });
   }
 }
-
-type Mutable<T> = { -readonly [K in keyof T]: T[K] };
 
 /**
  * Sets the row's own leaf hash and idempotency fields on an event just opened (whose leaf

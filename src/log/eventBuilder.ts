@@ -7,7 +7,7 @@ import type { EventContent } from '../event/eventRecord';
 import { directLeafOfFields } from '../event/directLeaf';
 import { newSalt } from '../event/salt';
 import { fieldsOfEvent, leafOfFields } from '../event/storedEvent';
-import type { StoredEvent } from '../storage/port';
+import type { Mutable, StoredEvent } from '../storage/port';
 import type { Rfc6962Hasher } from '../verify/rfc6962';
 
 const utf8 = new TextEncoder();
@@ -20,8 +20,6 @@ export interface NewLeaf {
   readonly idempotencyKey?: string;
   readonly contentDigest?: string;
 }
-
-type Mutable<T> = { -readonly [K in keyof T]: T[K] };
 
 export function buildEvent(leaf: NewLeaf, hasher: Rfc6962Hasher): StoredEvent {
   const fields = fieldsOfEvent(leaf.content, { id: eventId(leaf.recordedAt), recordedAt: new Date(leaf.recordedAt), salt: newSalt() });

@@ -22,6 +22,12 @@ export type { Submitter };
 // ---------------------------------------------------------------------------------------
 // Events
 
+/**
+ * A record being built by assignment (event/storedEvent.ts: fieldsOfEvent): on paths that run
+ * per event, assigning keys in order costs less than spreading conditional parts.
+ */
+export type Mutable<T> = { -readonly [K in keyof T]: T[K] };
+
 /** The fields an event is stored with; the leaf text is derived from exactly these. */
 export interface EventFields {
   readonly id: string;

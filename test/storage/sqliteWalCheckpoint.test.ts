@@ -8,6 +8,7 @@ import { mkdtemp, rm } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
 import Database from 'better-sqlite3';
+import { LedgerError } from '../../src/errors';
 import type { AppendPart, LedgerStorage } from '../../src/storage/port';
 import { WorkerAppendRunner } from '../../src/storage/sqlite/appendRunner';
 import { openSqliteStorage } from '../../src/storage/sqlite/sqliteStorage';
@@ -77,6 +78,9 @@ describe('background WAL checkpoints (SQLite)', () => {
       missing.appended(5);
       await missing.idle();
       expect(missing.stats.completed).toBe(0);
+      // In the port's terms, as the statement would have failed on this thread.
+      expect(missing.stats.lastFailure).toBeInstanceOf(LedgerError);
+      expect((missing.stats.lastFailure as LedgerError).code).toBe('UNAVAILABLE');
       expect(missing.stats.lastFailure?.message).toMatch(/unable to open|no such|cannot open/i);
       missing.appended(5);
       await missing.idle();

@@ -10,7 +10,7 @@
  */
 import { isMainThread, type MessagePort, parentPort, workerData } from 'node:worker_threads';
 import Database from 'better-sqlite3';
-import { sqliteCode } from './driverErrors';
+import { type WorkerFailure, workerFailureOf } from './driverErrors';
 import { BUSY_TIMEOUT_MS } from './schema';
 
 export interface CheckpointWorkerData {
@@ -30,7 +30,7 @@ export interface WalCheckpoint {
 
 export type CheckpointReply =
   | { readonly id: number; readonly checkpoint: WalCheckpoint }
-  | { readonly id: number; readonly error: { readonly message: string; readonly code: string | undefined } };
+  | { readonly id: number; readonly error: WorkerFailure };
 
 interface PragmaRow {
   readonly busy: number;
@@ -54,7 +54,7 @@ function serve(port: MessagePort, file: string): void {
       const r = row[0]!;
       reply = { id: request.id, checkpoint: { busy: r.busy !== 0, logFrames: r.log, checkpointedFrames: r.checkpointed } };
     } catch (err) {
-      reply = { id: request.id, error: { message: err instanceof Error ? err.message : String(err), code: sqliteCode(err) } };
+      reply = { id: request.id, error: workerFailureOf(err) };
     }
     port.postMessage(reply);
   });

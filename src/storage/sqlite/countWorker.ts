@@ -7,7 +7,7 @@
  */
 import { isMainThread, type MessagePort, parentPort, workerData } from 'node:worker_threads';
 import Database from 'better-sqlite3';
-import { sqliteCode } from './driverErrors';
+import { type WorkerFailure, workerFailureOf } from './driverErrors';
 import type { SqlValue } from './eventRows';
 import { BUSY_TIMEOUT_MS } from './schema';
 
@@ -28,7 +28,7 @@ export interface CountRow {
 
 export type CountReply =
   | { readonly id: number; readonly rows: CountRow[] }
-  | { readonly id: number; readonly error: { readonly message: string; readonly code: string | undefined } };
+  | { readonly id: number; readonly error: WorkerFailure };
 
 function serve(port: MessagePort, file: string): void {
   let db: Database.Database | undefined;
@@ -44,8 +44,7 @@ function serve(port: MessagePort, file: string): void {
       }
       reply = { id: request.id, rows: statement.all(...request.params) };
     } catch (err) {
-      const code = sqliteCode(err);
-      reply = { id: request.id, error: { message: err instanceof Error ? err.message : String(err), code } };
+      reply = { id: request.id, error: workerFailureOf(err) };
     }
     port.postMessage(reply);
   });

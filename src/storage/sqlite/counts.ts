@@ -13,10 +13,9 @@
  */
 import path from 'node:path';
 import Database from 'better-sqlite3';
-import { LedgerError } from '../../errors';
 import type { EventCount, EventCountKey, EventQuery, StoredEvent } from '../port';
 import type { CountReply, CountRequest, CountRow, CountWorkerData } from './countWorker';
-import { translateError } from './driverErrors';
+import { errorOfWorkerFailure, translateError } from './driverErrors';
 import { type CountDim, GROUPS_OF_E, placeholders, type SqlStatement } from './eventQueryPlan';
 import { type WorkerAnswer, WorkerClient } from './workerClient';
 
@@ -185,6 +184,5 @@ export class WorkerCountRunner implements CountRunner {
 
 function answerOf(reply: CountReply): WorkerAnswer<CountRow[]> {
   if ('rows' in reply) return { value: reply.rows };
-  const { message, code } = reply.error;
-  return { error: code === undefined ? new LedgerError('INTERNAL', `count worker: ${message}`) : translateError(new Database.SqliteError(message, code)) };
+  return { error: errorOfWorkerFailure('count worker', reply.error) };
 }

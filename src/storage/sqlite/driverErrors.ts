@@ -2,6 +2,7 @@
  * better-sqlite3's errors in the port's terms: callers of the storage port never see a
  * driver error, only a LedgerError with a code the GraphQL shell and the CLI understand.
  */
+import Database from 'better-sqlite3';
 import { LedgerError } from '../../errors';
 
 /**
@@ -38,4 +39,21 @@ export async function step<T>(work: () => T): Promise<T> {
   } catch (err) {
     throw translateError(err);
   }
+}
+
+/** A failure as it crosses from a worker thread (count, checkpoint) to the server thread. */
+export interface WorkerFailure {
+  readonly message: string;
+  readonly code: string | undefined;
+}
+
+/** What a worker sends back for a failed request. */
+export function workerFailureOf(err: unknown): WorkerFailure {
+  return { message: err instanceof Error ? err.message : String(err), code: sqliteCode(err) };
+}
+
+/** The failure in the port's terms, as the statement would have thrown it on this thread. */
+export function errorOfWorkerFailure(worker: string, failure: WorkerFailure): Error {
+  const { message, code } = failure;
+  return code === undefined ? new LedgerError('INTERNAL', `${worker}: ${message}`) : translateError(new Database.SqliteError(message, code));
 }

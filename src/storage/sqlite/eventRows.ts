@@ -4,7 +4,7 @@
  * are Dates with millisecond precision, and the leaf hash is a fresh Uint8Array.
  */
 import type { ActorType, Outcome, Source } from '../../event/eventRecord';
-import type { FlatEvent, RawStoredEvent, StoredEvent } from '../port';
+import type { FlatEvent, Mutable, RawStoredEvent, StoredEvent } from '../port';
 
 export type SqlValue = string | number | bigint | Uint8Array | null;
 
@@ -71,8 +71,6 @@ export function eventValues(e: StoredEvent): SqlValue[] {
     e.contentDigest ?? null,
   ];
 }
-
-type Mutable<T> = { -readonly [K in keyof T]: T[K] };
 
 /**
  * The record a row written by `eventValues` holds, from its values in EVENT_COLUMNS order

@@ -5,10 +5,8 @@
  * own automatic checkpoint (schema.ts: wal_autocheckpoint) still bounds the log.
  */
 import path from 'node:path';
-import Database from 'better-sqlite3';
-import { LedgerError } from '../../errors';
 import type { CheckpointReply, CheckpointRequest, CheckpointWorkerData, WalCheckpoint } from './checkpointWorker';
-import { translateError } from './driverErrors';
+import { errorOfWorkerFailure } from './driverErrors';
 import { type WorkerAnswer, WorkerClient } from './workerClient';
 
 /**
@@ -79,6 +77,5 @@ export class WalCheckpointer {
 
 function answerOf(reply: CheckpointReply): WorkerAnswer<WalCheckpoint> {
   if ('checkpoint' in reply) return { value: reply.checkpoint };
-  const { message, code } = reply.error;
-  return { error: code === undefined ? new LedgerError('INTERNAL', `checkpoint worker: ${message}`) : translateError(new Database.SqliteError(message, code)) };
+  return { error: errorOfWorkerFailure('checkpoint worker', reply.error) };
 }
