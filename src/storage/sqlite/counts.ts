@@ -14,10 +14,11 @@
 import path from 'node:path';
 import Database from 'better-sqlite3';
 import type { EventCount, EventCountKey, EventQuery, StoredEvent } from '../port';
-import type { CountReply, CountRequest, CountRow, CountWorkerData } from './countWorker';
-import { errorOfWorkerFailure, translateError } from './driverErrors';
+import { answerOfConnectionReply, type ConnectionReply, type ConnectionWorkerData } from './connectionWorker';
+import type { CountRequest, CountRow } from './countWorker';
+import { translateError } from './driverErrors';
 import { type CountDim, GROUPS_OF_E, placeholders, type SqlStatement } from './eventQueryPlan';
-import { type WorkerAnswer, WorkerClient } from './workerClient';
+import { WorkerClient } from './workerClient';
 
 /**
  * Beyond this many leaves stored past the tree size (only when asked for an old tree size:
@@ -166,11 +167,11 @@ export class InlineCountRunner implements CountRunner {
  * process alive only while a count is pending, so an idle server (or a CLI command) can exit.
  */
 export class WorkerCountRunner implements CountRunner {
-  private readonly client: WorkerClient<CountRequest, CountReply, CountRow[]>;
+  private readonly client: WorkerClient<CountRequest, ConnectionReply<CountRow[]>, CountRow[]>;
 
   constructor(file: string) {
-    const workerData: CountWorkerData = { countWorkerFile: file };
-    this.client = new WorkerClient({ entry: path.join(__dirname, 'countWorker'), workerData, name: 'the count worker', answerOf });
+    const workerData: ConnectionWorkerData = { connectionWorkerFile: file };
+    this.client = new WorkerClient({ entry: path.join(__dirname, 'countWorker'), workerData, name: 'the count worker', answerOf: answerOfConnectionReply('count worker') });
   }
 
   run(statement: SqlStatement): Promise<CountRow[]> {
@@ -180,9 +181,4 @@ export class WorkerCountRunner implements CountRunner {
   close(): Promise<void> {
     return this.client.close('the storage was closed during a count', 'fail');
   }
-}
-
-function answerOf(reply: CountReply): WorkerAnswer<CountRow[]> {
-  if ('rows' in reply) return { value: reply.rows };
-  return { error: errorOfWorkerFailure('count worker', reply.error) };
 }

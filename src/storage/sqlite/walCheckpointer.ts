@@ -5,9 +5,9 @@
  * own automatic checkpoint (schema.ts: wal_autocheckpoint) still bounds the log.
  */
 import path from 'node:path';
-import type { CheckpointReply, CheckpointRequest, CheckpointWorkerData, WalCheckpoint } from './checkpointWorker';
-import { errorOfWorkerFailure } from './driverErrors';
-import { type WorkerAnswer, WorkerClient } from './workerClient';
+import type { CheckpointRequest, WalCheckpoint } from './checkpointWorker';
+import { answerOfConnectionReply, type ConnectionReply, type ConnectionWorkerData } from './connectionWorker';
+import { WorkerClient } from './workerClient';
 
 /**
  * Events appended between background checkpoints. A batch writes about three log frames
@@ -17,7 +17,7 @@ import { type WorkerAnswer, WorkerClient } from './workerClient';
 export const CHECKPOINT_EVERY_EVENTS = 512;
 
 export class WalCheckpointer {
-  private readonly client: WorkerClient<CheckpointRequest, CheckpointReply, WalCheckpoint>;
+  private readonly client: WorkerClient<CheckpointRequest, ConnectionReply<WalCheckpoint>, WalCheckpoint>;
   private sinceLast = 0;
   private running: Promise<void> | undefined;
   private completed = 0;
@@ -28,8 +28,8 @@ export class WalCheckpointer {
     file: string,
     private readonly everyEvents = CHECKPOINT_EVERY_EVENTS,
   ) {
-    const workerData: CheckpointWorkerData = { checkpointWorkerFile: file };
-    this.client = new WorkerClient({ entry: path.join(__dirname, 'checkpointWorker'), workerData, name: 'the checkpoint worker', answerOf });
+    const workerData: ConnectionWorkerData = { connectionWorkerFile: file };
+    this.client = new WorkerClient({ entry: path.join(__dirname, 'checkpointWorker'), workerData, name: 'the checkpoint worker', answerOf: answerOfConnectionReply('checkpoint worker') });
   }
 
   /** `events` were committed: checkpoint in the background once enough have been. */
@@ -73,9 +73,4 @@ export class WalCheckpointer {
         if (this.sinceLast >= this.everyEvents && !this.client.closed) this.run();
       });
   }
-}
-
-function answerOf(reply: CheckpointReply): WorkerAnswer<WalCheckpoint> {
-  if ('checkpoint' in reply) return { value: reply.checkpoint };
-  return { error: errorOfWorkerFailure('checkpoint worker', reply.error) };
 }
