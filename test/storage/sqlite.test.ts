@@ -1,7 +1,7 @@
 /**
  * The sqlite adapter: the shared storage contract on an in-memory and on a file database,
  * then what only this adapter has: file modes, which files it agrees to open, the query
- * plans behind pages and counts, the count worker, and the one-server lock.
+ * plans behind pages and counts, the background worker's counts, and the one-server lock.
  */
 import { spawnSync } from 'node:child_process';
 import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
@@ -12,6 +12,7 @@ import { LedgerError } from '../../src/errors';
 import { leafOfFields } from '../../src/event/storedEvent';
 import { DuplicateKeyError, WrongDatabaseError } from '../../src/storage/errors';
 import type { EventCountKey, EventFields, EventPageQuery, EventQuery, LedgerStorage, RawStoredEvent } from '../../src/storage/port';
+import { BackgroundWorker } from '../../src/storage/sqlite/backgroundClient';
 import { MaintainedCounts, WorkerCountRunner } from '../../src/storage/sqlite/counts';
 import { QueryPlanner } from '../../src/storage/sqlite/eventQueryPlan';
 import { CHECKPOINT_HISTORY_SQL } from '../../src/storage/sqlite/logRepositories';
@@ -430,13 +431,14 @@ describe('sqlite adapter specifics', () => {
     });
   });
 
-  describe('the count worker', () => {
+  describe('the background worker\'s counts', () => {
     it('answers aggregates from its own read-only connection to the file', async () => {
       const file = freshFile();
       const storage = await openSqliteStorage({ file, create: true });
       const events = Array.from({ length: 40 }, (_, i) => makeEvent(i, { actor: { id: `u${i % 3}`, type: 'USER' }, groups: [`g${i % 4}`] }));
       await storage.events.append(events);
-      const runner = new WorkerCountRunner(file);
+      const background = new BackgroundWorker(file);
+      const runner = new WorkerCountRunner(background);
       try {
         const rows = await runner.run({ sql: 'SELECT actor_id AS key, count(*) AS n FROM events WHERE leaf_index < ? GROUP BY actor_id', params: [30] });
         expect(rows.sort((a, b) => String(a.key).localeCompare(String(b.key)))).toEqual([
@@ -457,6 +459,7 @@ describe('sqlite adapter specifics', () => {
         expect(await storage.events.countBy('groups', q, 35)).toEqual(referenceCounts(events, 'groups', q, 35));
       } finally {
         await runner.close();
+        await background.close();
         await storage.close();
       }
       await expect(runner.run({ sql: 'SELECT 1 AS key, 1 AS n', params: [] })).rejects.toBeInstanceOf(LedgerError);

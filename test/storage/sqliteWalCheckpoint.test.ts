@@ -1,5 +1,5 @@
 /**
- * The write-ahead log is copied into the database file by the checkpoint worker, beside the
+ * The write-ahead log is copied into the database file by the background worker, beside the
  * append worker, so that the writer's own automatic checkpoint finds little left to copy: the
  * append runner reports what each append committed, and the checkpointer asks for a
  * checkpoint once enough has been, one at a time; one that fails costs nothing but speed.
@@ -12,6 +12,7 @@ import { LedgerError } from '../../src/errors';
 import type { AppendPart, LedgerStorage } from '../../src/storage/port';
 import { WorkerAppendRunner } from '../../src/storage/sqlite/appendRunner';
 import { openSqliteStorage } from '../../src/storage/sqlite/sqliteStorage';
+import { BackgroundWorker } from '../../src/storage/sqlite/backgroundClient';
 import { WalCheckpointer } from '../../src/storage/sqlite/walCheckpointer';
 import { makeEvent } from './contract';
 
@@ -45,7 +46,8 @@ describe('background WAL checkpoints (SQLite)', () => {
   });
 
   it('checkpoints once enough events were committed, copying the whole log into the database file', async () => {
-    const checkpointer = new WalCheckpointer(file, 100);
+    const background = new BackgroundWorker(file);
+    const checkpointer = new WalCheckpointer(background, 100);
     try {
       const from = await storage.events.estimatedCount();
       await storage.events.append(Array.from({ length: 60 }, (_, i) => makeEvent(from + i, { groups: [`g${i % 7}`] })));
@@ -67,13 +69,19 @@ describe('background WAL checkpoints (SQLite)', () => {
       } finally {
         db.close();
       }
+      // Counts share the thread: a count and a checkpoint sent together are both answered.
+      const [rows, again] = await Promise.all([background.count('SELECT count(*) AS key, 1 AS n FROM events WHERE leaf_index >= ?', [from]), background.checkpoint()]);
+      expect(rows).toEqual([{ key: 120, n: 1 }]);
+      expect(again.checkpointedFrames).toBe(again.logFrames);
     } finally {
-      await checkpointer.close();
+      await checkpointer.idle();
+      await background.close();
     }
   });
 
   it('a checkpoint that cannot run is remembered, and neither throws nor stops the next', async () => {
-    const missing = new WalCheckpointer(path.join(dir, 'no-such.db'), 1);
+    const nowhere = new BackgroundWorker(path.join(dir, 'no-such.db'));
+    const missing = new WalCheckpointer(nowhere, 1);
     try {
       missing.appended(5);
       await missing.idle();
@@ -86,9 +94,10 @@ describe('background WAL checkpoints (SQLite)', () => {
       await missing.idle();
       expect(missing.stats.lastFailure).toBeDefined();
     } finally {
-      await missing.close();
+      await missing.idle();
+      await nowhere.close();
     }
-    // Closed, it asks for nothing more.
+    // Its worker closed, it asks for nothing more.
     missing.appended(50);
     await missing.idle();
     expect(missing.stats.completed).toBe(0);

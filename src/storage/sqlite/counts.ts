@@ -7,18 +7,16 @@
  * primary-key range read.
  *
  * Any other filter needs an aggregate over the matching rows, which may be millions: it runs
- * in a worker thread with its own read-only connection (countWorker.ts), so the server keeps
+ * in a worker thread with its own read-only connection (backgroundWorker.ts), so the server keeps
  * answering meanwhile. An in-memory database cannot be shared with a worker; its counts run
  * inline (tests and tools only).
  */
-import path from 'node:path';
 import Database from 'better-sqlite3';
 import type { EventCount, EventCountKey, EventQuery, StoredEvent } from '../port';
-import { answerOfConnectionReply, type ConnectionReply, type ConnectionWorkerData } from './connectionWorker';
-import type { CountRequest, CountRow } from './countWorker';
+import type { BackgroundWorker } from './backgroundClient';
+import type { CountRow } from './backgroundWorker';
 import { translateError } from './driverErrors';
 import { type CountDim, GROUPS_OF_E, placeholders, type SqlStatement } from './eventQueryPlan';
-import { WorkerClient } from './workerClient';
 
 /**
  * Beyond this many leaves stored past the tree size (only when asked for an old tree size:
@@ -163,22 +161,18 @@ export class InlineCountRunner implements CountRunner {
 }
 
 /**
- * One long-lived worker, started on first use and restarted after a crash. It keeps the
- * process alive only while a count is pending, so an idle server (or a CLI command) can exit.
+ * Off the server thread, on the background worker's read-only connection. The worker keeps
+ * the process alive only while a count is pending, so an idle server (or a CLI command) can exit.
  */
 export class WorkerCountRunner implements CountRunner {
-  private readonly client: WorkerClient<CountRequest, ConnectionReply<CountRow[]>, CountRow[]>;
-
-  constructor(file: string) {
-    const workerData: ConnectionWorkerData = { connectionWorkerFile: file };
-    this.client = new WorkerClient({ entry: path.join(__dirname, 'countWorker'), workerData, name: 'the count worker', answerOf: answerOfConnectionReply('count worker') });
-  }
+  constructor(private readonly background: BackgroundWorker) {}
 
   run(statement: SqlStatement): Promise<CountRow[]> {
-    return this.client.request((id) => ({ id, sql: statement.sql, params: statement.params }));
+    return this.background.count(statement.sql, statement.params);
   }
 
+  /** The background worker is closed by whoever opened the storage (it also checkpoints). */
   close(): Promise<void> {
-    return this.client.close('the storage was closed during a count', 'fail');
+    return Promise.resolve();
   }
 }

@@ -53,7 +53,7 @@ export class SqliteEventRepository implements EventRepository {
 
   /**
    * @param inline runs statements on this connection (small, indexed reads)
-   * @param offThread runs aggregates away from the event loop (the count worker)
+   * @param offThread runs aggregates away from the event loop (the background worker)
    * @param appends commits appends (eventWriter.ts), here or in the append worker
    */
   constructor(

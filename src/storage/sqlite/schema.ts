@@ -190,7 +190,7 @@ CREATE TABLE IF NOT EXISTS lifecycle (
 `;
 
 /**
- * Connection settings. WAL lets the count worker and CLI commands read beside the writer;
+ * Connection settings. WAL lets the background worker and CLI commands read beside the writer;
  * synchronous=FULL syncs the WAL on every commit, so an acknowledged event survives a power
  * loss (NORMAL would only keep the database consistent, not durable). No foreign keys: no
  * row is ever deleted, and the repositories keep their references themselves.

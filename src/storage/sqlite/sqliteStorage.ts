@@ -27,6 +27,7 @@ import {
   SqliteTileRepository,
 } from './logRepositories';
 import { WalCheckpointer } from './walCheckpointer';
+import { BackgroundWorker } from './backgroundClient';
 import { applyPragmas, assertKnownSchema, BUSY_TIMEOUT_MS, createSchema, inspectDatabase, SCHEMA_VERSION } from './schema';
 import { fillGroupActions, upgradeSchema } from './schemaUpgrade';
 
@@ -120,10 +121,12 @@ export async function openSqliteStorage(options: SqliteStorageOptions): Promise<
   const file = options.file === MEMORY ? MEMORY : path.resolve(options.file);
   const db = openDatabase(file, options);
   const inline = new InlineCountRunner(db);
-  const countRunner: CountRunner = db.memory ? inline : new WorkerCountRunner(file);
+  // Counts and WAL checkpoints off the event loop; an in-memory database cannot be reached from a worker.
+  const background = db.memory ? undefined : new BackgroundWorker(file);
+  const countRunner: CountRunner = background ? new WorkerCountRunner(background) : inline;
   // A read-only connection never appends; an in-memory database cannot be reached from a worker.
   const inWorker = options.appendInWorker === true && !db.memory && options.readonly !== true;
-  const checkpointer = inWorker ? new WalCheckpointer(file) : undefined;
+  const checkpointer = inWorker && background ? new WalCheckpointer(background) : undefined;
   const appends: AppendRunner = inWorker
     ? new WorkerAppendRunner(file, (events) => checkpointer?.appended(events))
     : new InlineAppendRunner(new SqliteEventWriter(db));
@@ -154,8 +157,9 @@ export async function openSqliteStorage(options: SqliteStorageOptions): Promise<
       if (closed) return;
       closed = true;
       await appends.close();
-      await checkpointer?.close();
+      await checkpointer?.idle();
       await countRunner.close();
+      await background?.close();
       if (logDb !== db) logDb.close();
       db.close();
     },

@@ -1,13 +1,11 @@
 /**
- * Asks the checkpoint worker (checkpointWorker.ts) to copy the write-ahead log into the
+ * Asks the background worker (backgroundWorker.ts) to copy the write-ahead log into the
  * database file once enough has been appended since it last did, one checkpoint at a time.
  * Best effort: a checkpoint that fails costs nothing but speed, since the append worker's
  * own automatic checkpoint (schema.ts: wal_autocheckpoint) still bounds the log.
  */
-import path from 'node:path';
-import type { CheckpointRequest, WalCheckpoint } from './checkpointWorker';
-import { answerOfConnectionReply, type ConnectionReply, type ConnectionWorkerData } from './connectionWorker';
-import { WorkerClient } from './workerClient';
+import type { BackgroundWorker } from './backgroundClient';
+import type { WalCheckpoint } from './backgroundWorker';
 
 /**
  * Events appended between background checkpoints. A batch writes about three log frames
@@ -17,7 +15,6 @@ import { WorkerClient } from './workerClient';
 export const CHECKPOINT_EVERY_EVENTS = 512;
 
 export class WalCheckpointer {
-  private readonly client: WorkerClient<CheckpointRequest, ConnectionReply<WalCheckpoint>, WalCheckpoint>;
   private sinceLast = 0;
   private running: Promise<void> | undefined;
   private completed = 0;
@@ -25,17 +22,14 @@ export class WalCheckpointer {
   private failure: Error | undefined;
 
   constructor(
-    file: string,
+    private readonly background: BackgroundWorker,
     private readonly everyEvents = CHECKPOINT_EVERY_EVENTS,
-  ) {
-    const workerData: ConnectionWorkerData = { connectionWorkerFile: file };
-    this.client = new WorkerClient({ entry: path.join(__dirname, 'checkpointWorker'), workerData, name: 'the checkpoint worker', answerOf: answerOfConnectionReply('checkpoint worker') });
-  }
+  ) {}
 
   /** `events` were committed: checkpoint in the background once enough have been. */
   appended(events: number): void {
     this.sinceLast += events;
-    if (this.sinceLast >= this.everyEvents && !this.running && !this.client.closed) this.run();
+    if (this.sinceLast >= this.everyEvents && !this.running && !this.background.closed) this.run();
   }
 
   /** Checkpoints run so far, what the last one did, and the last failure (for tests and diagnosis). */
@@ -48,15 +42,11 @@ export class WalCheckpointer {
     while (this.running) await this.running;
   }
 
-  async close(): Promise<void> {
-    await this.idle();
-    await this.client.close('the storage was closed during a checkpoint', 'fail');
-  }
 
   private run(): void {
     this.sinceLast = 0;
-    this.running = this.client
-      .request((id) => ({ id }))
+    this.running = this.background
+      .checkpoint()
       .then(
         (checkpoint) => {
           this.completed++;
@@ -70,7 +60,7 @@ export class WalCheckpointer {
       .finally(() => {
         this.running = undefined;
         // What was appended meanwhile is copied by the next one.
-        if (this.sinceLast >= this.everyEvents && !this.client.closed) this.run();
+        if (this.sinceLast >= this.everyEvents && !this.background.closed) this.run();
       });
   }
 }

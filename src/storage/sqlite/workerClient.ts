@@ -1,6 +1,6 @@
 /**
  * A client of one long-lived worker thread that answers requests by id (the append worker,
- * the count worker). The worker is started on first use and again after it is lost; whatever
+ * the background worker). The worker is started on first use and again after it is lost; whatever
  * was waiting on a lost worker fails UNAVAILABLE. It keeps the process alive only while a
  * request is pending, so an idle server (or a CLI command) can exit.
  */
@@ -15,7 +15,7 @@ export interface WorkerClientOptions<Reply, T> {
   /** The worker's module, a path without its extension (see startWorkerThread). */
   readonly entry: string;
   readonly workerData: unknown;
-  /** The worker as named in errors, e.g. `the count worker`. */
+  /** The worker as named in errors, e.g. `the background worker`. */
   readonly name: string;
   answerOf(reply: Reply): WorkerAnswer<T>;
 }
