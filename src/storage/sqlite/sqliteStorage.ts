@@ -10,6 +10,7 @@ import { LedgerError } from '../../errors';
 import { WrongDatabaseError } from '../errors';
 import type { EventRangeReader, LedgerStorage } from '../port';
 import { type AppendRunner, InlineAppendRunner, WorkerAppendRunner } from './appendRunner';
+import { BackgroundWorker } from './backgroundClient';
 import { type CountRunner, InlineCountRunner, WorkerCountRunner } from './counts';
 import { SqliteApiKeyRepository, SqliteGroupRepository, SqliteUserRepository } from './directoryRepositories';
 import { sqliteCode, step } from './driverErrors';
@@ -26,10 +27,9 @@ import {
   SqliteCosignatureRepository,
   SqliteTileRepository,
 } from './logRepositories';
-import { WalCheckpointer } from './walCheckpointer';
-import { BackgroundWorker } from './backgroundClient';
 import { applyPragmas, assertKnownSchema, BUSY_TIMEOUT_MS, createSchema, inspectDatabase, SCHEMA_VERSION } from './schema';
 import { fillGroupActions, upgradeSchema } from './schemaUpgrade';
+import { WalCheckpointer } from './walCheckpointer';
 
 export interface SqliteStorageOptions {
   /** The database file, or `:memory:` (a private database that ends with the process). */

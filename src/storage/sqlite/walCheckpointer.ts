@@ -42,7 +42,6 @@ export class WalCheckpointer {
     while (this.running) await this.running;
   }
 
-
   private run(): void {
     this.sinceLast = 0;
     this.running = this.background
