@@ -1,6 +1,7 @@
 /**
- * Who a request's token speaks for. The key's user is read on every request, so disabling a
- * user (or revoking a key) takes effect at once, with no cache to outlive it.
+ * Who a request's token speaks for. The key and its user are looked up on every request, so
+ * disabling a user (or revoking a key) takes effect at once: where the lookups are cached
+ * (directory/directoryCache.ts, storage one server owns), every change empties the cache.
  */
 import type { ApiKeyRecord, ApiKeyRepository, UserRecord, UserRepository } from '../storage/port';
 import { hashToken, looksLikeToken } from './apiKeyToken';

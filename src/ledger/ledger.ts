@@ -8,6 +8,7 @@ import { type Authentication, authenticate } from '../auth/authentication';
 import { stampedGroups } from '../auth/role';
 import type { NoteSigner } from '../checkpoint/signer';
 import { Directory } from '../directory/directory';
+import { cachedDirectory } from '../directory/directoryCache';
 import { LedgerError } from '../errors';
 import type { EventContent, Submitter } from '../event/eventRecord';
 import type { Logger } from '../logger';
@@ -156,7 +157,9 @@ export class Ledger {
       const head = await timed.head.read();
       return head ? Math.max(head.checkpoint.treeSize, head.pending?.to ?? 0) : 0;
     });
-    const storage = keyring ? sealedStorage(timed, keyring, options.sealedReadCacheEntries) : timed;
+    const sealed = keyring ? sealedStorage(timed, keyring, options.sealedReadCacheEntries) : timed;
+    // A database this server owns alone: each request's directory reads come from memory (directoryCache.ts).
+    const storage = sealed.sharedByProcesses ? sealed : { ...sealed, ...cachedDirectory(sealed) };
     if (keyring) options.logger.info({ kekId: keyring.kek.id, sealedFrom: keyring.sealedFrom }, 'event content is encrypted at rest');
     const key = await loadOrCreateSigningKey(options.signingKeyFile, options.origin);
     if (key.created) options.logger.info({ file: options.signingKeyFile, origin: key.origin }, 'created the log signing key');
