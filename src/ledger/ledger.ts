@@ -116,6 +116,12 @@ export class Ledger {
   private readonly tiles: TileCache;
   private readonly sequencer: Sequencer;
   private readonly checkpointListeners = new Set<CheckpointListener>();
+  /**
+   * On storage no other server shares, only this process's sequencer moves the log head: the
+   * latest checkpoint is then kept here as it signs them, rather than read on every request.
+   */
+  private readonly ownsHead: boolean;
+  private latest: SignedCheckpoint | undefined;
   readonly hasher = nodeCryptoRfc6962;
 
   private constructor(
@@ -129,6 +135,7 @@ export class Ledger {
     readonly metrics: LedgerMetrics,
   ) {
     this.directory = new Directory(storage);
+    this.ownsHead = !storage.sharedByProcesses;
     this.tiles = new TileCache(storage.tiles, this.hasher);
     this.sequencer = new Sequencer({
       events: storage.events,
@@ -143,6 +150,7 @@ export class Ledger {
       logger,
       metrics,
       onCheckpoint: (checkpoint) => {
+        if (this.ownsHead) this.keepLatest(checkpoint);
         for (const listener of this.checkpointListeners) listener(checkpoint);
       },
       ...(options.maxBatch !== undefined && { maxBatch: options.maxBatch }),
@@ -317,10 +325,17 @@ export class Ledger {
   }
 
   async latestCheckpoint(): Promise<SignedCheckpoint> {
+    if (this.latest) return this.latest;
     const head = await this.storage.head.read();
     // Opening the ledger always signs at least the empty tree, so this only fails mid-start.
     if (!head) throw new LedgerError('UNAVAILABLE', 'no checkpoint has been signed yet');
-    return head.checkpoint;
+    if (this.ownsHead) this.keepLatest(head.checkpoint);
+    return this.latest ?? head.checkpoint;
+  }
+
+  /** Keeps `checkpoint` as the latest unless a newer one was signed meanwhile (while the head was read). */
+  private keepLatest(checkpoint: SignedCheckpoint): void {
+    if (checkpoint.treeSize >= (this.latest?.treeSize ?? 0)) this.latest = checkpoint;
   }
 
   /** The checkpoint at `size`, signing one on demand for a past size never checkpointed. */

@@ -226,4 +226,20 @@ describe('the ledger write path', () => {
     expect((await read(scoped)).submitter).toEqual({ keyId: 'k1', userId: 'u-svc' });
     expect(JSON.parse((await read(scoped)).leaf)).toMatchObject({ submitter: { keyId: 'k1', userId: 'u-svc' } });
   });
+
+  it('keeps the latest checkpoint as it signs them (SQLite: no other server moves the head), read from storage once', async () => {
+    const reads = jest.spyOn(storage.head, 'read');
+    try {
+      const before = await ledger.latestCheckpoint();
+      const [r] = await ledger.record([{ content: { action: 'doc.open', actor: { id: 'x', type: 'USER' }, outcome: 'SUCCESS' } }], recorder);
+      const after = await ledger.latestCheckpoint();
+      expect(after.treeSize).toBe(r!.leafIndex + 1);
+      expect(after.treeSize).toBeGreaterThan(before.treeSize);
+      expect(after.note).toBe(r!.checkpoint.note);
+      expect(after).toEqual((await storage.head.read())!.checkpoint);
+      expect(reads).toHaveBeenCalledTimes(1); // the comparison just above, not the ledger
+    } finally {
+      reads.mockRestore();
+    }
+  });
 });
