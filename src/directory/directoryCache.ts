@@ -135,7 +135,7 @@ class CachedUsers implements UserRepository {
   private async cachedLookup(
     keys: readonly string[],
     cache: Bounded<UserRecord | null>,
-    read: (missing: string[]) => Promise<UserRecord[]>,
+    readMissing: (missing: string[]) => Promise<UserRecord[]>,
     keyOf: (user: UserRecord) => string,
   ): Promise<UserRecord[]> {
     const found: UserRecord[] = [];
@@ -147,12 +147,12 @@ class CachedUsers implements UserRepository {
     }
     if (missing.length === 0) return found;
     const mark = this.memory.mark();
-    const read_ = await read(missing);
+    const read = await readMissing(missing);
     if (this.memory.unchangedSince(mark)) {
-      const byKey = new Map(read_.map((u) => [keyOf(u), frozen(u)]));
+      const byKey = new Map(read.map((u) => [keyOf(u), frozen(u)]));
       for (const key of missing) cache.set(key, byKey.get(key) ?? null);
     }
-    return [...found, ...read_];
+    return [...found, ...read];
   }
 }
 
