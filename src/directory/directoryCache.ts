@@ -50,10 +50,10 @@ class Bounded<V> {
 
 /** What the caches hold, and the count of changes begun: a read that overlapped one keeps nothing. */
 class DirectoryMemory {
-  /** User by id; null: no such user. */
-  readonly usersById: Bounded<UserRecord | null>;
-  /** User by external id; null: no user has it. */
-  readonly usersByExternalId: Bounded<UserRecord | null>;
+  /** The user with an id: one or none. */
+  readonly usersById: Bounded<readonly UserRecord[]>;
+  /** The users with an external id (not unique): any number. */
+  readonly usersByExternalId: Bounded<readonly UserRecord[]>;
   /** Group ids by member user id. */
   readonly groupIdsByUser: Bounded<readonly string[]>;
   /** Keys by token hash; only keys that exist. */
@@ -124,33 +124,37 @@ class CachedUsers implements UserRepository {
   }
 
   byExternalIds(externalIds: readonly string[]): Promise<UserRecord[]> {
-    return this.cachedLookup(externalIds, this.memory.usersByExternalId, (missing) => this.inner.byExternalIds(missing), (u) => u.externalId ?? '');
+    return this.cachedLookup(externalIds, this.memory.usersByExternalId, (missing) => this.inner.byExternalIds(missing), (u) => u.externalId);
   }
 
   list(): Promise<UserRecord[]> {
     return this.inner.list();
   }
 
-  /** The users for `keys` (in the inner repository's order for those it reads), reading only the keys not cached. */
+  /** The users for `keys`, each key's in the inner repository's order, reading only the keys not cached. */
   private async cachedLookup(
     keys: readonly string[],
-    cache: Bounded<UserRecord | null>,
+    cache: Bounded<readonly UserRecord[]>,
     readMissing: (missing: string[]) => Promise<UserRecord[]>,
-    keyOf: (user: UserRecord) => string,
+    keyOf: (user: UserRecord) => string | null,
   ): Promise<UserRecord[]> {
     const found: UserRecord[] = [];
     const missing: string[] = [];
     for (const key of new Set(keys)) {
       const cached = cache.get(key);
-      if (cached === undefined && !cache.has(key)) missing.push(key);
-      else if (cached) found.push(cached);
+      if (cached) found.push(...cached);
+      else missing.push(key);
     }
     if (missing.length === 0) return found;
     const mark = this.memory.mark();
-    const read = await readMissing(missing);
+    const read = (await readMissing(missing)).map(frozen);
     if (this.memory.unchangedSince(mark)) {
-      const byKey = new Map(read.map((u) => [keyOf(u), frozen(u)]));
-      for (const key of missing) cache.set(key, byKey.get(key) ?? null);
+      const byKey = new Map<string, UserRecord[]>(missing.map((key) => [key, []]));
+      for (const user of read) {
+        const key = keyOf(user);
+        if (key !== null) byKey.get(key)?.push(user);
+      }
+      for (const [key, users] of byKey) cache.set(key, Object.freeze(users));
     }
     return [...found, ...read];
   }

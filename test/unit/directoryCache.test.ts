@@ -82,6 +82,12 @@ describe('the directory cache', () => {
     });
   });
 
+  it('keeps every user an external id names (external ids are not unique)', async () => {
+    await db.users.insert(user('alice2', 'ext-alice'));
+    for (let i = 0; i < 2; i++) expect((await cache.users.byExternalIds(['ext-alice'])).map((u) => u.id).sort()).toEqual(['alice', 'alice2']);
+    expect(calls.get('users.byExternalIds')).toBe(1);
+  });
+
   it('reads only what it has not seen', async () => {
     await cache.users.byIds(['alice']);
     expect((await cache.users.byIds(['alice', 'bob'])).map((u) => u.id).sort()).toEqual(['alice', 'bob']);
