@@ -60,7 +60,7 @@ function serve(port: MessagePort, file: string): void {
         if (!writer) {
           db = new Database(file, { fileMustExist: true, timeout: BUSY_TIMEOUT_MS });
           applyPragmas(db, { readonly: false });
-          // Half the serving connection's cache: in WAL mode a connection drops its page cache
+          // As much as the serving connection's cache: in WAL mode a connection drops its page cache
           // once another has committed, and the sequencer's bookkeeping commits after every
           // batch, so this one only ever holds a batch's pages (about one per distinct actor
           // plus the new rows: under 16 MiB for batches of a few thousand events). A larger
