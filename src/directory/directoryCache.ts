@@ -18,7 +18,7 @@ import type { ApiKeyRecord, ApiKeyRepository, GroupRecord, GroupRepository, Ledg
 export type DirectoryStorage = Pick<LedgerStorage, 'users' | 'groups' | 'apiKeys'>;
 
 /** Entries per cache; past it the oldest go (a directory of this many users or keys still fits). */
-export const DEFAULT_DIRECTORY_CACHE_ENTRIES = 10_000;
+const DEFAULT_DIRECTORY_CACHE_ENTRIES = 10_000;
 
 /** A map that forgets its oldest entries beyond `max`. */
 class Bounded<V> {
@@ -29,10 +29,6 @@ class Bounded<V> {
     return this.map.get(key);
   }
 
-  has(key: string): boolean {
-    return this.map.has(key);
-  }
-
   set(key: string, value: V): void {
     this.map.delete(key);
     this.map.set(key, value);
@@ -41,10 +37,6 @@ class Bounded<V> {
 
   clear(): void {
     this.map.clear();
-  }
-
-  get size(): number {
-    return this.map.size;
   }
 }
 

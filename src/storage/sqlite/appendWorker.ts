@@ -14,9 +14,6 @@ import type { AppendPart } from '../port';
 import { type AppendFailure, appendFailureOf, type OpenAppend, SqliteEventWriter } from './eventWriter';
 import { applyPragmas, BUSY_TIMEOUT_MS } from './schema';
 
-/** The append worker connection's page cache, in KiB. */
-export const APPEND_WORKER_CACHE_KIB = 16_384;
-
 export interface AppendWorkerData {
   readonly appendWorkerFile: string;
 }
@@ -59,13 +56,13 @@ function serve(port: MessagePort, file: string): void {
         if (!('first' in request) || !request.first) throw new LedgerError('INTERNAL', 'a part of an append arrived without its start');
         if (!writer) {
           db = new Database(file, { fileMustExist: true, timeout: BUSY_TIMEOUT_MS });
+          // Its page cache is the pragmas' 16 MiB, as on the serving connection: in WAL mode a
+          // connection drops its page cache once another has committed, and the sequencer's
+          // bookkeeping commits after every batch, so this one only ever holds a batch's pages
+          // (about one per distinct actor plus the new rows: under 16 MiB for batches of a few
+          // thousand events). A larger batch spills some of its pages to the WAL before its
+          // commit, which writes them anyway.
           applyPragmas(db, { readonly: false });
-          // As much as the serving connection's cache: in WAL mode a connection drops its page cache
-          // once another has committed, and the sequencer's bookkeeping commits after every
-          // batch, so this one only ever holds a batch's pages (about one per distinct actor
-          // plus the new rows: under 16 MiB for batches of a few thousand events). A larger
-          // batch spills some of its pages to the WAL before its commit, which writes them anyway.
-          db.pragma(`cache_size = -${APPEND_WORKER_CACHE_KIB}`);
           writer = new SqliteEventWriter(db);
         }
         current.open = writer.begin();

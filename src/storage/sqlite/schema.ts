@@ -201,7 +201,7 @@ export function applyPragmas(db: Database.Database, options: { readonly: boolean
   db.pragma('foreign_keys = OFF');
   // Deleted content (a destroyed data key) is overwritten with zeros, not just unlinked.
   db.pragma('secure_delete = ON');
-  // 16 MiB of page cache per connection (as much as the append worker's: appendWorker.ts). It
+  // 16 MiB of page cache per connection (the serving one and the append worker's alike). It
   // holds the upper levels of the indexes, so a page or a point read misses mostly at the
   // leaves, which the operating system's file cache (not counted in the server's memory) serves
   // in microseconds; the five event indexes are written at random places once the log
