@@ -27,6 +27,9 @@
  *      (--no-appends skips this step, for runs that look only at the reads);
  *   4. records the server's RSS (/proc/<pid>/status; its peak, with the main thread's V8 heap near the peak
  *      from the server's /metrics, which is on for this) and the bytes on disk per event.
+ * Each measured stretch (fills, reads, appends) also says how many cores each process used and
+ * how busy each server thread was (audit_ledger_thread_busy_seconds_total from /metrics): the
+ * thread near 100% is the one that sets the rate.
  *
  * Then stops the server and times `verify-db` (the CLI, same environment) on the largest
  * log, and, with --tessera (default when scripts/bench-tessera.ts is present), runs Tessera
@@ -240,6 +243,39 @@ async function mainHeap(url: string): Promise<MainHeap | undefined> {
   } catch {
     return undefined;
   }
+}
+
+/** Seconds each server thread has been busy (audit_ledger_thread_busy_seconds_total), or undefined when /metrics did not answer. */
+async function threadBusy(url: string): Promise<Map<string, number> | undefined> {
+  try {
+    const text = await (await fetch(`${url}/metrics`, { signal: AbortSignal.timeout(2000) })).text();
+    const busy = new Map<string, number>();
+    for (const m of text.matchAll(/^audit_ledger_thread_busy_seconds_total\{thread="(\w+)"\} (\S+)$/gm)) busy.set(m[1]!, Number(m[2]));
+    return busy.size > 0 ? busy : undefined;
+  } catch {
+    return undefined;
+  }
+}
+
+const THREAD_NAMES: Record<string, string> = { main: 'main', append: 'append worker', background: 'background worker' };
+
+/**
+ * `work` measured with withCpu, and how busy each server thread was meanwhile: the CPU cell
+ * followed by `; server threads busy: main 97%, append worker 55%, background worker 3%`.
+ * A thread near 100% is what limits the rate.
+ */
+async function measured<T>(url: string, work: () => Promise<T>): Promise<{ value: T; cpu: string }> {
+  const before = await threadBusy(url);
+  const t0 = performance.now();
+  const run = await withCpu(pids, work);
+  const seconds = (performance.now() - t0) / 1000;
+  const after = await threadBusy(url);
+  let threads = '';
+  if (before && after) {
+    const parts = [...after].map(([thread, busy]) => `${THREAD_NAMES[thread] ?? thread} ${Math.round((100 * (busy - (before.get(thread) ?? 0))) / seconds)}%`);
+    threads = `; server threads busy: ${parts.join(', ')}`;
+  }
+  return { value: run.value, cpu: `${cpuCell(run.cpu)}${threads}` };
 }
 
 /**
@@ -474,13 +510,13 @@ async function measureReads(server: ServerProcess, keys: Keys, ids: IdSample, n:
     let ok = true;
     let cpu = '';
     for (const clients of READ_CLIENTS) {
-      const measured = await withCpu(pids, () =>
+      const run = await measured(server.url, () =>
         runLoad({ url: server.url, stopWhen: server.ended, clients, seconds: READ_SECONDS, maxRequests: 1_000_000, timeoutMs: 300_000, request: (i) => spec.request(i), check: (d, i) => spec.check(d, i) }),
       );
       server.assertRunning(spec.measure);
-      const r = measured.value;
+      const r = run.value;
       cells.push(`${clients} client${clients === 1 ? '' : 's'}: ${loadCell(r)}`);
-      cpu = `${cpuCell(measured.cpu)} at ${clients} clients`;
+      cpu = `${run.cpu} at ${clients} clients`;
       ok &&= r.errors === 0 && r.latency.p99 <= (spec.p99Limit ?? Infinity);
     }
     rows.push({
@@ -496,7 +532,7 @@ async function measureReads(server: ServerProcess, keys: Keys, ids: IdSample, n:
 async function measureAppends(server: ServerProcess, keys: Keys, ids: IdSample, label: string, rows: Row[]): Promise<{ batched: LoadResult; single: LoadResult }> {
   server.profile.take();
   log(`${label}: batched appends`);
-  const batchedRun = await withCpu(pids, () =>
+  const batchedRun = await measured(server.url, () =>
     runLoad({
       url: server.url,
       stopWhen: server.ended,
@@ -517,7 +553,7 @@ async function measureAppends(server: ServerProcess, keys: Keys, ids: IdSample, 
     measure: `batched appends, 4 clients × 100-event recordEvents @ ${label}`,
     result: `${int(batched.unitRate)} events/s; per call p50 ${ms(batched.latency.p50)}, p99 ${ms(batched.latency.p99)} (${int(batched.requests)} calls in ${secs(batched.elapsedMs)})${
       batched.errors ? `; **${batched.errors} errors** (${batched.firstError})` : ''
-    }; ${cpuCell(batchedRun.cpu)}`,
+    }; ${batchedRun.cpu}`,
     target: '≥ 20,000 events/s',
     ok: batched.errors === 0 && batched.unitRate >= 20_000,
   });
@@ -525,7 +561,7 @@ async function measureAppends(server: ServerProcess, keys: Keys, ids: IdSample, 
 
   log(`${label}: single-event appends`);
   let verified = false;
-  const singleRun = await withCpu(pids, () =>
+  const singleRun = await measured(server.url, () =>
     runLoad({
       url: server.url,
       stopWhen: server.ended,
@@ -548,7 +584,7 @@ async function measureAppends(server: ServerProcess, keys: Keys, ids: IdSample, 
   const single = singleRun.value;
   rows.push({
     measure: `single-event recordEvent, 64 clients, latency = time to receipt @ ${label}`,
-    result: `${loadCell(single, 'events')}; ${cpuCell(singleRun.cpu)}`,
+    result: `${loadCell(single, 'events')}; ${singleRun.cpu}`,
     target: '≥ 3,000/s, p99 ≤ 50 ms',
     ok: single.errors === 0 && single.rate >= 3000 && single.latency.p99 <= 50,
   });
@@ -709,7 +745,7 @@ async function main(): Promise<void> {
     const fillWatch = new RssWatch(server.pid);
     server.profile.take();
     log(`filling to ${int(target)} events`);
-    const { value: fill, cpu: fillCpu } = await withCpu(pids, () => fillTo(server, keys, ids, target));
+    const { value: fill, cpu: fillCpu } = await measured(server.url, () => fillTo(server, keys, ids, target));
     await fillWatch.stop();
     fillMs += fill.ms;
     const n = await treeSize(server.url);
@@ -718,7 +754,7 @@ async function main(): Promise<void> {
       measure: `fill ${int(fill.from)} → ${int(fill.to)} (${FILL_CLIENTS} clients × ${FILL_BATCH}-event recordEvents)`,
       result:
         `${secs(fill.ms)} at ${int(((fill.to - fill.from) * 1000) / fill.ms)} events/s${fill.errors ? `; **${fill.errors} failed batches**` : ''}` +
-        `${fill.to < target ? `; **stopped short of ${int(target)}** (--fill-max-minutes ${FILL_MAX_MINUTES})` : ''}; server peak RSS during fill ${int(fillWatch.max / MB)} MB; ${cpuCell(fillCpu)}`,
+        `${fill.to < target ? `; **stopped short of ${int(target)}** (--fill-max-minutes ${FILL_MAX_MINUTES})` : ''}; server peak RSS during fill ${int(fillWatch.max / MB)} MB; ${fillCpu}`,
     });
     rows.push({ measure: `profile: server per batch (debug timings), fill to ${label}`, result: server.profile.take() });
 

@@ -6,10 +6,12 @@
  * methods, and subscription ids (as many as an ADMIN creates).
  */
 import { timingSafeEqual } from 'node:crypto';
+import { performance } from 'node:perf_hooks';
 import type { Request, RequestHandler } from 'express';
 import { Counter, Gauge, Histogram, Registry, collectDefaultMetrics } from 'prom-client';
 import type { MetricsConfig } from '../config';
 import type { BatchTiming, LedgerMetrics } from '../log/metrics';
+import type { ThreadActivity } from '../storage/port';
 import type { StreamMetrics } from '../stream/streamMetrics';
 import type { WitnessMetrics, WitnessOutcomeLabel } from '../witness/witnessing';
 import { HttpError } from './jsonErrors';
@@ -45,6 +47,8 @@ export class PrometheusMetrics implements LedgerMetrics, StreamMetrics, WitnessM
   private sampler: (() => Promise<LedgerSample>) | undefined;
   /** Taken once per scrape, before the registry collects: one head read serves every gauge. */
   private current: LedgerSample | undefined;
+  /** The storage's own threads, once it is open (watchThreads). */
+  private storageThreads: () => readonly ThreadActivity[] = () => [];
 
   constructor() {
     const registers = [this.registry];
@@ -101,6 +105,25 @@ export class PrometheusMetrics implements LedgerMetrics, StreamMetrics, WitnessM
       labelNames: ['witness'],
       registers,
     });
+    // Utilisation per thread, the first thing to read when a rate falls short: a thread busy
+    // nearly all the time is the bottleneck, and which one says where to look (the main thread:
+    // HTTP, GraphQL and the sequencer; SQLite's append worker: the commits).
+    const threads = (): readonly ThreadActivity[] => [{ thread: 'main', busySeconds: performance.eventLoopUtilization().active / 1000 }, ...this.storageThreads()];
+    const counted = new Map<string, number>();
+    new Counter({
+      name: 'audit_ledger_thread_busy_seconds_total',
+      help: "Seconds each thread's event loop was busy rather than waiting: main (HTTP, GraphQL, the sequencer) and the storage's worker threads (SQLite: append, which commits the events; background, which runs counts and WAL checkpoints). Its rate is the thread's utilisation",
+      labelNames: ['thread'],
+      registers,
+      collect() {
+        for (const t of threads()) {
+          // A thread not started yet (a worker starts on first use) is listed at 0.
+          const more = t.busySeconds - (counted.get(t.thread) ?? 0);
+          this.inc({ thread: t.thread }, Math.max(0, more));
+          if (more > 0) counted.set(t.thread, t.busySeconds);
+        }
+      },
+    });
     const sample = (): LedgerSample | undefined => this.current;
     new Gauge({
       name: 'audit_ledger_tree_size',
@@ -150,6 +173,11 @@ export class PrometheusMetrics implements LedgerMetrics, StreamMetrics, WitnessM
         this.set(budget.waitingRequests);
       },
     });
+  }
+
+  /** The storage's worker threads join the utilisation counter once it is open. */
+  watchThreads(storageThreads: () => readonly ThreadActivity[]): void {
+    this.storageThreads = storageThreads;
   }
 
   /** Set once the ledger is open; before that the sampled gauges are left out. */

@@ -605,6 +605,14 @@ export interface StreamStore {
 
 export type StorageKind = 'sqlite' | 'mongodb';
 
+/** How busy one of a storage's own threads has been: a diagnostic the server's metrics report. */
+export interface ThreadActivity {
+  /** A short name that stays the same for the thread's role (`append`, `background`). */
+  readonly thread: string;
+  /** Seconds its event loop has been busy since the storage was opened. */
+  readonly busySeconds: number;
+}
+
 export interface LedgerStorage {
   readonly kind: StorageKind;
   /** Which database this is, for operators: a file path, or a URI without credentials. */
@@ -626,5 +634,7 @@ export interface LedgerStorage {
   readonly sharedByProcesses: boolean;
   /** Throws if the database does not answer. */
   ping(): Promise<void>;
+  /** The storage's own threads (none when it has none), for the server's utilisation metrics. */
+  threadActivity?(): readonly ThreadActivity[];
   close(): Promise<void>;
 }

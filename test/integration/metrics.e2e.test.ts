@@ -81,6 +81,7 @@ describeEachAdapter('metrics over HTTP', (adapter) => {
       'audit_ledger_rate_limited_total',
       'audit_ledger_webhook_lag_seconds',
       'audit_ledger_database_seconds',
+      'audit_ledger_thread_busy_seconds_total',
     ]) {
       expect(before.family(name).help.length).toBeGreaterThan(0);
     }
@@ -114,6 +115,15 @@ describeEachAdapter('metrics over HTTP', (adapter) => {
     expect(after.value('audit_ledger_rate_limited_total', { route: '/checkpoint', scope: 'address' })).toBeGreaterThan(0);
     expect(after.value('audit_ledger_checkpoint_age_seconds')).toBeGreaterThanOrEqual(0);
     expect(after.value('audit_ledger_queue_events')).toBeGreaterThanOrEqual(0);
+    // Every request is served on the main thread; on SQLite the append worker committed the 25.
+    expect(after.value('audit_ledger_thread_busy_seconds_total', { thread: 'main' })).toBeGreaterThan(before.value('audit_ledger_thread_busy_seconds_total', { thread: 'main' }));
+    const threads = after.family('audit_ledger_thread_busy_seconds_total').metrics.map((m) => m.labels?.thread);
+    if (adapter === 'sqlite') {
+      expect(threads).toEqual(expect.arrayContaining(['main', 'append', 'background']));
+      expect(after.value('audit_ledger_thread_busy_seconds_total', { thread: 'append' })).toBeGreaterThan(before.value('audit_ledger_thread_busy_seconds_total', { thread: 'append' }));
+    } else {
+      expect(threads).toEqual(['main']);
+    }
   });
 
   it('reports webhook delivery lag and outcomes once a receiver has acknowledged a batch', async () => {

@@ -45,6 +45,19 @@ describe('background WAL checkpoints (SQLite)', () => {
     }
   });
 
+  it("the worker threads report how long they were busy (the server's utilisation metric), and keep it once stopped", async () => {
+    const runner = new WorkerAppendRunner(file);
+    expect(runner.busySeconds()).toBe(0); // started on first use
+    const from = await storage.events.estimatedCount();
+    await runner.append(Array.from({ length: 300 }, (_, i) => makeEvent(from + i, { groups: [`g${i % 5}`] })), undefined);
+    const busy = runner.busySeconds();
+    expect(busy).toBeGreaterThan(0);
+    await runner.close();
+    expect(runner.busySeconds()).toBeGreaterThanOrEqual(busy);
+    // The server storage names its threads.
+    expect(storage.threadActivity?.().map((t) => t.thread)).toEqual(['append', 'background']);
+  });
+
   it('checkpoints once enough events were committed, copying the whole log into the database file', async () => {
     const background = new BackgroundWorker(file);
     const checkpointer = new WalCheckpointer(background, 100);

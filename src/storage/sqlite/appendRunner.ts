@@ -121,6 +121,11 @@ export class WorkerAppendRunner implements AppendRunner {
       .then(() => this.committed(events));
   }
 
+  /** Seconds the worker has been busy (WorkerClient.busySeconds). */
+  busySeconds(): number {
+    return this.client.busySeconds();
+  }
+
   close(): Promise<void> {
     // Appends already sent finish first (the worker commits them in order), then it stops.
     return this.client.close('the storage was closed during an append', 'finish');

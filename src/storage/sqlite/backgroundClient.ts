@@ -41,6 +41,11 @@ export class BackgroundWorker {
     return (await this.client.request((id) => ({ id, kind: 'checkpoint' }))) as WalCheckpoint;
   }
 
+  /** Seconds the worker has been busy (WorkerClient.busySeconds). */
+  busySeconds(): number {
+    return this.client.busySeconds();
+  }
+
   /** Refuses new requests; what is waiting fails UNAVAILABLE. */
   close(): Promise<void> {
     return this.client.close('the storage was closed during a count or checkpoint', 'fail');

@@ -8,7 +8,7 @@ import path from 'node:path';
 import Database from 'better-sqlite3';
 import { LedgerError } from '../../errors';
 import { WrongDatabaseError } from '../errors';
-import type { EventRangeReader, LedgerStorage } from '../port';
+import type { EventRangeReader, LedgerStorage, ThreadActivity } from '../port';
 import { type AppendRunner, InlineAppendRunner, WorkerAppendRunner } from './appendRunner';
 import { BackgroundWorker } from './backgroundClient';
 import { type CountRunner, InlineCountRunner, WorkerCountRunner } from './counts';
@@ -127,9 +127,8 @@ export async function openSqliteStorage(options: SqliteStorageOptions): Promise<
   // A read-only connection never appends; an in-memory database cannot be reached from a worker.
   const inWorker = options.appendInWorker === true && !db.memory && options.readonly !== true;
   const checkpointer = inWorker && background ? new WalCheckpointer(background) : undefined;
-  const appends: AppendRunner = inWorker
-    ? new WorkerAppendRunner(file, (events) => checkpointer?.appended(events))
-    : new InlineAppendRunner(new SqliteEventWriter(db));
+  const appendWorker = inWorker ? new WorkerAppendRunner(file, (events) => checkpointer?.appended(events)) : undefined;
+  const appends: AppendRunner = appendWorker ?? new InlineAppendRunner(new SqliteEventWriter(db));
   const logDb = inWorker ? openLogConnection(file, options) : db;
   let closed = false;
   return {
@@ -149,6 +148,12 @@ export async function openSqliteStorage(options: SqliteStorageOptions): Promise<
     integrity: new SqliteIntegrityReader(db),
     lifecycle: new SqliteLifecycleStore(db),
     streams: new SqliteStreamStore(db),
+    threadActivity() {
+      const threads: ThreadActivity[] = [];
+      if (appendWorker) threads.push({ thread: 'append', busySeconds: appendWorker.busySeconds() });
+      if (background) threads.push({ thread: 'background', busySeconds: background.busySeconds() });
+      return threads;
+    },
     async ping() {
       if (closed) throw new LedgerError('UNAVAILABLE', `${file} is closed`);
       await step(() => db.prepare('SELECT 1').get());

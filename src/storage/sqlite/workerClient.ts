@@ -38,6 +38,9 @@ export class WorkerClient<Request, Reply extends { readonly id: number }, T> {
   private readonly pending = new Set<Promise<void>>();
   private nextId = 1;
   private isClosed = false;
+  /** Busy time (ms) of workers this client ran before the current one, and of the current one when last read. */
+  private retiredBusyMs = 0;
+  private currentBusyMs = 0;
 
   constructor(private readonly options: WorkerClientOptions<Reply, T>) {}
 
@@ -89,6 +92,28 @@ export class WorkerClient<Request, Reply extends { readonly id: number }, T> {
   }
 
   /**
+   * Seconds the event loops of this client's workers have been busy, the current one and those
+   * it replaced (a diagnostic for the server's metrics: its rate is the worker's utilisation).
+   * A lost worker counts as busy as it was when last read.
+   */
+  busySeconds(): number {
+    this.readBusy(this.worker);
+    return (this.retiredBusyMs + this.currentBusyMs) / 1000;
+  }
+
+  private readBusy(worker: Worker | undefined): void {
+    // Once a worker has exited, its utilisation reads as zero: keep what was last seen.
+    if (worker) this.currentBusyMs = Math.max(this.currentBusyMs, worker.performance.eventLoopUtilization().active);
+  }
+
+  /** `worker` is gone: what it was busy for stays in the total. */
+  private retire(worker: Worker): void {
+    this.readBusy(worker);
+    this.retiredBusyMs += this.currentBusyMs;
+    this.currentBusyMs = 0;
+  }
+
+  /**
    * Refuses new requests and stops the worker, after the requests already sent are answered
    * (`pending: 'finish'`) or at once, failing them with `reason` (`'fail'`).
    */
@@ -98,7 +123,10 @@ export class WorkerClient<Request, Reply extends { readonly id: number }, T> {
     const worker = this.worker;
     this.worker = undefined;
     this.failAll(new LedgerError('UNAVAILABLE', reason));
-    if (worker) await worker.terminate();
+    if (worker) {
+      this.retire(worker);
+      await worker.terminate();
+    }
   }
 
   private start(): Worker {
@@ -113,7 +141,10 @@ export class WorkerClient<Request, Reply extends { readonly id: number }, T> {
       else waiting.resolve(answer.value);
     });
     const lost = (why: string): void => {
-      if (this.worker === worker) this.worker = undefined;
+      if (this.worker === worker) {
+        this.worker = undefined;
+        this.retire(worker);
+      }
       this.failAll(new LedgerError('UNAVAILABLE', `${this.options.name} ${why}`));
     };
     worker.on('error', (err) => lost(`failed: ${err.message}`));
