@@ -388,6 +388,24 @@ describe('sqlite adapter specifics', () => {
       }
     });
 
+    it('counts groups by group or by action over a time range from their group rows, reading an event only for a row not filled yet', async () => {
+      const shapes: EventQuery[] = [
+        { groupIds: ['g2'], from: at(400), to: at(1500) },
+        { groupIds: ['g2'], action: 'doc.read', from: at(400), to: at(1500) },
+        { groupIds: ['g1', 'g6'], actionPrefix: 'doc.', from: at(300), to: at(1700) },
+      ];
+      for (const key of ['action', 'groups'] as const) {
+        for (const q of shapes) {
+          const statement = planner.countPlan(key, q, SIZE)!;
+          const plan = planOf(statement);
+          expect({ key, q, plan }).toEqual({ key, q, plan: expect.arrayContaining([expect.stringMatching(/^SEARCH g USING PRIMARY KEY \(group_id=\? AND leaf_index>\? AND leaf_index<\?\)/)]) });
+          // `x` is the unfilled row's look-up of its event; `e` would be a read of every event.
+          expect(plan.filter((line) => /^(SEARCH|SCAN) e\b/.test(line))).toEqual([]);
+          expect(await storage.events.countBy(key, q, SIZE)).toEqual(referenceCounts(events, key, q, SIZE));
+        }
+      }
+    });
+
     const keys: EventCountKey[] = ['groups', 'action', 'actor.id', 'outcome'];
     it.each(queries)('counts %s from an index, and the right counts', async (_title, filter) => {
       for (const key of keys) {

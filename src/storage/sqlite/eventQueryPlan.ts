@@ -29,6 +29,15 @@
  * statistics SQLite could prefer an index whose rows then need a sort. The plans are
  * checked with EXPLAIN QUERY PLAN in test/storage/sqlite.test.ts.
  *
+ * A count within groups by group or by action, filtered by nothing but the groups, the action
+ * and the time, is answered from `event_groups` alone (its rows carry the action): one range
+ * scan per group instead of one read of `events` per matching event, which at 10^7 events made
+ * a reader's count over a tenth of the log 20-60 times slower. It takes the leaf range for the
+ * time range without testing `recorded_at` on the rows, i.e. it relies on recordedAt never
+ * decreasing along the log. The sequencer guarantees that (each batch is stamped with
+ * max(now, the last stamp), and the stamp is kept in the log head across restarts), and the
+ * leaf commits to the stamp, so an edited row fails verify-db.
+ *
  * A group scan tests the action (exact or prefix) on the group row itself: `event_groups`
  * carries each event's action, and a group's rows are adjacent, so finding the 50 events of
  * one action among a group's thousand rows reads a few pages of `event_groups` and joins only
@@ -215,6 +224,37 @@ function scans(driver: Driver, range: LeafRange): Scan[] {
   }
 }
 
+/** The event's action as its group row `g` gives it; a row not filled yet (NULL) asks the event. */
+const GROUP_ROW_ACTION = 'coalesce(g.action, (SELECT x.action FROM events x WHERE x.leaf_index = g.leaf_index))';
+
+/**
+ * Counts by group or by action of the events of `groupIds` in `range` (the time range already
+ * made a leaf range: see the header), with the query's action conditions tested on the group
+ * rows: the rows of `event_groups` alone, bar the rare row not filled yet.
+ */
+function groupRowCount(key: 'groups' | 'action', q: EventQuery, groupIds: readonly string[], range: LeafRange): SqlStatement {
+  const where = [`g.group_id IN (${placeholders(groupIds.length)})`, 'g.leaf_index >= ?', 'g.leaf_index < ?'];
+  const params: SqlValue[] = [...groupIds, range.lo, range.hi];
+  if (q.action !== undefined) {
+    where.push(`${GROUP_ROW_ACTION} = ?`);
+    params.push(q.action);
+  }
+  if (q.actionPrefix !== undefined) {
+    where.push(`${GROUP_ROW_ACTION} >= ?`);
+    params.push(q.actionPrefix);
+    const upper = prefixUpperBound(q.actionPrefix);
+    if (upper !== undefined) {
+      where.push(`${GROUP_ROW_ACTION} < ?`);
+      params.push(upper);
+    }
+  }
+  const rows = `event_groups g WHERE ${where.join(' AND ')}`;
+  if (key === 'groups') return { sql: `SELECT g.group_id AS key, count(*) AS n FROM ${rows} GROUP BY g.group_id`, params };
+  if (groupIds.length === 1) return { sql: `SELECT ${GROUP_ROW_ACTION} AS key, count(*) AS n FROM ${rows} GROUP BY 1`, params };
+  // An event in several of the groups counts once (its rows all give the same action).
+  return { sql: `SELECT key, count(*) AS n FROM (SELECT DISTINCT g.leaf_index, ${GROUP_ROW_ACTION} AS key FROM ${rows}) GROUP BY key`, params };
+}
+
 const COUNT_KEY_COLUMN: Record<Exclude<EventCountKey, 'groups'>, string> = {
   action: 'e.action',
   'actor.id': 'e.actor_id',
@@ -305,6 +345,8 @@ export class QueryPlanner {
     });
 
     if (driver.kind === 'groups') {
+      const onlyGroupColumns = q.actorId === undefined && q.targetType === undefined && q.targetId === undefined && q.outcome === undefined;
+      if (onlyGroupColumns && (key === 'groups' || key === 'action')) return groupRowCount(key, q, groupIds, range);
       const action = driver.action;
       if (key === 'groups') {
         const base = ['g.group_id ' + inGroups, 'g.leaf_index >= ?', 'g.leaf_index < ?'];
