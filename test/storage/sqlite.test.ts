@@ -406,6 +406,17 @@ describe('sqlite adapter specifics', () => {
       }
     });
 
+    it("counts a time range by group, action or outcome from each key's index, without reading an event", async () => {
+      for (const q of [{ from: at(100), to: at(900) }, { from: at(0) }, { to: at(1200) }] satisfies EventQuery[]) {
+        for (const key of ['groups', 'action', 'outcome'] as const) {
+          const statement = planner.countPlan(key, q, SIZE - 3)!;
+          const plan = planOf(statement);
+          expect({ key, q, read: plan.filter((line) => !/^(SEARCH (event_groups USING PRIMARY KEY|events USING COVERING INDEX events_(action|outcome)) \(|COMPOUND QUERY$|LEFT-MOST SUBQUERY$|UNION ALL$)/.test(line)) }).toEqual({ key, q, read: [] });
+          expect(await storage.events.countBy(key, q, SIZE - 3)).toEqual(referenceCounts(events, key, q, SIZE - 3));
+        }
+      }
+    });
+
     const keys: EventCountKey[] = ['groups', 'action', 'actor.id', 'outcome'];
     it.each(queries)('counts %s from an index, and the right counts', async (_title, filter) => {
       for (const key of keys) {
