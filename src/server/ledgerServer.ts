@@ -135,7 +135,7 @@ export async function startLedgerServer(config: Config, logger: Logger): Promise
     lock = await holdDataFolder(config);
     const opened = await openStorage(config, { create: true });
     storage = opened;
-    if (opened.threadActivity) metrics?.watchThreads(() => opened.threadActivity?.() ?? []);
+    metrics?.watchThreads(() => opened.threadActivity?.() ?? []);
     logger.info({ storage: opened.kind, database: opened.description }, 'database ready');
     const kek = await resolveKek(config.kek, opened.lifecycle);
     if (kek.created) logger.info({ file: config.kek.file }, 'created the key-encryption key: back it up apart from the database');

@@ -109,19 +109,16 @@ export class PrometheusMetrics implements LedgerMetrics, StreamMetrics, WitnessM
     // nearly all the time is the bottleneck, and which one says where to look (the main thread:
     // HTTP, GraphQL and the sequencer; SQLite's append worker: the commits).
     const threads = (): readonly ThreadActivity[] => [{ thread: 'main', busySeconds: performance.eventLoopUtilization().active / 1000 }, ...this.storageThreads()];
-    const counted = new Map<string, number>();
     new Counter({
       name: 'audit_ledger_thread_busy_seconds_total',
       help: "Seconds each thread's event loop was busy rather than waiting: main (HTTP, GraphQL, the sequencer) and the storage's worker threads (SQLite: append, which commits the events; background, which runs counts and WAL checkpoints). Its rate is the thread's utilisation",
       labelNames: ['thread'],
       registers,
+      // Each thread's total never decreases (a restarted worker's time is kept: workerClient.ts),
+      // so the counter is set to it; a thread not started yet (a worker starts on first use) reads 0.
       collect() {
-        for (const t of threads()) {
-          // A thread not started yet (a worker starts on first use) is listed at 0.
-          const more = t.busySeconds - (counted.get(t.thread) ?? 0);
-          this.inc({ thread: t.thread }, Math.max(0, more));
-          if (more > 0) counted.set(t.thread, t.busySeconds);
-        }
+        this.reset();
+        for (const t of threads()) this.inc({ thread: t.thread }, t.busySeconds);
       },
     });
     const sample = (): LedgerSample | undefined => this.current;

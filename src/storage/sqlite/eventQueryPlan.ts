@@ -81,11 +81,11 @@ const MAX_STREAMS = 32;
  */
 export const MAX_KEY_COUNTS = 256;
 
-/** The index `(key, leaf_index)` of each count key, as a table, its key column and its leaf column. */
-const KEY_INDEX: Record<Exclude<EventCountKey, 'actor.id'>, { readonly from: string; readonly column: string; readonly leaf: string }> = {
-  groups: { from: 'event_groups', column: 'group_id', leaf: 'leaf_index' },
-  action: { from: 'events INDEXED BY events_action', column: 'action', leaf: 'leaf_index' },
-  outcome: { from: 'events INDEXED BY events_outcome', column: 'outcome', leaf: 'leaf_index' },
+/** The index `(key, leaf_index)` of each count key, as the table to read and its key column. */
+const KEY_INDEX: Record<Exclude<EventCountKey, 'actor.id'>, { readonly from: string; readonly column: string }> = {
+  groups: { from: 'event_groups', column: 'group_id' },
+  action: { from: 'events INDEXED BY events_action', column: 'action' },
+  outcome: { from: 'events INDEXED BY events_outcome', column: 'outcome' },
 };
 
 type Driver =
@@ -147,12 +147,9 @@ function filterConditions(q: EventQuery, options: { readonly groups: boolean }):
     params.push(...values);
   };
   if (q.actorId !== undefined) add('e.actor_id = ?', q.actorId);
-  if (q.action !== undefined) add('e.action = ?', q.action);
-  if (q.actionPrefix !== undefined) {
-    add('e.action >= ?', q.actionPrefix);
-    const upper = prefixUpperBound(q.actionPrefix);
-    if (upper !== undefined) add('e.action < ?', upper);
-  }
+  const action = actionConditions('e.action', q);
+  where.push(...action.where);
+  params.push(...action.params);
   if (q.targetType !== undefined) add('e.target_type = ?', q.targetType);
   if (q.targetId !== undefined) add('e.target_id = ?', q.targetId);
   if (q.outcome !== undefined) add('e.outcome = ?', q.outcome);
@@ -163,6 +160,26 @@ function filterConditions(q: EventQuery, options: { readonly groups: boolean }):
       `EXISTS (SELECT 1 FROM event_groups x WHERE x.group_id IN (${placeholders(q.groupIds.length)}) AND x.leaf_index = e.leaf_index)`,
       ...q.groupIds,
     );
+  }
+  return { where, params };
+}
+
+/** The query's action and action prefix as conditions on the SQL expression `action`. */
+function actionConditions(action: string, q: EventQuery): RowConditions {
+  const where: string[] = [];
+  const params: SqlValue[] = [];
+  if (q.action !== undefined) {
+    where.push(`${action} = ?`);
+    params.push(q.action);
+  }
+  if (q.actionPrefix !== undefined) {
+    where.push(`${action} >= ?`);
+    params.push(q.actionPrefix);
+    const upper = prefixUpperBound(q.actionPrefix);
+    if (upper !== undefined) {
+      where.push(`${action} < ?`);
+      params.push(upper);
+    }
   }
   return { where, params };
 }
@@ -256,21 +273,9 @@ const GROUP_ROW_ACTION = 'coalesce(g.action, (SELECT x.action FROM events x WHER
  * rows: the rows of `event_groups` alone, bar the rare row not filled yet.
  */
 function groupRowCount(key: 'groups' | 'action', q: EventQuery, groupIds: readonly string[], range: LeafRange): SqlStatement {
-  const where = [`g.group_id IN (${placeholders(groupIds.length)})`, 'g.leaf_index >= ?', 'g.leaf_index < ?'];
-  const params: SqlValue[] = [...groupIds, range.lo, range.hi];
-  if (q.action !== undefined) {
-    where.push(`${GROUP_ROW_ACTION} = ?`);
-    params.push(q.action);
-  }
-  if (q.actionPrefix !== undefined) {
-    where.push(`${GROUP_ROW_ACTION} >= ?`);
-    params.push(q.actionPrefix);
-    const upper = prefixUpperBound(q.actionPrefix);
-    if (upper !== undefined) {
-      where.push(`${GROUP_ROW_ACTION} < ?`);
-      params.push(upper);
-    }
-  }
+  const action = actionConditions(GROUP_ROW_ACTION, q);
+  const where = [`g.group_id IN (${placeholders(groupIds.length)})`, 'g.leaf_index >= ?', 'g.leaf_index < ?', ...action.where];
+  const params: SqlValue[] = [...groupIds, range.lo, range.hi, ...action.params];
   const rows = `event_groups g WHERE ${where.join(' AND ')}`;
   if (key === 'groups') return { sql: `SELECT g.group_id AS key, count(*) AS n FROM ${rows} GROUP BY g.group_id`, params };
   if (groupIds.length === 1) return { sql: `SELECT ${GROUP_ROW_ACTION} AS key, count(*) AS n FROM ${rows} GROUP BY 1`, params };
@@ -378,17 +383,14 @@ export class QueryPlanner {
       if (onlyGroupColumns && (key === 'groups' || key === 'action')) return groupRowCount(key, q, groupIds, range);
       const action = driver.action;
       if (key === 'groups') {
-        const base = ['g.group_id ' + inGroups, 'g.leaf_index >= ?', 'g.leaf_index < ?'];
-        // Without other filters the group index alone answers.
-        return filters.where.length === 0
-          ? statement('g.group_id', 'event_groups g', base, [...groupIds, range.lo, range.hi], 'g.group_id')
-          : statement(
-              'g.group_id',
-              'event_groups g CROSS JOIN events e NOT INDEXED',
-              [...base, ...action.where, 'e.leaf_index = g.leaf_index'],
-              [...groupIds, range.lo, range.hi, ...action.params],
-              'g.group_id',
-            );
+        // A filter on the event's own columns (the group rows alone answered the others above).
+        return statement(
+          'g.group_id',
+          'event_groups g CROSS JOIN events e NOT INDEXED',
+          ['g.group_id ' + inGroups, 'g.leaf_index >= ?', 'g.leaf_index < ?', ...action.where, 'e.leaf_index = g.leaf_index'],
+          [...groupIds, range.lo, range.hi, ...action.params],
+          'g.group_id',
+        );
       }
       // The subquery's leaf indices are a set: an event in two of the groups counts once.
       const column = COUNT_KEY_COLUMN[key];
@@ -421,8 +423,8 @@ export class QueryPlanner {
     const keys = this.keysOf.all(key, MAX_KEY_COUNTS + 1);
     if (keys.length > MAX_KEY_COUNTS) return undefined;
     if (keys.length === 0) return { sql: 'SELECT NULL AS key, 0 AS n WHERE 0', params: [] };
-    const { from, column, leaf } = KEY_INDEX[key];
-    const part = `SELECT ? AS key, count(*) AS n FROM ${from} WHERE ${column} = ? AND ${leaf} >= ? AND ${leaf} < ?`;
+    const { from, column } = KEY_INDEX[key];
+    const part = `SELECT ? AS key, count(*) AS n FROM ${from} WHERE ${column} = ? AND leaf_index >= ? AND leaf_index < ?`;
     return { sql: keys.map(() => part).join(' UNION ALL '), params: keys.flatMap((k) => [k, k, range.lo, range.hi]) };
   }
 
