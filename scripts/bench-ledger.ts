@@ -234,27 +234,30 @@ interface MainHeap {
   readonly external: number;
 }
 
-async function mainHeap(url: string): Promise<MainHeap | undefined> {
+/** The server's /metrics text, or undefined when it did not answer within 2 s. */
+async function metricsText(url: string): Promise<string | undefined> {
   try {
-    const text = await (await fetch(`${url}/metrics`, { signal: AbortSignal.timeout(2000) })).text();
-    const value = (name: string): number => Number(new RegExp(`^audit_ledger_process_${name} (\\S+)`, 'm').exec(text)?.[1] ?? Number.NaN);
-    const heap = { total: value('nodejs_heap_size_total_bytes'), used: value('nodejs_heap_size_used_bytes'), external: value('nodejs_external_memory_bytes') };
-    return Number.isFinite(heap.total) ? heap : undefined;
+    return await (await fetch(`${url}/metrics`, { signal: AbortSignal.timeout(2000) })).text();
   } catch {
     return undefined;
   }
 }
 
+async function mainHeap(url: string): Promise<MainHeap | undefined> {
+  const text = await metricsText(url);
+  if (text === undefined) return undefined;
+  const value = (name: string): number => Number(new RegExp(`^audit_ledger_process_${name} (\\S+)`, 'm').exec(text)?.[1] ?? Number.NaN);
+  const heap = { total: value('nodejs_heap_size_total_bytes'), used: value('nodejs_heap_size_used_bytes'), external: value('nodejs_external_memory_bytes') };
+  return Number.isFinite(heap.total) ? heap : undefined;
+}
+
 /** Seconds each server thread has been busy (audit_ledger_thread_busy_seconds_total), or undefined when /metrics did not answer. */
 async function threadBusy(url: string): Promise<Map<string, number> | undefined> {
-  try {
-    const text = await (await fetch(`${url}/metrics`, { signal: AbortSignal.timeout(2000) })).text();
-    const busy = new Map<string, number>();
-    for (const m of text.matchAll(/^audit_ledger_thread_busy_seconds_total\{thread="(\w+)"\} (\S+)$/gm)) busy.set(m[1]!, Number(m[2]));
-    return busy.size > 0 ? busy : undefined;
-  } catch {
-    return undefined;
-  }
+  const text = await metricsText(url);
+  if (text === undefined) return undefined;
+  const busy = new Map<string, number>();
+  for (const m of text.matchAll(/^audit_ledger_thread_busy_seconds_total\{thread="(\w+)"\} (\S+)$/gm)) busy.set(m[1]!, Number(m[2]));
+  return busy.size > 0 ? busy : undefined;
 }
 
 const THREAD_NAMES: Record<string, string> = { main: 'main', append: 'append worker', background: 'background worker' };
